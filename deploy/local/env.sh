@@ -1,0 +1,16 @@
+# Shared settings for the local stack scripts. Sourced, not executed.
+# Everything downloaded or built is cached outside the repository.
+CONCORD_CACHE="${CONCORD_CACHE:-$HOME/.cache/concord}"
+CONCORD_STATE="${CONCORD_STATE:-$HOME/.local/state/concord}"
+KAFKA_VERSION="${KAFKA_VERSION:-4.1.1}"
+FERRETDB_VERSION="${FERRETDB_VERSION:-v1.24.2}"
+KAFKA_HOME="$CONCORD_CACHE/kafka-$KAFKA_VERSION"
+FERRETDB_BIN="$CONCORD_CACHE/ferretdb-$FERRETDB_VERSION/ferretdb"
+KAFKA_PORT="${KAFKA_PORT:-9092}"
+KAFKA_CONTROLLER_PORT="${KAFKA_CONTROLLER_PORT:-9093}"
+MONGO_PORT="${MONGO_PORT:-27017}"
+KAFKA_DATA="$CONCORD_STATE/kafka-data"
+FERRETDB_DATA="$CONCORD_STATE/ferretdb-data"
+LOG_DIR="$CONCORD_STATE/logs"
+PID_DIR="$CONCORD_STATE/pids"
+mkdir -p "$CONCORD_CACHE" "$KAFKA_DATA" "$FERRETDB_DATA" "$LOG_DIR" "$PID_DIR"

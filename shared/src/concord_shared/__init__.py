@@ -1,0 +1,1 @@
+"""Concord's common library: what every service shares and nothing service-specific."""

@@ -1,0 +1,180 @@
+"""Consuming events: decode, dispatch by type, retry, dead-letter; commit only after the work.
+
+FastStream's Kafka default acknowledges before the handler runs (at-most-once). Here every
+subscriber uses ``AckPolicy.NACK_ON_ERROR`` on a batch: offsets are committed after the whole
+batch was handled and stored; if the store or the broker is away the batch is rewound and
+delivered again (handlers deduplicate on event id). A message that can never be handled --
+not JSON, the wrong schema, a handler that keeps failing -- goes to ``<ns>.dlq.<service>``
+with the reason and the original bytes, and the partition moves on.
+"""
+
+import asyncio
+import base64
+import dataclasses
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+import structlog
+from aiokafka import ConsumerRecord
+from aiokafka.errors import KafkaError
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.message import StreamMessage
+
+from concord_shared.codec import Undecodable, UnknownType, decode
+from concord_shared.envelope import Envelope, envelope
+from concord_shared.events import DeadLettered
+from concord_shared.store import TRANSIENT_STORE_ERRORS
+
+log = structlog.get_logger(__name__)
+
+Handler = Callable[[Envelope[Any]], Awaitable[None]]
+
+# Failures that say "try again later", never "this message is bad".
+TRANSIENT_ERRORS = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError, asyncio.TimeoutError)
+DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
+
+
+class EventConsumer:
+    """One service's subscriptions: a table from event type to handler."""
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        *,
+        service: str,
+        dead_letter_topic: str,
+        handlers: Mapping[str, Handler],
+        attempts: int = 3,
+        backoff_s: float = 0.2,
+    ) -> None:
+        self._broker = broker
+        self._service = service
+        self._dead_letter_topic = dead_letter_topic
+        self._handlers = dict(handlers)
+        self._attempts = attempts
+        self._backoff_s = backoff_s
+        self.dead_lettered = 0
+
+    def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
+        subscriber = self._broker.subscriber(
+            *topics,
+            group_id=group_id,
+            batch=True,
+            max_records=max_records,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=_tolerant_parser,
+            decoder=_no_decoding,
+        )
+        subscriber(self.on_batch)
+
+    async def on_batch(self, message: KafkaMessage) -> None:
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message  # type: ignore[assignment]
+        try:
+            for record in records:
+                await self.process(record)
+        except TRANSIENT_ERRORS as exc:
+            # Rewind and try the batch again; pause first so an outage is not a hot loop.
+            log.warning("transient failure, batch will be redelivered", error=repr(exc))
+            await asyncio.sleep(1.0)
+            raise
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+        try:
+            decoded = decode(record.value)
+        except Undecodable as exc:
+            await self.dead_letter(record, exc.reason, exc.error, attempts=0)
+            return
+        if isinstance(decoded, UnknownType):
+            log.info("skipped unknown event type", event_type=decoded.type, topic=record.topic)
+            return
+        handler = self._handlers.get(decoded.type)
+        if handler is None:
+            return  # a known event that this service does not act on
+        with structlog.contextvars.bound_contextvars(
+            case_id=decoded.case_id,
+            event_id=decoded.event_id,
+            correlation_id=decoded.correlation_id,
+            event_type=decoded.type,
+        ):
+            await self._handle_with_retries(handler, decoded, record)
+
+    async def _handle_with_retries(
+        self, handler: Handler, event: Envelope[Any], record: ConsumerRecord[bytes, bytes]
+    ) -> None:
+        for attempt in range(1, self._attempts + 1):
+            try:
+                await handler(event)
+                return
+            except TRANSIENT_ERRORS:
+                raise
+            except Exception as exc:
+                if attempt == self._attempts:
+                    log.error("handler failed, dead-lettering", error=repr(exc), attempts=attempt)
+                    await self.dead_letter(record, "handler_failed", repr(exc), attempts=attempt)
+                    return
+                log.warning("handler failed, retrying", error=repr(exc), attempt=attempt)
+                await asyncio.sleep(self._backoff_s * 2 ** (attempt - 1))
+
+    async def dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], reason: str, error: str, *, attempts: int
+    ) -> None:
+        value = record.value or b""
+        key = _text(record.key)
+        payload = DeadLettered(
+            service=self._service,
+            reason=reason,
+            error=error[:4000],
+            original_topic=record.topic,
+            original_partition=record.partition,
+            original_offset=record.offset,
+            original_key=key,
+            original_headers={k: _text(v) or "" for k, v in record.headers},
+            original_value_b64=base64.b64encode(value[:DLQ_MAX_ORIGINAL_BYTES]).decode(),
+            original_size=len(value),
+            truncated=len(value) > DLQ_MAX_ORIGINAL_BYTES,
+            attempts=attempts,
+        )
+        event = envelope(payload, source=self._service, case_id=key or "unknown")
+        await self._broker.publish(
+            event.to_bytes(),
+            topic=self._dead_letter_topic,
+            key=event.case_id.encode(),
+            headers=event.headers(),
+        )
+        self.dead_lettered += 1
+        log.warning(
+            "dead-lettered",
+            reason=reason,
+            topic=record.topic,
+            partition=record.partition,
+            offset=record.offset,
+        )
+
+
+def _text(raw: bytes | None) -> str | None:
+    return raw.decode("utf-8", errors="replace") if raw is not None else None
+
+
+async def _tolerant_parser(
+    records: tuple[ConsumerRecord[bytes, bytes], ...],
+    original: Callable[[Any], Awaitable[StreamMessage[Any]]],
+) -> StreamMessage[Any]:
+    """FastStream decodes headers as strict UTF-8; one bad header must not stall a partition."""
+    try:
+        return await original(records)
+    except UnicodeDecodeError:
+        cleaned = tuple(
+            dataclasses.replace(
+                r, headers=[(k, (_text(v) or "").encode()) for k, v in r.headers]
+            )
+            for r in records
+        )
+        return await original(cleaned)
+
+
+async def _no_decoding(message: StreamMessage[Any], original: Any) -> None:
+    """Bodies are decoded per record by `decode`, with a reason for every refusal."""
+    return None

@@ -1,0 +1,367 @@
+"""The published event contracts: one payload model per event type.
+
+Events carry pseudonymous party references only, never names, phone numbers, identity
+numbers or addresses; those stay in intake's store. Every model here is published as a JSON
+Schema under contracts/ (``make contracts``), so changing a field is changing a contract.
+"""
+
+from datetime import date, datetime
+from typing import ClassVar
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from concord_shared.enums import (
+    CaseKind,
+    CaseStatus,
+    Channel,
+    Desk,
+    Language,
+    Level,
+    NoticeKind,
+    NotificationChannel,
+    PartyRole,
+    RecipientKind,
+    Severity,
+)
+from concord_shared.envelope import EventPayload
+
+
+class PartyRef(BaseModel):
+    """A party as other services see it: a pseudonym and a role, nothing that identifies."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    ref: str = Field(description="Pseudonymous, stable per person within a deployment.")
+    role: PartyRole
+
+
+class Coordinates(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    lat: float = Field(ge=-90, le=90)
+    lon: float = Field(ge=-180, le=180)
+
+
+# --- the case log: intake -------------------------------------------------------------
+
+
+class CaseReceived(EventPayload):
+    event_type: ClassVar[str] = "CaseReceived"
+
+    receipt_number: str
+    kind: CaseKind
+    channel: Channel
+    category: str
+    received_at_platform: str = Field(description="Platform code where the case was registered.")
+    area_code: str
+    coordinates: Coordinates | None = None
+    severity: Severity = Severity.LOW
+    summary: str = Field(description="The description with phone and identity numbers masked.")
+    parties: list[PartyRef]
+    party_count: int = Field(ge=1)
+    language: Language = Language.ZH
+    repeat_of: str | None = Field(default=None, description="case_id of the earlier case.")
+    collective: bool = False
+    collective_group: str | None = None
+    source_system: str | None = None
+
+
+# --- routing ----------------------------------------------------------------------------
+
+
+class CaseRouted(EventPayload):
+    event_type: ClassVar[str] = "CaseRouted"
+
+    level: Level
+    platform: str
+    desk: Desk
+    lead_department: str | None
+    co_departments: list[str] = []
+    rule_id: str
+    ruleset_version: str
+    reason: str
+    reroute: bool = False
+
+
+class CaseAssigned(EventPayload):
+    """Vertical, down: the case is given to a platform."""
+
+    event_type: ClassVar[str] = "CaseAssigned"
+
+    platform: str
+    level: Level
+    desk: Desk
+    kind: CaseKind
+    category: str
+    severity: Severity
+    area_code: str
+    summary: str
+    parties: list[PartyRef]
+    lead_department: str | None
+    co_departments: list[str] = []
+    language: Language = Language.ZH
+    repeat_of: str | None = None
+    collective: bool = False
+    received_at: datetime
+    history: list[str] = Field(default=[], description="Earlier routing decisions, oldest first.")
+
+
+class CaseEscalated(EventPayload):
+    """Vertical, up: the case goes to the parent level."""
+
+    event_type: ClassVar[str] = "CaseEscalated"
+
+    from_platform: str
+    from_level: Level
+    to_platform: str
+    to_level: Level
+    reason: str
+    history: list[str] = []
+
+
+# --- horizontal -----------------------------------------------------------------------
+
+
+class CoordinationRequested(EventPayload):
+    event_type: ClassVar[str] = "CoordinationRequested"
+
+    department: str
+    role: str = Field(description="lead or co")
+    platform: str
+    kind: CaseKind
+    category: str
+    area_code: str
+    summary: str
+    answer_due: date | None = None
+
+
+class CoordinationAccepted(EventPayload):
+    event_type: ClassVar[str] = "CoordinationAccepted"
+
+    department: str
+    handler_ref: str | None = None
+
+
+class CoordinationDeclined(EventPayload):
+    event_type: ClassVar[str] = "CoordinationDeclined"
+
+    department: str
+    declined_by: str = Field(description="Staff reference of who declined.")
+    reason: str = Field(min_length=1)
+    suggested_department: str | None = None
+
+
+class CoordinationAnswered(EventPayload):
+    event_type: ClassVar[str] = "CoordinationAnswered"
+
+    department: str
+    answer: str
+    attachments: list[str] = []
+
+
+# --- internal -----------------------------------------------------------------------------
+
+
+class DeskTaskCreated(EventPayload):
+    event_type: ClassVar[str] = "DeskTaskCreated"
+
+    platform: str
+    desk: Desk
+    task: str
+
+
+class DeskTaskCompleted(EventPayload):
+    event_type: ClassVar[str] = "DeskTaskCompleted"
+
+    platform: str
+    desk: Desk
+    task: str
+    outcome: str
+
+
+# --- mediation: the life of a case at a platform --------------------------------------
+
+
+class MediationOpened(EventPayload):
+    event_type: ClassVar[str] = "MediationOpened"
+
+    platform: str
+    level: Level
+    status: CaseStatus
+    acceptance_due: datetime
+    handling_due: datetime | None = None
+
+
+class CaseStatusChanged(EventPayload):
+    """Any transition of the mediation workflow, for the public status and the rating."""
+
+    event_type: ClassVar[str] = "CaseStatusChanged"
+
+    platform: str
+    from_status: CaseStatus
+    to_status: CaseStatus
+    reason: str | None = None
+
+
+class SessionScheduled(EventPayload):
+    event_type: ClassVar[str] = "SessionScheduled"
+
+    platform: str
+    session_id: str
+    starts_at: datetime
+    mediator_ref: str
+
+
+class AgreementReached(EventPayload):
+    event_type: ClassVar[str] = "AgreementReached"
+
+    platform: str
+    terms_summary: str
+    follow_up_on: date | None = None
+
+
+class MediationFailed(EventPayload):
+    event_type: ClassVar[str] = "MediationFailed"
+
+    platform: str
+    reason: str
+
+
+class CaseResolved(EventPayload):
+    event_type: ClassVar[str] = "CaseResolved"
+
+    platform: str
+    level: Level
+    outcome: str
+
+
+class CaseClosed(EventPayload):
+    event_type: ClassVar[str] = "CaseClosed"
+
+    platform: str
+    level: Level
+
+
+class ReviewRequested(EventPayload):
+    event_type: ClassVar[str] = "ReviewRequested"
+
+    platform: str
+    review_platform: str
+    reason: str
+
+
+class FeedbackReceived(EventPayload):
+    event_type: ClassVar[str] = "FeedbackReceived"
+
+    platform: str
+    satisfied: bool
+    comment: str = ""
+
+
+class DeadlineWarning(EventPayload):
+    event_type: ClassVar[str] = "DeadlineWarning"
+
+    platform: str
+    deadline: str = Field(description="acceptance, handling or review")
+    due_at: datetime
+    share_elapsed: float
+
+
+class DeadlineBreached(EventPayload):
+    event_type: ClassVar[str] = "DeadlineBreached"
+
+    platform: str
+    deadline: str
+    due_at: datetime
+
+
+# --- notification ---------------------------------------------------------------------
+
+
+class NotificationRequested(EventPayload):
+    event_type: ClassVar[str] = "NotificationRequested"
+
+    notice: NoticeKind
+    recipient_kind: RecipientKind
+    recipient_ref: str = Field(description="Party ref, department code, mediator or leader ref.")
+    language: Language = Language.ZH
+    urgent: bool = False
+    facts: dict[str, str] = Field(
+        default={}, description="Values the template may show; never personal data."
+    )
+
+
+class NotificationDelivered(EventPayload):
+    event_type: ClassVar[str] = "NotificationDelivered"
+
+    notice: NoticeKind
+    recipient_kind: RecipientKind
+    recipient_ref: str
+    channel: NotificationChannel
+    request_event_id: str
+
+
+class NotificationFailed(EventPayload):
+    event_type: ClassVar[str] = "NotificationFailed"
+
+    notice: NoticeKind
+    recipient_kind: RecipientKind
+    recipient_ref: str
+    channel: NotificationChannel
+    request_event_id: str
+    error: str
+    attempts: int
+
+
+# --- dead letters -------------------------------------------------------------------------
+
+
+class DeadLettered(EventPayload):
+    """Published on concord.dlq.<service> for a message the service could not process."""
+
+    event_type: ClassVar[str] = "DeadLettered"
+
+    service: str
+    reason: str
+    error: str
+    original_topic: str
+    original_partition: int
+    original_offset: int
+    original_key: str | None
+    original_headers: dict[str, str]
+    original_value_b64: str = Field(description="The original bytes, base64 (truncated if huge).")
+    original_size: int
+    truncated: bool = False
+    attempts: int
+
+
+EVENT_TYPES: dict[str, type[EventPayload]] = {
+    cls.event_type: cls
+    for cls in (
+        CaseReceived,
+        CaseRouted,
+        CaseAssigned,
+        CaseEscalated,
+        CoordinationRequested,
+        CoordinationAccepted,
+        CoordinationDeclined,
+        CoordinationAnswered,
+        DeskTaskCreated,
+        DeskTaskCompleted,
+        MediationOpened,
+        CaseStatusChanged,
+        SessionScheduled,
+        AgreementReached,
+        MediationFailed,
+        CaseResolved,
+        CaseClosed,
+        ReviewRequested,
+        FeedbackReceived,
+        DeadlineWarning,
+        DeadlineBreached,
+        NotificationRequested,
+        NotificationDelivered,
+        NotificationFailed,
+        DeadLettered,
+    )
+}

@@ -1,0 +1,82 @@
+"""structlog set-up: JSON when not on a terminal, readable when on one, and never personal data.
+
+Handlers bind case_id, event_id and correlation_id with structlog's contextvars, so every
+line they log carries them.
+"""
+
+import logging
+import re
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+# Keys whose values are personal data wherever they appear in a log call.
+PERSONAL_KEYS = frozenset(
+    {
+        "name",
+        "names",
+        "phone",
+        "phone_number",
+        "id_number",
+        "identity_number",
+        "address",
+        "email",
+        "parties",
+        "party",
+        "contact",
+        "contacts",
+    }
+)
+# Mainland mobile numbers and resident identity numbers, wherever they hide in free text.
+_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
+_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
+
+
+def mask_personal_numbers(text: str) -> str:
+    return _ID_NUMBER.sub("[id-number]", _PHONE.sub("[phone]", text))
+
+
+def drop_personal_data(
+    _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event_dict):
+        if key.lower() in PERSONAL_KEYS:
+            event_dict[key] = "[redacted]"
+        elif isinstance(event_dict[key], str):
+            event_dict[key] = mask_personal_numbers(event_dict[key])
+    return event_dict
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> None:
+    as_json = fmt == "json" or (fmt == "auto" and not sys.stderr.isatty())
+    renderer: Any = (
+        structlog.processors.JSONRenderer(ensure_ascii=False)
+        if as_json
+        else structlog.dev.ConsoleRenderer()
+    )
+    shared: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        drop_personal_data,
+    ]
+    structlog.configure(
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        wrapper_class=structlog.make_filtering_bound_logger(logging.getLevelName(level.upper())),
+        logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
+        cache_logger_on_first_use=True,
+    )
+    structlog.contextvars.bind_contextvars(service=service)
+    # Libraries log through the standard library: same format, same redaction.
+    formatter = structlog.stdlib.ProcessorFormatter(
+        processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+        foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)
+    logging.getLogger("aiokafka").setLevel(logging.ERROR)

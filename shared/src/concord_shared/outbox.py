@@ -1,0 +1,186 @@
+"""The transactional outbox: a state change and the events it causes, in one document write.
+
+The store has no multi-document transactions, so each state document carries its own
+``outbox`` array. ``apply_once`` writes the change, queues the events and records the cause
+event's id in one atomic single-document update; ``OutboxRelay`` publishes what is queued and
+removes it. A crash in between leaves the events queued: they are published after restart,
+and consumers deduplicate on event id.
+"""
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import structlog
+from faststream.kafka import KafkaBroker
+from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from concord_shared.envelope import Envelope
+from concord_shared.store import TRANSIENT_STORE_ERRORS, Document
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass(frozen=True)
+class Emit:
+    """An event to publish on a topic once the state change that caused it is stored."""
+
+    topic: str
+    event: Envelope[Any]
+
+    def as_entry(self) -> dict[str, Any]:
+        return {
+            "event_id": self.event.event_id,
+            "topic": self.topic,
+            "key": self.event.case_id,
+            "value": self.event.to_bytes(),
+            "headers": self.event.headers(),
+        }
+
+
+def with_outbox(update: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]:
+    """Add the events to an update document, next to whatever else it changes."""
+    if not emits:
+        return update
+    merged = {op: dict(fields) for op, fields in update.items()}
+    merged.setdefault("$push", {})["outbox"] = {"$each": [e.as_entry() for e in emits]}
+    merged.setdefault("$set", {})["outbox_pending"] = True
+    return merged
+
+
+async def apply_once(
+    collection: AsyncCollection[Document],
+    doc_id: str,
+    cause_id: str | None,
+    update: dict[str, Any],
+    emits: Sequence[Emit] = (),
+    *,
+    upsert: bool = True,
+) -> bool:
+    """Apply `update` and queue `emits` atomically, at most once per cause event.
+
+    Returns False when the cause was applied before (a redelivery): nothing changes.
+    """
+    full = with_outbox(update, emits)
+    query: dict[str, Any] = {"_id": doc_id}
+    if cause_id is not None:
+        query["processed"] = {"$ne": cause_id}
+        full.setdefault("$push", {})["processed"] = cause_id
+    try:
+        result = await collection.update_one(query, full, upsert=upsert)
+    except DuplicateKeyError:
+        # The filter missed because `processed` holds the cause, so the upsert tried to
+        # insert a second document with the same _id: this event was applied already.
+        return False
+    return result.upserted_id is not None or result.modified_count > 0 or result.matched_count > 0
+
+
+class OutboxRelay:
+    """Publishes queued events with the idempotent producer, then removes them.
+
+    A write in this process wakes it at once (low latency); a periodic sweep picks up what
+    other instances or a crashed process left behind.
+    """
+
+    def __init__(
+        self,
+        broker: KafkaBroker,
+        collections: Sequence[AsyncCollection[Document]],
+        *,
+        sweep_interval_s: float = 1.0,
+        batch_size: int = 500,
+    ) -> None:
+        self._broker = broker
+        self._collections = list(collections)
+        self._sweep_interval_s = sweep_interval_s
+        self._batch_size = batch_size
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+        self.published = 0
+
+    async def ensure_indexes(self) -> None:
+        for collection in self._collections:
+            await collection.create_index("outbox_pending", sparse=True)
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_interval_s)
+            except TimeoutError:
+                pass
+            self._wake.clear()
+            try:
+                await self.drain()
+            except asyncio.CancelledError:
+                raise
+            except TRANSIENT_STORE_ERRORS as exc:
+                log.warning("outbox relay: store unavailable, will retry", error=str(exc))
+            except Exception as exc:  # the broker may be away; the events stay queued
+                log.warning("outbox relay: publish failed, will retry", error=repr(exc))
+                await asyncio.sleep(0.5)
+
+    async def drain(self) -> int:
+        """Publish everything queued now; returns how many events went out."""
+        total = 0
+        for collection in self._collections:
+            while True:
+                docs = await collection.find(
+                    {"outbox_pending": True}, {"outbox": 1}, limit=self._batch_size
+                ).to_list()
+                if not docs:
+                    break
+                total += await self._publish(collection, docs)
+                if len(docs) < self._batch_size:
+                    break
+        self.published += total
+        return total
+
+    async def _publish(
+        self, collection: AsyncCollection[Document], docs: list[dict[str, Any]]
+    ) -> int:
+        futures = []
+        for doc in docs:
+            for entry in doc.get("outbox") or []:
+                futures.append(
+                    await self._broker.publish(
+                        entry["value"],
+                        topic=entry["topic"],
+                        key=entry["key"].encode(),
+                        headers=entry["headers"],
+                        no_confirm=True,
+                    )
+                )
+        await asyncio.gather(*futures)
+        ops: list[UpdateOne[Document]] = []
+        for doc in docs:
+            entries = doc.get("outbox") or []
+            if entries:
+                ops.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": entries}}))
+            # Only a document whose outbox is now empty stops being pending: events queued
+            # by a write that raced with this publish stay queued for the next round.
+            ops.append(
+                UpdateOne(
+                    {"_id": doc["_id"], "outbox": {"$size": 0}},
+                    {"$unset": {"outbox_pending": ""}},
+                )
+            )
+        await collection.bulk_write(ops, ordered=True)
+        return len(futures)

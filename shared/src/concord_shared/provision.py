@@ -1,0 +1,168 @@
+"""Creates or updates Concord's topics on a broker, idempotently: a second run changes nothing.
+
+    concord-topics provision [--bootstrap 127.0.0.1:9092] [--namespace concord] [--partitions N]
+    concord-topics list
+"""
+
+import asyncio
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import typer
+from aiokafka.admin import AIOKafkaAdminClient, NewPartitions, NewTopic
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from aiokafka.errors import TopicAlreadyExistsError
+from rich.console import Console
+from rich.table import Table
+
+from concord_shared.registry import load_registry
+from concord_shared.topics import TopicSpec, all_topics
+
+app = typer.Typer(help="Concord's Kafka topics: declared in code, provisioned idempotently.")
+
+
+@dataclass
+class ProvisionReport:
+    created: list[str] = field(default_factory=list)
+    partitions_added: list[str] = field(default_factory=list)
+    reconfigured: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.created or self.partitions_added or self.reconfigured)
+
+
+def declared_topics(registry_path: Path | None = None) -> list[TopicSpec]:
+    return all_topics(load_registry(registry_path).department_codes())
+
+
+async def provision(
+    bootstrap: str,
+    namespace: str,
+    specs: list[TopicSpec],
+    *,
+    min_partitions: int | None = None,
+) -> ProvisionReport:
+    """Bring the broker's topics in line with the declarations; never shrinks anything."""
+    report = ProvisionReport()
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    await admin.start()
+    try:
+        wanted = {
+            s.full_name(namespace): (max(s.partitions, min_partitions or 0), s) for s in specs
+        }
+        existing = {
+            t["topic"]: len(t["partitions"])
+            for t in await admin.describe_topics(list(wanted))
+            if t["error_code"] == 0
+        }
+        missing = [name for name in wanted if name not in existing]
+        if missing:
+            await _create(admin, [(n, *wanted[n]) for n in missing], report)
+        grow = {n: NewPartitions(wanted[n][0]) for n in existing if existing[n] < wanted[n][0]}
+        if grow:
+            await admin.create_partitions(grow)
+            report.partitions_added.extend(grow)
+        await _align_configs(admin, {n: wanted[n][1] for n in existing}, report)
+    finally:
+        await admin.close()
+    return report
+
+
+async def _create(
+    admin: AIOKafkaAdminClient,
+    topics: list[tuple[str, int, TopicSpec]],
+    report: ProvisionReport,
+) -> None:
+    new = [
+        NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=s.config())
+        for name, partitions, s in topics
+    ]
+    response = await admin.create_topics(new)
+    for name, code, *_ in response.topic_errors:
+        if code == 0:
+            report.created.append(name)
+        elif code != TopicAlreadyExistsError.errno:  # created meanwhile by another run: fine
+            raise RuntimeError(f"could not create topic {name}: error code {code}")
+
+
+async def _align_configs(
+    admin: AIOKafkaAdminClient, specs: dict[str, TopicSpec], report: ProvisionReport
+) -> None:
+    if not specs:
+        return
+    resources = [ConfigResource(ConfigResourceType.TOPIC, n, None) for n in specs]
+    current: dict[str, dict[str, str]] = {}
+    for response in await admin.describe_configs(resources):
+        for _code, _msg, _type, name, entries in response.resources:
+            current[name] = {entry[0]: entry[1] for entry in entries}
+    changes = [
+        ConfigResource(ConfigResourceType.TOPIC, name, spec.config())
+        for name, spec in specs.items()
+        if any(current.get(name, {}).get(k) != v for k, v in spec.config().items())
+    ]
+    if changes:
+        await admin.alter_configs(changes)
+        report.reconfigured.extend(c.name for c in changes)
+    report.unchanged.extend(n for n in specs if n not in {c.name for c in changes})
+
+
+async def delete_namespace(bootstrap: str, namespace: str) -> None:
+    """Remove every topic of a namespace (tests clean up after themselves with it)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        names = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
+        if names:
+            await admin.delete_topics(names)
+    finally:
+        await admin.close()
+
+
+@app.command("provision")
+def provision_command(
+    bootstrap: str = typer.Option("127.0.0.1:9092", envvar="CONCORD_KAFKA_BOOTSTRAP_SERVERS"),
+    namespace: str = typer.Option("concord", envvar="CONCORD_TOPIC_NAMESPACE"),
+    registry: Path | None = typer.Option(None, help="Registry YAML (departments' topics)."),
+    partitions: int | None = typer.Option(None, help="At least this many partitions each."),
+) -> None:
+    """Create missing topics, add partitions, align retention and cleanup policy."""
+    report = asyncio.run(
+        provision(bootstrap, namespace, declared_topics(registry), min_partitions=partitions)
+    )
+    console = Console()
+    for label, names in (
+        ("created", report.created),
+        ("partitions added", report.partitions_added),
+        ("reconfigured", report.reconfigured),
+    ):
+        for name in names:
+            console.print(f"{label}: {name}")
+    console.print(
+        f"topics: {len(report.created)} created, {len(report.partitions_added)} grown, "
+        f"{len(report.reconfigured)} reconfigured, {len(report.unchanged)} unchanged"
+    )
+
+
+@app.command("list")
+def list_command(
+    namespace: str = typer.Option("concord", envvar="CONCORD_TOPIC_NAMESPACE"),
+    registry: Path | None = typer.Option(None),
+) -> None:
+    """Print the declared topics: name, partitions, retention, cleanup, key."""
+    table = Table("topic", "partitions", "retention (days)", "cleanup", "key", "purpose")
+    for spec in declared_topics(registry):
+        table.add_row(
+            spec.full_name(namespace),
+            str(spec.partitions),
+            str(spec.retention_ms // 86_400_000),
+            spec.cleanup_policy,
+            spec.key,
+            spec.description,
+        )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    app()

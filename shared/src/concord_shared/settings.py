@@ -1,0 +1,33 @@
+"""Settings common to every service; each service subclasses with its own env prefix
+(``CONCORD_INTAKE_``, ``CONCORD_ROUTING_``, ...), so one environment can hold all four."""
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from concord_shared.registry import DEFAULT_REGISTRY
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="CONCORD_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    mongo_url: str = "mongodb://127.0.0.1:27017"
+    mongo_db: str = ""  # empty: concord_<service>
+    topic_namespace: str = "concord"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    registry_path: Path = DEFAULT_REGISTRY
+    log_level: str = "INFO"
+    log_format: Literal["auto", "json", "console"] = "auto"
+    # Consumers: how many records one poll may hand a handler batch, and how a failing
+    # handler is retried before its message is dead-lettered.
+    consume_max_records: int = 200
+    handler_attempts: int = 3
+    handler_backoff_s: float = 0.2
+    # Outbox relay: how often it sweeps for events left behind (e.g. by a crash).
+    outbox_sweep_interval_s: float = 1.0
+
+    def database_name(self, service: str) -> str:
+        return self.mongo_db or f"concord_{service}"
