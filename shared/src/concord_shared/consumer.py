@@ -36,6 +36,16 @@ TRANSIENT_ERRORS = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError, asynci
 DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
 
 
+class Unprocessable(Exception):
+    """Raised by a handler for a message that is wrong in itself (retrying cannot help):
+    it is dead-lettered at once with this reason and detail."""
+
+    def __init__(self, reason: str, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
 class EventConsumer:
     """One service's subscriptions: a table from event type to handler."""
 
@@ -110,6 +120,9 @@ class EventConsumer:
                 return
             except TRANSIENT_ERRORS:
                 raise
+            except Unprocessable as exc:
+                await self.dead_letter(record, exc.reason, exc.detail, attempts=attempt)
+                return
             except Exception as exc:
                 if attempt == self._attempts:
                     log.error("handler failed, dead-lettering", error=repr(exc), attempts=attempt)

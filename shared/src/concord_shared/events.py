@@ -24,6 +24,7 @@ from concord_shared.enums import (
     Severity,
 )
 from concord_shared.envelope import EventPayload
+from concord_shared.submission import CaseSubmission
 
 
 class PartyRef(BaseModel):
@@ -365,3 +366,24 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         DeadLettered,
     )
 }
+
+
+# --- commands into intake -------------------------------------------------------------------
+
+
+class SubmitCase(EventPayload):
+    """A case submitted by another system on <ns>.intake.submissions.
+
+    The envelope's case_id carries the source reference (intake assigns the real case id);
+    (source_system, source_ref) makes a resubmission idempotent. Carries personal data:
+    grant this topic to integrators that write it and to intake only.
+    """
+
+    event_type: ClassVar[str] = "SubmitCase"
+
+    source_system: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.\-]+$")
+    source_ref: str = Field(min_length=1, max_length=128)
+    case: CaseSubmission
+
+
+EVENT_TYPES[SubmitCase.event_type] = SubmitCase

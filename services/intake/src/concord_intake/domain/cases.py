@@ -1,0 +1,119 @@
+"""A registered case as intake keeps it, and what the rest of the platform may know of it."""
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from concord_intake.domain.identity import party_ref
+from concord_shared.submission import CaseSubmission, LocationIn
+from concord_shared.enums import CaseKind, CaseStatus, Channel, Language, Level, PartyRole, Severity
+from concord_shared.events import CaseReceived, Coordinates, PartyRef
+from concord_shared.logging import mask_personal_numbers
+
+
+class StoredParty(BaseModel):
+    """Personal data: lives only in intake's store."""
+
+    ref: str
+    role: PartyRole
+    name: str
+    phone: str | None = None
+    id_number: str | None = None
+
+
+class PublicStatus(BaseModel):
+    """What a citizen sees with the receipt number and verification code: no internal notes."""
+
+    status: CaseStatus = CaseStatus.RECEIVED
+    level: Level | None = None
+    platform: str | None = None
+    department: str | None = None
+    acceptance_due: datetime | None = None
+    handling_due: datetime | None = None
+    updated_at: datetime
+
+
+class CaseRecord(BaseModel):
+    case_id: str
+    receipt_number: str
+    verification_code: str
+    kind: CaseKind
+    channel: Channel
+    platform: str
+    category: str
+    description: str
+    location: LocationIn
+    parties: list[StoredParty]
+    attachments: list[str]
+    severity: Severity
+    language: Language
+    received_at: datetime
+    source_system: str | None = None
+    source_ref: str | None = None
+    public: PublicStatus
+
+
+def register(
+    submission: CaseSubmission,
+    *,
+    case_id: str,
+    receipt: str,
+    code: str,
+    pseudonym_key: str,
+    now: datetime,
+    source_system: str | None = None,
+    source_ref: str | None = None,
+) -> CaseRecord:
+    parties = [
+        StoredParty(
+            ref=party_ref(
+                pseudonym_key, phone=p.phone, id_number=p.id_number, fallback=f"{case_id}:{i}"
+            ),
+            role=p.role,
+            name=p.name,
+            phone=p.phone,
+            id_number=p.id_number,
+        )
+        for i, p in enumerate(submission.parties)
+    ]
+    return CaseRecord(
+        case_id=case_id,
+        receipt_number=receipt,
+        verification_code=code,
+        kind=submission.kind,
+        channel=submission.channel,
+        platform=submission.platform,
+        category=submission.category,
+        description=submission.description,
+        location=submission.location,
+        parties=parties,
+        attachments=[str(a) for a in submission.attachments],
+        severity=submission.severity,
+        language=submission.language,
+        received_at=now,
+        source_system=source_system,
+        source_ref=source_ref,
+        public=PublicStatus(updated_at=now),
+    )
+
+
+def case_received(record: CaseRecord) -> CaseReceived:
+    """The event the platform learns of the case by: pseudonyms, no personal data."""
+    loc = record.location
+    return CaseReceived(
+        receipt_number=record.receipt_number,
+        kind=record.kind,
+        channel=record.channel,
+        category=record.category,
+        received_at_platform=record.platform,
+        area_code=loc.area_code or record.platform,
+        coordinates=Coordinates(lat=round(loc.lat, 3), lon=round(loc.lon, 3))
+        if loc.lat is not None and loc.lon is not None
+        else None,
+        severity=record.severity,
+        summary=mask_personal_numbers(record.description),
+        parties=[PartyRef(ref=p.ref, role=p.role) for p in record.parties],
+        party_count=len(record.parties),
+        language=record.language,
+        source_system=record.source_system,
+    )

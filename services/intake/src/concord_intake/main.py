@@ -1,0 +1,13 @@
+"""The intake process: ``concord-intake`` (settings from CONCORD_INTAKE_* variables)."""
+
+from concord_intake.bootstrap import build_app
+from concord_intake.settings import IntakeSettings
+from concord_shared.service import serve
+
+
+def run() -> None:
+    serve(build_app, IntakeSettings())
+
+
+if __name__ == "__main__":
+    run()

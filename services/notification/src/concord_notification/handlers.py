@@ -1,0 +1,71 @@
+"""Notification's service layer: render a notice, deliver it once, log what happened."""
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import structlog
+
+from concord_notification.adapters.delivery_log import DeliveryLog, delivery_id
+from concord_notification.domain.rendering import Renderer
+from concord_shared.enums import NotificationChannel
+from concord_shared.envelope import Envelope, envelope
+from concord_shared.events import NotificationDelivered, NotificationRequested
+from concord_shared.outbox import Emit
+from concord_shared.topics import CASE_EVENTS, TopicSpec
+
+log = structlog.get_logger(__name__)
+SERVICE = "notification"
+
+
+@dataclass
+class Notification:
+    deliveries: DeliveryLog
+    renderer: Renderer
+    topic: Callable[[TopicSpec], str]
+    on_written: Callable[[], None]
+    clock: Callable[[], datetime]
+
+    async def on_notification_requested(self, event: Envelope[Any]) -> None:
+        request: NotificationRequested = event.payload
+        channel = NotificationChannel.RECORD
+        facts = {"case_ref": event.case_id[:8], **request.facts}
+        text = self.renderer.render(request.notice, request.language, facts)
+        key = delivery_id(event.event_id, request.recipient_ref, channel)
+        delivered = NotificationDelivered(
+            notice=request.notice,
+            recipient_kind=request.recipient_kind,
+            recipient_ref=request.recipient_ref,
+            channel=channel,
+            request_event_id=event.event_id,
+        )
+        stored = await self.deliveries.record(
+            key,
+            {
+                "case_id": event.case_id,
+                "request_event_id": event.event_id,
+                "notice": request.notice,
+                "recipient_kind": request.recipient_kind,
+                "recipient_ref": request.recipient_ref,
+                "channel": channel,
+                "language": request.language,
+                "text": text,
+                "status": "recorded",
+                "attempts": 1,
+                "requested_at": event.occurred_at,
+                "recorded_at": self.clock(),
+            },
+            [
+                Emit(
+                    self.topic(CASE_EVENTS),
+                    envelope(delivered, source=SERVICE, case_id=event.case_id, causation=event),
+                )
+            ],
+        )
+        if stored:
+            self.on_written()
+            log.info("notice recorded", notice=request.notice, channel=channel)
+
+    def handlers(self) -> dict[str, Any]:
+        return {"NotificationRequested": self.on_notification_requested}

@@ -1,0 +1,13 @@
+"""The notification process: ``concord-notification`` (settings from CONCORD_NOTIFICATION_* variables)."""
+
+from concord_notification.bootstrap import build_app
+from concord_notification.settings import NotificationSettings
+from concord_shared.service import serve
+
+
+def run() -> None:
+    serve(build_app, NotificationSettings())
+
+
+if __name__ == "__main__":
+    run()

@@ -1,0 +1,9 @@
+from pydantic_settings import SettingsConfigDict
+
+from concord_shared.settings import ServiceSettings
+
+
+class NotificationSettings(ServiceSettings):
+    model_config = SettingsConfigDict(env_prefix="CONCORD_NOTIFICATION_", extra="ignore")
+
+    http_port: int = 8004

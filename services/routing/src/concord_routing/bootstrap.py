@@ -1,0 +1,25 @@
+"""Wires routing: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
+
+from fastapi import FastAPI
+
+from concord_routing.adapters.repository import ROUTES, RouteRepository
+from concord_routing.entrypoints.http import routes_router
+from concord_routing.handlers import SERVICE, Routing
+from concord_routing.settings import RoutingSettings
+from concord_shared.registry import load_registry
+from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.topics import CASE_EVENTS
+
+
+def build_app(settings: RoutingSettings | None = None) -> FastAPI:
+    settings = settings or RoutingSettings()
+    runtime = build_runtime(SERVICE, settings, outbox_collections=[ROUTES])
+    repo = RouteRepository(runtime.db)
+    routing = Routing(
+        repo=repo,
+        registry=load_registry(settings.registry_path),
+        topic=runtime.topic,
+        on_written=runtime.relay.wake,
+    )
+    subscribe(runtime, [CASE_EVENTS], routing.handlers())
+    return create_app(runtime, [routes_router(repo)], title="Concord routing")

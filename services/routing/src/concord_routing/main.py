@@ -1,0 +1,13 @@
+"""The routing process: ``concord-routing`` (settings from CONCORD_ROUTING_* variables)."""
+
+from concord_routing.bootstrap import build_app
+from concord_routing.settings import RoutingSettings
+from concord_shared.service import serve
+
+
+def run() -> None:
+    serve(build_app, RoutingSettings())
+
+
+if __name__ == "__main__":
+    run()

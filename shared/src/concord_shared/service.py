@@ -1,0 +1,151 @@
+"""What every Concord service process is made of, wired the same way.
+
+A FastAPI app serves health, readiness and the service's own API; its lifespan starts the
+Kafka broker (FastStream's FastAPI plugin is deprecated since 0.7) and the outbox relay.
+"""
+
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+import uvicorn
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from concord_shared.broker import make_broker
+from concord_shared.consumer import EventConsumer, Handler
+from concord_shared.logging import configure_logging
+from concord_shared.outbox import OutboxRelay
+from concord_shared.settings import ServiceSettings
+from concord_shared.store import Document, connect, ping
+from concord_shared.topics import TopicSpec, dead_letter_topic
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class ServiceRuntime:
+    """The adapters a service's handlers are given: settings, store, broker, relay."""
+
+    service: str
+    settings: ServiceSettings
+    db: AsyncDatabase[Document]
+    broker: KafkaBroker
+    relay: OutboxRelay
+    consumer: EventConsumer | None = None
+    startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+
+    def topic(self, spec: TopicSpec) -> str:
+        return spec.full_name(self.settings.topic_namespace)
+
+    @property
+    def group_id(self) -> str:
+        return f"{self.settings.topic_namespace}.{self.service}"
+
+
+def build_runtime(
+    service: str,
+    settings: ServiceSettings,
+    outbox_collections: Sequence[str],
+) -> ServiceRuntime:
+    db = connect(settings, service)
+    broker = make_broker(settings, service)
+    relay = OutboxRelay(
+        broker,
+        [db[name] for name in outbox_collections],
+        sweep_interval_s=settings.outbox_sweep_interval_s,
+    )
+    return ServiceRuntime(service=service, settings=settings, db=db, broker=broker, relay=relay)
+
+
+def subscribe(
+    runtime: ServiceRuntime,
+    topics: Sequence[TopicSpec],
+    handlers: Mapping[str, Handler],
+) -> EventConsumer:
+    consumer = EventConsumer(
+        runtime.broker,
+        service=runtime.service,
+        dead_letter_topic=runtime.topic(dead_letter_topic(runtime.service)),
+        handlers=handlers,
+        attempts=runtime.settings.handler_attempts,
+        backoff_s=runtime.settings.handler_backoff_s,
+    )
+    consumer.subscribe(
+        [runtime.topic(t) for t in topics],
+        group_id=runtime.group_id,
+        max_records=runtime.settings.consume_max_records,
+    )
+    runtime.consumer = consumer
+    return consumer
+
+
+def health_router(runtime: ServiceRuntime) -> APIRouter:
+    router = APIRouter(tags=["health"])
+
+    @router.get("/health")
+    async def health() -> dict[str, str]:
+        """Liveness: the process answers."""
+        return {"status": "ok", "service": runtime.service}
+
+    @router.get("/ready")
+    async def ready() -> JSONResponse:
+        """Readiness: the store and the broker both answer."""
+        checks: dict[str, Any] = {
+            "store": await ping(runtime.db),
+            "broker": await runtime.broker.ping(timeout=2.0),
+        }
+        ok = all(checks.values())
+        return JSONResponse(
+            {"status": "ready" if ok else "not_ready", "service": runtime.service, **checks},
+            status_code=200 if ok else 503,
+        )
+
+    return router
+
+
+def create_app(
+    runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), **fastapi_kwargs: Any
+) -> FastAPI:
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        configure_logging(
+            runtime.service, runtime.settings.log_level, runtime.settings.log_format
+        )
+        await runtime.relay.ensure_indexes()
+        for step in runtime.startup:
+            await step()
+        await runtime.broker.start()
+        runtime.relay.start()
+        log.info("service started", port=runtime.settings.http_port)
+        try:
+            yield
+        finally:
+            await runtime.relay.stop()
+            await runtime.broker.stop()
+            await runtime.db.client.close()
+            log.info("service stopped")
+
+    app = FastAPI(lifespan=lifespan, **fastapi_kwargs)
+    app.include_router(health_router(runtime))
+    for router in routers:
+        app.include_router(router)
+    return app
+
+
+def serve(build_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
+    """Run one service process: its app on its own HTTP port."""
+    app = build_app(settings)
+    uvicorn.run(
+        app,
+        host=settings.http_host,
+        port=settings.http_port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
