@@ -81,7 +81,7 @@ class EventConsumer:
         subscriber(self.on_batch)
 
     async def on_batch(self, message: KafkaMessage) -> None:
-        records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message  # type: ignore[assignment]
+        records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
         try:
             for record in records:
                 await self.process(record)
@@ -180,9 +180,7 @@ async def _tolerant_parser(
         return await original(records)
     except UnicodeDecodeError:
         cleaned = tuple(
-            dataclasses.replace(
-                r, headers=[(k, (_text(v) or "").encode()) for k, v in r.headers]
-            )
+            dataclasses.replace(r, headers=[(k, (_text(v) or "").encode()) for k, v in r.headers])
             for r in records
         )
         return await original(cleaned)

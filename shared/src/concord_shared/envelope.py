@@ -6,7 +6,7 @@ fields (``extra="ignore"``) so producers may add optional fields without breakin
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, ClassVar, Generic, TypeVar
+from typing import Any, ClassVar, Generic, TypeVar, cast
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -70,12 +70,17 @@ def envelope(
     """Wrap a payload; a caused event inherits the correlation id of its cause."""
     if causation is not None:
         correlation_id = causation.correlation_id
-    return Envelope[type(payload)](  # type: ignore[misc]
-        type=payload.event_type,
-        schema_version=payload.schema_version,
-        source=source,
-        case_id=case_id,
-        correlation_id=correlation_id or new_event_id(),
-        causation_id=causation.event_id if causation is not None else None,
-        payload=payload,
+    # Parametrised with the payload's own class, so the payload serialises with its schema.
+    model: Any = Envelope[type(payload)]  # type: ignore[misc]
+    return cast(
+        Envelope[P],
+        model(
+            type=payload.event_type,
+            schema_version=payload.schema_version,
+            source=source,
+            case_id=case_id,
+            correlation_id=correlation_id or new_event_id(),
+            causation_id=causation.event_id if causation is not None else None,
+            payload=payload,
+        ),
     )

@@ -56,8 +56,16 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         if as_json
         else structlog.dev.ConsoleRenderer()
     )
+
+    def add_service(
+        _logger: Any, _method: str, event_dict: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event_dict.setdefault("service", service)
+        return event_dict
+
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
+        add_service,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         drop_personal_data,
@@ -68,7 +76,6 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
-    structlog.contextvars.bind_contextvars(service=service)
     # Libraries log through the standard library: same format, same redaction.
     formatter = structlog.stdlib.ProcessorFormatter(
         processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],

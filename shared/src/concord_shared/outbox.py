@@ -169,7 +169,7 @@ class OutboxRelay:
                     )
                 )
         await asyncio.gather(*futures)
-        ops: list[UpdateOne[Document]] = []
+        ops: list[UpdateOne] = []
         for doc in docs:
             entries = doc.get("outbox") or []
             if entries:

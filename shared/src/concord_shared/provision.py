@@ -1,7 +1,7 @@
 """Creates or updates Concord's topics on a broker, idempotently: a second run changes nothing.
 
-    concord-topics provision [--bootstrap 127.0.0.1:9092] [--namespace concord] [--partitions N]
-    concord-topics list
+concord-topics provision [--bootstrap 127.0.0.1:9092] [--namespace concord] [--partitions N]
+concord-topics list
 """
 
 import asyncio

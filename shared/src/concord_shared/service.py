@@ -14,7 +14,6 @@ import uvicorn
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse
 from faststream.kafka import KafkaBroker
-from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
@@ -114,9 +113,7 @@ def create_app(
 ) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        configure_logging(
-            runtime.service, runtime.settings.log_level, runtime.settings.log_format
-        )
+        configure_logging(runtime.service, runtime.settings.log_level, runtime.settings.log_format)
         await runtime.relay.ensure_indexes()
         for step in runtime.startup:
             await step()

@@ -1,15 +1,15 @@
 """Wires intake: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
+from concord_shared.envelope import utcnow
+from concord_shared.registry import load_registry
+from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS
 from fastapi import FastAPI
 
 from concord_intake.adapters.repository import CASES, CaseRepository
 from concord_intake.entrypoints.http import cases_router
 from concord_intake.handlers import SERVICE, Intake
 from concord_intake.settings import IntakeSettings
-from concord_shared.envelope import utcnow
-from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS
 
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:

@@ -6,6 +6,13 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from concord_shared.consumer import Unprocessable
+from concord_shared.enums import CaseStatus
+from concord_shared.envelope import Envelope, envelope
+from concord_shared.events import CaseRouted, CaseStatusChanged, MediationOpened, SubmitCase
+from concord_shared.outbox import Emit
+from concord_shared.registry import Registry
+from concord_shared.submission import CaseSubmission
 
 from concord_intake.adapters.repository import CaseRepository, ReceiptTaken
 from concord_intake.domain.cases import CaseRecord, case_received, register
@@ -16,13 +23,6 @@ from concord_intake.domain.identity import (
     verification_code,
 )
 from concord_intake.domain.submission import FieldProblem, check_against_registry
-from concord_shared.submission import CaseSubmission
-from concord_shared.enums import CaseStatus
-from concord_shared.envelope import Envelope, envelope
-from concord_shared.consumer import Unprocessable
-from concord_shared.events import CaseRouted, CaseStatusChanged, MediationOpened, SubmitCase
-from concord_shared.outbox import Emit
-from concord_shared.registry import Registry
 
 log = structlog.get_logger(__name__)
 SERVICE = "intake"

@@ -1,8 +1,9 @@
 """The intake process: ``concord-intake`` (settings from CONCORD_INTAKE_* variables)."""
 
+from concord_shared.service import serve
+
 from concord_intake.bootstrap import build_app
 from concord_intake.settings import IntakeSettings
-from concord_shared.service import serve
 
 
 def run() -> None:

@@ -1,5 +1,7 @@
 """Wires mediation: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
+from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.topics import VERTICAL_ASSIGN
 from fastapi import FastAPI
 
 from concord_mediation.adapters.repository import CASES, MediationRepository
@@ -7,8 +9,6 @@ from concord_mediation.domain.deadlines import DeadlinePolicy
 from concord_mediation.entrypoints.http import mediation_router
 from concord_mediation.handlers import SERVICE, Mediation
 from concord_mediation.settings import MediationSettings
-from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import VERTICAL_ASSIGN
 
 
 def build_app(settings: MediationSettings | None = None) -> FastAPI:

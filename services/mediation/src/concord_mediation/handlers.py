@@ -5,14 +5,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-
-from concord_mediation.adapters.repository import MediationRepository
-from concord_mediation.domain.deadlines import DeadlinePolicy
 from concord_shared.enums import CaseStatus, NoticeKind, PartyRole, RecipientKind
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import CaseAssigned, MediationOpened, NotificationRequested
 from concord_shared.outbox import Emit
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec
+
+from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.domain.deadlines import DeadlinePolicy
 
 log = structlog.get_logger(__name__)
 SERVICE = "mediation"
@@ -55,7 +55,9 @@ class Mediation:
         }
 
         def emit(topic: str, payload: Any) -> Emit:
-            return Emit(topic, envelope(payload, source=SERVICE, case_id=event.case_id, causation=event))
+            return Emit(
+                topic, envelope(payload, source=SERVICE, case_id=event.case_id, causation=event)
+            )
 
         emits = [
             emit(
@@ -88,7 +90,9 @@ class Mediation:
         ]
         if await self.repo.open_case(event.case_id, event.event_id, case, emits):
             self.on_written()
-            log.info("mediation case opened", platform=assigned.platform, level=assigned.level)
+            log.info(
+                "mediation case opened", platform=assigned.platform, platform_level=assigned.level
+            )
 
     def handlers(self) -> dict[str, Any]:
         return {"CaseAssigned": self.on_case_assigned}

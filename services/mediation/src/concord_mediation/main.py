@@ -1,8 +1,9 @@
 """The mediation process: ``concord-mediation`` (settings from CONCORD_MEDIATION_* variables)."""
 
+from concord_shared.service import serve
+
 from concord_mediation.bootstrap import build_app
 from concord_mediation.settings import MediationSettings
-from concord_shared.service import serve
 
 
 def run() -> None:

@@ -1,6 +1,5 @@
-from pydantic_settings import SettingsConfigDict
-
 from concord_shared.settings import ServiceSettings
+from pydantic_settings import SettingsConfigDict
 
 
 class MediationSettings(ServiceSettings):

@@ -1,5 +1,8 @@
 """Wires notification: settings -> store, broker, relay -> service layer -> HTTP, consumers."""
 
+from concord_shared.envelope import utcnow
+from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.topics import NOTIFY_REQUESTS
 from fastapi import FastAPI
 
 from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
@@ -7,9 +10,6 @@ from concord_notification.domain.rendering import Renderer
 from concord_notification.entrypoints.http import deliveries_router
 from concord_notification.handlers import SERVICE, Notification
 from concord_notification.settings import NotificationSettings
-from concord_shared.envelope import utcnow
-from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import NOTIFY_REQUESTS
 
 
 def build_app(settings: NotificationSettings | None = None) -> FastAPI:

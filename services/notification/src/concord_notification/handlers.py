@@ -6,14 +6,14 @@ from datetime import datetime
 from typing import Any
 
 import structlog
-
-from concord_notification.adapters.delivery_log import DeliveryLog, delivery_id
-from concord_notification.domain.rendering import Renderer
 from concord_shared.enums import NotificationChannel
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import NotificationDelivered, NotificationRequested
 from concord_shared.outbox import Emit
 from concord_shared.topics import CASE_EVENTS, TopicSpec
+
+from concord_notification.adapters.delivery_log import DeliveryLog, delivery_id
+from concord_notification.domain.rendering import Renderer
 
 log = structlog.get_logger(__name__)
 SERVICE = "notification"

@@ -1,8 +1,11 @@
-"""The notification process: ``concord-notification`` (settings from CONCORD_NOTIFICATION_* variables)."""
+"""The notification process: ``concord-notification``.
+
+Settings come from CONCORD_NOTIFICATION_* variables."""
+
+from concord_shared.service import serve
 
 from concord_notification.bootstrap import build_app
 from concord_notification.settings import NotificationSettings
-from concord_shared.service import serve
 
 
 def run() -> None:

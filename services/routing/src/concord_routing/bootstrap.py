@@ -1,14 +1,14 @@
 """Wires routing: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
+from concord_shared.registry import load_registry
+from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.topics import CASE_EVENTS
 from fastapi import FastAPI
 
 from concord_routing.adapters.repository import ROUTES, RouteRepository
 from concord_routing.entrypoints.http import routes_router
 from concord_routing.handlers import SERVICE, Routing
 from concord_routing.settings import RoutingSettings
-from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import CASE_EVENTS
 
 
 def build_app(settings: RoutingSettings | None = None) -> FastAPI:

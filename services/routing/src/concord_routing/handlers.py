@@ -6,9 +6,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-
-from concord_routing.adapters.repository import RouteRepository
-from concord_routing.domain.decision import CaseFacts, Decision, decide
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import (
     CaseAssigned,
@@ -26,6 +23,9 @@ from concord_shared.topics import (
     TopicSpec,
     department_topic,
 )
+
+from concord_routing.adapters.repository import RouteRepository
+from concord_routing.domain.decision import CaseFacts, Decision, decide
 
 log = structlog.get_logger(__name__)
 SERVICE = "routing"
@@ -63,16 +63,16 @@ class Routing:
             log.info(
                 "case routed",
                 platform=decision.platform,
-                level=decision.level,
+                platform_level=decision.level,
                 rule_id=decision.rule_id,
                 lead_department=decision.lead_department,
             )
 
-    def _announce(
-        self, cause: Envelope[Any], case: CaseReceived, d: Decision
-    ) -> list[Emit]:
+    def _announce(self, cause: Envelope[Any], case: CaseReceived, d: Decision) -> list[Emit]:
         def emit(topic: str, payload: Any) -> Emit:
-            return Emit(topic, envelope(payload, source=SERVICE, case_id=cause.case_id, causation=cause))
+            return Emit(
+                topic, envelope(payload, source=SERVICE, case_id=cause.case_id, causation=cause)
+            )
 
         departments = [(d.lead_department, "lead")] if d.lead_department else []
         departments += [(c, "co") for c in d.co_departments]

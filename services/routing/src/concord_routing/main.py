@@ -1,8 +1,9 @@
 """The routing process: ``concord-routing`` (settings from CONCORD_ROUTING_* variables)."""
 
+from concord_shared.service import serve
+
 from concord_routing.bootstrap import build_app
 from concord_routing.settings import RoutingSettings
-from concord_shared.service import serve
 
 
 def run() -> None:

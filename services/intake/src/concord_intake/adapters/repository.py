@@ -2,12 +2,12 @@
 
 from typing import Any
 
+from concord_shared.outbox import Emit, apply_once
+from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from concord_intake.domain.cases import CaseRecord
-from concord_shared.outbox import Emit, apply_once
-from concord_shared.store import Document
 
 CASES = "cases"
 

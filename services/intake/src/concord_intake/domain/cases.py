@@ -2,13 +2,13 @@
 
 from datetime import datetime
 
-from pydantic import BaseModel
-
-from concord_intake.domain.identity import party_ref
-from concord_shared.submission import CaseSubmission, LocationIn
 from concord_shared.enums import CaseKind, CaseStatus, Channel, Language, Level, PartyRole, Severity
 from concord_shared.events import CaseReceived, Coordinates, PartyRef
 from concord_shared.logging import mask_personal_numbers
+from concord_shared.submission import CaseSubmission, LocationIn
+from pydantic import BaseModel
+
+from concord_intake.domain.identity import party_ref
 
 
 class StoredParty(BaseModel):

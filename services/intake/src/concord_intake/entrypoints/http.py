@@ -3,14 +3,14 @@
 from datetime import datetime
 from typing import Annotated, Any
 
+from concord_shared.enums import CaseStatus, Level
+from concord_shared.submission import CaseSubmission
 from fastapi import APIRouter, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from concord_intake.domain.cases import CaseRecord
 from concord_intake.handlers import Intake, SubmissionRejected
-from concord_shared.enums import CaseStatus, Level
-from concord_shared.submission import CaseSubmission
 
 
 class Receipt(BaseModel):

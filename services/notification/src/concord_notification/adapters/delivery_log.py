@@ -2,10 +2,9 @@
 
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from concord_shared.outbox import Emit, apply_once
 from concord_shared.store import Document
+from pymongo.asynchronous.database import AsyncDatabase
 
 DELIVERIES = "deliveries"
 
@@ -26,7 +25,7 @@ class DeliveryLog:
         return await apply_once(self._deliveries, key, key, {"$setOnInsert": delivery}, emits)
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
-        cursor = self._deliveries.find(
-            {"case_id": case_id}, {"outbox": 0, "processed": 0}
-        ).sort("recorded_at", 1)
+        cursor = self._deliveries.find({"case_id": case_id}, {"outbox": 0, "processed": 0}).sort(
+            "recorded_at", 1
+        )
         return await cursor.to_list()

@@ -2,9 +2,8 @@
 
 from pathlib import Path
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
-
 from concord_shared.enums import Language, NoticeKind
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 

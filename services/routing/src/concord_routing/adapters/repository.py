@@ -2,10 +2,9 @@
 
 from typing import Any
 
-from pymongo.asynchronous.database import AsyncDatabase
-
 from concord_shared.outbox import Emit, apply_once
 from concord_shared.store import Document
+from pymongo.asynchronous.database import AsyncDatabase
 
 ROUTES = "routes"
 

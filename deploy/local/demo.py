@@ -1,0 +1,101 @@
+"""Submits a few sample cases to a running stack and shows what happened to each.
+
+    python deploy/local/demo.py [--intake http://127.0.0.1:8001 ...]
+
+Used by `make run`. It talks to the services over HTTP only, as a user would.
+"""
+
+import time
+from typing import Any
+
+import httpx
+import typer
+from rich.console import Console
+from rich.table import Table
+
+SAMPLES: list[dict[str, Any]] = [
+    {
+        "kind": "dispute",
+        "channel": "visit",
+        "platform": "339901001",
+        "category": "neighbour",
+        "description": "邻居扩建院墙挡住了出路，多次协商未果，请求调解。",
+        "location": {"area_code": "339901001001"},
+        "parties": [
+            {"name": "王秀英", "phone": "13912345678", "role": "applicant"},
+            {"name": "刘建国", "role": "respondent"},
+        ],
+    },
+    {
+        "kind": "petition",
+        "channel": "letter",
+        "platform": "339901002",
+        "category": "wage_arrears",
+        "description": "在县城某工地务工半年，工资拖欠至今未付，共计三万余元。",
+        "location": {"area_code": "339901002002"},
+        "parties": [{"name": "陈志强", "phone": "13700001111", "role": "applicant"}],
+    },
+    {
+        "kind": "legal_service",
+        "channel": "call",
+        "platform": "339901",
+        "category": "legal_aid",
+        "description": "Asking how to apply for legal aid in a contract dispute with a landlord.",
+        "location": {"area_code": "339901003"},
+        "parties": [{"name": "Li Na", "phone": "13800002222", "role": "applicant"}],
+        "language": "en",
+    },
+]
+
+
+def main(
+    intake: str = "http://127.0.0.1:8001",
+    routing: str = "http://127.0.0.1:8002",
+    mediation: str = "http://127.0.0.1:8003",
+    notification: str = "http://127.0.0.1:8004",
+    timeout: float = 20.0,
+) -> None:
+    console = Console(width=160)
+    table = Table(title="Sample cases through Concord")
+    for column in ("receipt", "kind / category", "routed to", "rule", "mediation", "notice", "ms"):
+        table.add_column(column)
+    failures = 0
+    with httpx.Client(timeout=10) as http:
+        for sample in SAMPLES:
+            started = time.monotonic()
+            receipt = http.post(f"{intake}/cases", json=sample).raise_for_status().json()
+            case_id = receipt["case_id"]
+            route = case = notices = None
+            while time.monotonic() - started < timeout and not notices:
+                route = route or _get(http, f"{routing}/cases/{case_id}/routing")
+                case = case or _get(http, f"{mediation}/cases/{case_id}")
+                notices = _get(http, f"{notification}/cases/{case_id}/deliveries") or None
+                time.sleep(0.05)
+            elapsed = round((time.monotonic() - started) * 1000)
+            decision = (route or {}).get("decisions", [{}])[-1]
+            failures += notices is None
+            table.add_row(
+                receipt["receipt_number"],
+                f"{sample['kind']} / {sample['category']}",
+                "{platform} ({level}, {desk})".format_map(
+                    {k: decision.get(k, "—") for k in ("platform", "level", "desk")}
+                ),
+                decision.get("rule_id", "—"),
+                (case or {}).get("status", "— not yet"),
+                ", ".join(f"{n['notice']} via {n['channel']}" for n in notices or [])
+                or "— not yet",
+                str(elapsed),
+            )
+    console.print(table)
+    if failures:
+        console.print(f"[red]{failures} case(s) did not reach notification in {timeout}s[/red]")
+        raise typer.Exit(1)
+
+
+def _get(http: httpx.Client, url: str) -> Any:
+    response = http.get(url)
+    return response.json() if response.status_code == 200 else None
+
+
+if __name__ == "__main__":
+    typer.run(main)

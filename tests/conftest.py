@@ -1,0 +1,42 @@
+"""Session fixtures: the real broker and store, a private topic namespace, the services."""
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from concord_shared.provision import declared_topics, delete_namespace, provision
+from pymongo import AsyncMongoClient
+
+from tests.support.stack import KAFKA, MONGO, Services, ensure_stack
+
+
+@pytest.fixture(scope="session")
+def real_stack() -> None:
+    ensure_stack()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def namespace(real_stack: None) -> AsyncIterator[str]:
+    """A topic namespace and database prefix of this session's own."""
+    ns = f"t{uuid.uuid4().hex[:10]}"
+    await provision(KAFKA, ns, declared_topics())
+    yield ns
+    await delete_namespace(KAFKA, ns)
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+    for name in await client.list_database_names():
+        if name.startswith(f"{ns}_"):
+            await client.drop_database(name)
+    await client.close()
+
+
+@pytest.fixture(scope="session")
+def services(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+    """The four services as separate processes on the real broker and store."""
+    running = Services(namespace, Path(tmp_path_factory.mktemp("service-logs")))
+    try:
+        running.start_all()
+        yield running
+    finally:
+        running.stop_all()

@@ -1,0 +1,76 @@
+"""The first end-to-end slice on the real broker and store: one case through all four services."""
+
+import httpx
+import pytest
+
+from tests.support.cases import neighbour_dispute
+from tests.support.stack import Services
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.real
+
+
+async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) -> None:
+    async with httpx.AsyncClient(timeout=10) as http:
+        response = await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
+        assert response.status_code == 201, response.text
+        receipt = response.json()
+        case_id = receipt["case_id"]
+        assert receipt["receipt_number"].startswith("QH")
+        assert len(receipt["verification_code"]) == 6
+
+        async def routed() -> dict | None:  # type: ignore[type-arg]
+            r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
+            return r.json() if r.status_code == 200 else None
+
+        routing = await eventually(routed)
+        decision = routing["decisions"][0]
+        # A simple neighbour dispute in 东街村 starts at that village's platform.
+        assert decision["platform"] == "339901001001"
+        assert decision["level"] == "village"
+        assert decision["rule_id"]
+
+        async def opened() -> dict | None:  # type: ignore[type-arg]
+            r = await http.get(f"{services['mediation'].url}/cases/{case_id}")
+            return r.json() if r.status_code == 200 else None
+
+        mediation = await eventually(opened)
+        assert mediation["platform"] == "339901001001"
+        assert mediation["status"] == "received"
+        # Only pseudonyms crossed the service boundary.
+        assert "王秀英" not in str(mediation) and "13912345678" not in str(mediation)
+
+        async def notified() -> list | None:  # type: ignore[type-arg]
+            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            return r.json() or None
+
+        deliveries = await eventually(notified)
+        assert [d["notice"] for d in deliveries] == ["receipt"]
+        assert deliveries[0]["recipient_kind"] == "citizen"
+        assert "已登记" in deliveries[0]["text"]
+
+        async def public_status() -> dict | None:  # type: ignore[type-arg]
+            r = await http.get(
+                f"{services['intake'].url}/cases/status",
+                params={
+                    "receipt_number": receipt["receipt_number"],
+                    "verification_code": receipt["verification_code"],
+                },
+            )
+            body = r.json()
+            return body if body.get("platform") and body.get("acceptance_due") else None
+
+        status = await eventually(public_status)
+        assert status["platform"] == "339901001001"
+        assert status["department"] == "justice"
+
+
+async def test_each_service_writes_only_its_own_database(services: Services) -> None:
+    from pymongo import AsyncMongoClient
+
+    from tests.support.stack import MONGO
+
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+    names = [n for n in await client.list_database_names() if n.startswith(services.namespace)]
+    await client.close()
+    assert sorted(names) == sorted(f"{services.namespace}_{s}" for s in services.processes)

@@ -1,0 +1,126 @@
+"""The real local infrastructure and the four services as processes, for tests.
+
+Every test session works in its own topic namespace and its own databases, so it never reads
+what a `make run` stack or an earlier session left behind, and it removes both at the end.
+"""
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[2]
+STACK_SH = ROOT / "deploy" / "local" / "stack.sh"
+BIN = ROOT / ".venv" / "bin"
+SERVICES = ("intake", "routing", "mediation", "notification")
+KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
+MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
+
+
+def port_open(port: int, host: str = "127.0.0.1") -> bool:
+    with socket.socket() as s:
+        s.settimeout(0.5)
+        return s.connect_ex((host, port)) == 0
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def stack(command: str) -> None:
+    subprocess.run([str(STACK_SH), command], check=True, timeout=600)
+
+
+def ensure_stack() -> None:
+    """Start the local broker and store unless something already answers on their ports."""
+    if not (port_open(9092) and port_open(27017)):
+        stack("up")
+
+
+@dataclass
+class ServiceProcess:
+    name: str
+    env: dict[str, str]
+    log_path: Path
+    port: int
+    proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(
+            [str(BIN / f"concord-{self.name}")],
+            env={**os.environ, **self.env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc is not None and self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited: {self.log_path.read_text()[-3000:]}")
+            try:
+                if httpx.get(f"{self.url}/ready", timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"{self.name} not ready in {timeout}s: {self.log_path}")
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        if self.proc is not None and self.proc.poll() is None:
+            os.killpg(self.proc.pid, sig)
+            self.proc.wait(timeout=30)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+
+
+@dataclass
+class Services:
+    namespace: str
+    log_dir: Path
+    processes: dict[str, ServiceProcess] = field(default_factory=dict)
+
+    def env_for(self, name: str, port: int) -> dict[str, str]:
+        prefix = f"CONCORD_{name.upper()}_"
+        return {
+            f"{prefix}KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+            f"{prefix}MONGO_URL": MONGO,
+            f"{prefix}MONGO_DB": f"{self.namespace}_{name}",
+            f"{prefix}TOPIC_NAMESPACE": self.namespace,
+            f"{prefix}HTTP_PORT": str(port),
+            f"{prefix}LOG_FORMAT": "json",
+            f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "0.5",
+        }
+
+    def start_all(self) -> None:
+        for name in SERVICES:
+            port = free_port()
+            process = ServiceProcess(
+                name, self.env_for(name, port), self.log_dir / f"{name}.log", port
+            )
+            process.start()
+            self.processes[name] = process
+        for process in self.processes.values():
+            process.wait_ready()
+
+    def stop_all(self) -> None:
+        for process in self.processes.values():
+            process.stop()
+
+    def __getitem__(self, name: str) -> ServiceProcess:
+        return self.processes[name]
