@@ -11,6 +11,7 @@ help:
 	@echo "make stop     stop all of it"
 	@echo "make test     the whole test suite on the real broker and store"
 	@echo "make lint     ruff and mypy"
+	@echo "make contracts  regenerate contracts/ from the code and check compatibility"
 	@echo "make status   what runs and where its logs are"
 
 # Python environment from the lock file; the broker jars and the store binary into the cache.
@@ -19,6 +20,7 @@ setup:
 	@$(UV) sync --frozen --quiet
 	@$(LOCAL)/fetch-kafka.sh
 	@$(LOCAL)/build-ferretdb.sh
+	@$(LOCAL)/fetch-contract-tools.sh > /dev/null
 
 infra-up: setup
 	@$(LOCAL)/stack.sh up
@@ -50,6 +52,11 @@ test: setup
 
 test-unit: setup
 	@.venv/bin/pytest tests/unit -q
+
+# Regenerate the published contracts from the code (JSON Schemas, AsyncAPI, enumerations).
+contracts: setup
+	@.venv/bin/concord-contracts generate
+	@.venv/bin/concord-contracts check
 
 lint: setup
 	@.venv/bin/ruff check .

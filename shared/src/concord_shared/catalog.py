@@ -1,0 +1,97 @@
+"""Who publishes which events on which topic, and who subscribes: the map the AsyncAPI
+document is generated from. A test checks that every service's subscriptions agree with it."""
+
+from dataclasses import dataclass
+
+from concord_shared.topics import (
+    CASE_EVENTS,
+    HORIZONTAL_REPLIES,
+    INTAKE_SUBMISSIONS,
+    INTERNAL_TASKS,
+    NOTIFY_REQUESTS,
+    VERTICAL_ASSIGN,
+    VERTICAL_ESCALATE,
+    TopicSpec,
+)
+
+# Parties outside the four services.
+DEPARTMENTS = "departments"  # department systems, one topic each
+INTEGRATORS = "integrators"  # a 12345 hotline, a court system, an Open311 bridge
+OPERATORS = "operators"  # people replaying dead letters
+ANYONE_ENTITLED = "subscribers"  # dashboards, auditors, other systems granted the case log
+
+DEPARTMENT_CHANNEL = "horizontal.{department}"
+DEAD_LETTER_CHANNEL = "dlq.{service}"
+
+
+@dataclass(frozen=True)
+class Flow:
+    channel: str  # a topic name without namespace, or a parameterised one
+    events: tuple[str, ...]
+    publishers: tuple[str, ...]
+    subscribers: tuple[str, ...]
+
+
+def _name(spec: TopicSpec) -> str:
+    return spec.name
+
+
+FLOWS: tuple[Flow, ...] = (
+    Flow(_name(INTAKE_SUBMISSIONS), ("SubmitCase",), (INTEGRATORS,), ("intake",)),
+    Flow(_name(CASE_EVENTS), ("CaseReceived",), ("intake",), ("routing", ANYONE_ENTITLED)),
+    Flow(_name(CASE_EVENTS), ("CaseRouted",), ("routing",), ("intake", ANYONE_ENTITLED)),
+    Flow(
+        _name(CASE_EVENTS),
+        (
+            "MediationOpened",
+            "CaseStatusChanged",
+            "SessionScheduled",
+            "AgreementReached",
+            "MediationFailed",
+            "CaseResolved",
+            "CaseClosed",
+            "ReviewRequested",
+            "FeedbackReceived",
+            "DeadlineWarning",
+            "DeadlineBreached",
+        ),
+        ("mediation",),
+        ("intake", ANYONE_ENTITLED),
+    ),
+    Flow(
+        _name(CASE_EVENTS),
+        ("NotificationDelivered", "NotificationFailed"),
+        ("notification",),
+        (ANYONE_ENTITLED,),
+    ),
+    Flow(_name(VERTICAL_ASSIGN), ("CaseAssigned",), ("routing",), ("mediation",)),
+    Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
+    Flow(DEPARTMENT_CHANNEL, ("CoordinationRequested",), ("routing",), (DEPARTMENTS,)),
+    Flow(
+        _name(HORIZONTAL_REPLIES),
+        ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),
+        (DEPARTMENTS,),
+        ("routing", "mediation"),
+    ),
+    Flow(
+        _name(INTERNAL_TASKS),
+        ("DeskTaskCreated", "DeskTaskCompleted"),
+        ("routing", "mediation"),
+        ("mediation",),
+    ),
+    Flow(_name(NOTIFY_REQUESTS), ("NotificationRequested",), ("mediation",), ("notification",)),
+    Flow(
+        DEAD_LETTER_CHANNEL,
+        ("DeadLettered",),
+        ("intake", "routing", "mediation", "notification"),
+        (OPERATORS,),
+    ),
+)
+
+
+def subscribed_events(service: str) -> set[str]:
+    return {e for f in FLOWS if service in f.subscribers for e in f.events}
+
+
+def published_events(service: str) -> set[str]:
+    return {e for f in FLOWS if service in f.publishers for e in f.events}

@@ -1,0 +1,124 @@
+"""Messages captured from a real run on the real broker validate against the published JSON
+Schemas, checked by an independent validator (check-jsonschema, not pydantic)."""
+
+import asyncio
+import json
+import subprocess
+import uuid
+from collections import defaultdict
+from pathlib import Path
+
+import httpx
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
+from concord_shared.contracts import CONTRACTS
+from concord_shared.envelope import envelope
+from concord_shared.events import SubmitCase
+from concord_shared.submission import CaseSubmission
+from concord_shared.topics import INTAKE_SUBMISSIONS
+
+from tests.support.cases import neighbour_dispute
+from tests.support.stack import BIN, KAFKA, Services
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.real
+
+# What the services emit today for a case submitted over HTTP and one over Kafka, plus the
+# dead letter for a poison message.
+EMITTED_NOW = {
+    "SubmitCase",
+    "CaseReceived",
+    "CaseRouted",
+    "CaseAssigned",
+    "CoordinationRequested",
+    "DeskTaskCreated",
+    "MediationOpened",
+    "NotificationRequested",
+    "NotificationDelivered",
+    "DeadLettered",
+}
+
+
+async def _capture(namespace: str) -> dict[str, list[bytes]]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    topics = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
+    await admin.close()
+    consumer = AIOKafkaConsumer(
+        *topics,
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+        group_id=f"capture-{uuid.uuid4().hex[:6]}",
+    )
+    await consumer.start()
+    captured: dict[str, list[bytes]] = defaultdict(list)
+    try:
+        idle = 0
+        while idle < 4:
+            batch = await consumer.getmany(timeout_ms=500)
+            records = [r for rs in batch.values() for r in rs]
+            idle = 0 if records else idle + 1
+            for record in records:
+                try:
+                    event_type = json.loads(record.value)["type"]
+                except (ValueError, KeyError, TypeError):
+                    continue  # poison planted by the tests themselves
+                captured[event_type].append(record.value)
+    finally:
+        await consumer.stop()
+    return captured
+
+
+async def test_captured_messages_validate_against_the_published_schemas(
+    services: Services, tmp_path: Path
+) -> None:
+    ns = services.namespace
+    async with httpx.AsyncClient(timeout=10) as http:
+        case_id = (
+            await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
+        ).json()["case_id"]
+        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+        await producer.start()
+        try:
+            command = envelope(
+                SubmitCase(
+                    source_system="hotline-12345",
+                    source_ref=f"R-{uuid.uuid4().hex[:8]}",
+                    case=CaseSubmission.model_validate(neighbour_dispute(channel="hotline")),
+                ),
+                source="hotline-12345",
+                case_id="R-1",
+            )
+            await producer.send_and_wait(
+                INTAKE_SUBMISSIONS.full_name(ns), command.to_bytes(), key=b"R-1"
+            )
+            await producer.send_and_wait(
+                INTAKE_SUBMISSIONS.full_name(ns), b"\x00poison", key=b"R-2"
+            )
+        finally:
+            await producer.stop()
+
+        async def delivered() -> bool:
+            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            return bool(r.json())
+
+        await eventually(delivered)
+    await asyncio.sleep(1.0)  # let the last outbox round reach the broker
+    captured = await _capture(ns)
+    assert EMITTED_NOW <= set(captured), f"not captured: {EMITTED_NOW - set(captured)}"
+
+    for event_type, values in captured.items():
+        files = []
+        for i, value in enumerate(values[:50]):
+            path = tmp_path / f"{event_type}-{i}.json"
+            path.write_bytes(value)
+            files.append(str(path))
+        schema = CONTRACTS / "schemas" / f"{event_type}.v1.json"
+        result = await asyncio.to_thread(
+            subprocess.run,
+            [str(BIN / "check-jsonschema"), "--schemafile", str(schema), *files],
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, f"{event_type}: {result.stdout}{result.stderr}"
