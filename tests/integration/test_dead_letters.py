@@ -3,11 +3,14 @@
 import base64
 import json
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from concord_shared.topics import CASE_EVENTS, dead_letter_topic
 
+from tests.support.cases import neighbour_dispute
 from tests.support.stack import KAFKA, Services
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
 
@@ -51,3 +54,52 @@ async def test_garbage_on_the_case_log_is_dead_lettered_by_routing(services: Ser
     assert letter["original_topic"] == topic and letter["original_partition"] == 0
     assert letter["service"] == "routing"
     assert "payload.kind" in found[list(bad)[2]]["error"]
+
+
+async def test_an_unknown_event_type_is_skipped_and_the_partition_moves_on(
+    services: Services,
+) -> None:
+    topic = CASE_EVENTS.full_name(services.namespace)
+    unknown = json.dumps({"type": "SomethingFromTheFuture", "event_id": "f-1"}).encode()
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    await producer.start()
+    try:
+        for partition in range(CASE_EVENTS.partitions):
+            await producer.send_and_wait(topic, b"\x00garbage", partition=partition)
+            await producer.send_and_wait(topic, unknown, partition=partition)
+    finally:
+        await producer.stop()
+    # Whatever partition the next case lands on, routing must get past the bad messages.
+    async with httpx.AsyncClient(timeout=10) as http:
+        case_ids = [
+            (await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())).json()[
+                "case_id"
+            ]
+            for _ in range(6)
+        ]
+
+        async def all_routed() -> bool:
+            for case_id in case_ids:
+                r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
+                if r.status_code != 200:
+                    return False
+            return True
+
+        assert await eventually(all_routed)
+
+    consumer = AIOKafkaConsumer(
+        dead_letter_topic("routing").full_name(services.namespace),
+        bootstrap_servers=KAFKA,
+        auto_offset_reset="earliest",
+    )
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=3000)
+    finally:
+        await consumer.stop()
+    originals = [
+        base64.b64decode(json.loads(r.value)["payload"]["original_value_b64"])
+        for rs in batch.values()
+        for r in rs
+    ]
+    assert unknown not in originals  # skipped, not dead-lettered
