@@ -54,6 +54,7 @@ def main(
     mediation: str = "http://127.0.0.1:8003",
     notification: str = "http://127.0.0.1:8004",
     timeout: float = 20.0,
+    api_key: str = typer.Option("dev-integration", envvar="CONCORD_DEMO_API_KEY"),
 ) -> None:
     console = Console(width=160)
     table = Table(title="Sample cases through Concord")
@@ -63,7 +64,11 @@ def main(
     with httpx.Client(timeout=10) as http:
         for sample in SAMPLES:
             started = time.monotonic()
-            receipt = http.post(f"{intake}/cases", json=sample).raise_for_status().json()
+            receipt = (
+                http.post(f"{intake}/cases", json=sample, headers={"X-API-Key": api_key})
+                .raise_for_status()
+                .json()
+            )
             case_id = receipt["case_id"]
             route = case = notices = None
             while time.monotonic() - started < timeout and not notices:

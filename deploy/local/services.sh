@@ -10,6 +10,12 @@ root="$(cd "$here/../.." && pwd)"
 . "$here/env.sh"
 SERVICES=(intake routing mediation notification)
 
+# Development defaults, for variables the caller has not set.
+while IFS='=' read -r name value; do
+  [[ "$name" =~ ^[A-Z_]+$ ]] || continue
+  [ -n "${!name:-}" ] || export "$name=$(eval "printf '%s' $value")"
+done < "$here/dev.env"
+
 port_of() {
   local var="CONCORD_${1^^}_HTTP_PORT"
   case "$1" in

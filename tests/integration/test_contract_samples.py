@@ -19,7 +19,7 @@ from concord_shared.submission import CaseSubmission
 from concord_shared.topics import INTAKE_SUBMISSIONS
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import BIN, KAFKA, Services
+from tests.support.stack import AUTH, BIN, KAFKA, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -74,7 +74,7 @@ async def test_captured_messages_validate_against_the_published_schemas(
     services: Services, tmp_path: Path
 ) -> None:
     ns = services.namespace
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
         case_id = (
             await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
         ).json()["case_id"]

@@ -9,7 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from concord_shared.topics import CASE_EVENTS, dead_letter_topic
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import KAFKA, Services
+from tests.support.stack import AUTH, KAFKA, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -70,7 +70,7 @@ async def test_an_unknown_event_type_is_skipped_and_the_partition_moves_on(
     finally:
         await producer.stop()
     # Whatever partition the next case lands on, routing must get past the bad messages.
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
         case_ids = [
             (await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())).json()[
                 "case_id"

@@ -9,7 +9,7 @@ import pytest
 from concord_shared.contracts import CONTRACTS
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import KAFKA, Services
+from tests.support.stack import AUTH, KAFKA, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -18,7 +18,7 @@ pytestmark = pytest.mark.real
 async def test_the_example_department_subscriber_prints_its_coordination_requests(
     services: Services, tmp_path: Path
 ) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
         case_id = (
             await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
         ).json()["case_id"]

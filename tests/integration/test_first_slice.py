@@ -4,15 +4,17 @@ import httpx
 import pytest
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import Services
+from tests.support.stack import AUTH, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
 
 
 async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) -> None:
-    async with httpx.AsyncClient(timeout=10) as http:
-        response = await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
+    async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
+        case = neighbour_dispute()
+        phone = case["parties"][0]["phone"]
+        response = await http.post(f"{services['intake'].url}/cases", json=case)
         assert response.status_code == 201, response.text
         receipt = response.json()
         case_id = receipt["case_id"]
@@ -38,7 +40,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert mediation["platform"] == "339901001001"
         assert mediation["status"] == "received"
         # Only pseudonyms crossed the service boundary.
-        assert "王秀英" not in str(mediation) and "13912345678" not in str(mediation)
+        assert "王秀英" not in str(mediation) and phone not in str(mediation)
 
         async def notified() -> list | None:  # type: ignore[type-arg]
             r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")

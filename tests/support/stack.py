@@ -4,6 +4,7 @@ Every test session works in its own topic namespace and its own databases, so it
 what a `make run` stack or an earlier session left behind, and it removes both at the end.
 """
 
+import json
 import os
 import signal
 import socket
@@ -18,6 +19,15 @@ ROOT = Path(__file__).resolve().parents[2]
 STACK_SH = ROOT / "deploy" / "local" / "stack.sh"
 BIN = ROOT / ".venv" / "bin"
 SERVICES = ("intake", "routing", "mediation", "notification")
+# API keys the test services accept; tests use them by name.
+INTEGRATION_KEY = "test-integration-key"
+RECEPTION_KEY = "test-reception-chengguan"  # platform 339901001 (Chengguan town)
+AUDITOR_KEY = "test-auditor-key"
+API_KEYS = {
+    INTEGRATION_KEY: {"role": "integration"},
+    RECEPTION_KEY: {"role": "reception", "platform": "339901001"},
+    AUDITOR_KEY: {"role": "auditor"},
+}
 KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 
@@ -105,6 +115,7 @@ class Services:
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "0.5",
+            **({f"{prefix}API_KEYS": json.dumps(API_KEYS)} if name == "intake" else {}),
         }
 
     def start_all(self) -> None:
@@ -124,3 +135,6 @@ class Services:
 
     def __getitem__(self, name: str) -> ServiceProcess:
         return self.processes[name]
+
+
+AUTH = {"X-API-Key": INTEGRATION_KEY}

@@ -101,7 +101,7 @@ def test_the_check_command_fails_on_a_deliberately_broken_published_copy(tmp_pat
 def test_services_subscribe_only_to_what_the_catalog_says() -> None:
     none: object = None
     tables = {
-        "intake": Intake(none, none, "", "", "", print, print).handlers(),  # type: ignore[arg-type]
+        "intake": Intake(none, none, "", "", "", print, print, none).handlers(),  # type: ignore[arg-type]
         "routing": Routing(none, none, str, print).handlers(),  # type: ignore[arg-type]
         "mediation": Mediation(none, none, str, print).handlers(),  # type: ignore[arg-type]
         "notification": Notification(none, none, str, print, print).handlers(),  # type: ignore[arg-type]

@@ -28,7 +28,10 @@ def new_event_id() -> str:
 
 
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    """Now, in UTC, to the millisecond: what the store keeps, so what is returned before a
+    write equals what is read after it."""
+    now = datetime.now(UTC)
+    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 class Envelope(BaseModel, Generic[P]):

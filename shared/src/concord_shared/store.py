@@ -4,6 +4,8 @@ Only what both MongoDB and FerretDB support is used: single-document atomic upda
 indexes, no multi-document transactions, no change streams, no $lookup.
 """
 
+from typing import Any
+
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
@@ -15,7 +17,7 @@ from pymongo.errors import (
 
 from concord_shared.settings import ServiceSettings
 
-Document = dict[str, object]
+Document = dict[str, Any]
 
 # Errors that say "the store is not there right now", as opposed to "this write is wrong".
 TRANSIENT_STORE_ERRORS = (

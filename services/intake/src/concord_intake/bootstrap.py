@@ -1,35 +1,51 @@
 """Wires intake: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
+from collections.abc import Callable
+
 from concord_shared.envelope import utcnow
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.store import Document
 from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS
 from fastapi import FastAPI
+from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_intake.adapters.repository import CASES, CaseRepository
+from concord_intake.entrypoints.auth import authenticated
 from concord_intake.entrypoints.http import cases_router
+from concord_intake.entrypoints.open311 import open311_router
 from concord_intake.handlers import SERVICE, Intake
 from concord_intake.settings import IntakeSettings
+
+
+def build_intake(
+    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Callable[[], None]
+) -> Intake:
+    """The service layer, for the service process and for the bulk-import CLI alike."""
+    return Intake(
+        repo=CaseRepository(db),
+        registry=load_registry(settings.registry_path),
+        pseudonym_key=settings.pseudonym_key,
+        receipt_prefix=settings.receipt_prefix,
+        case_events_topic=CASE_EVENTS.full_name(settings.topic_namespace),
+        on_written=on_written,
+        clock=utcnow,
+        grouping=settings.grouping,
+    )
 
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = build_runtime(SERVICE, settings, outbox_collections=[CASES])
-    repo = CaseRepository(runtime.db)
-    intake = Intake(
-        repo=repo,
-        registry=load_registry(settings.registry_path),
-        pseudonym_key=settings.pseudonym_key,
-        receipt_prefix=settings.receipt_prefix,
-        case_events_topic=runtime.topic(CASE_EVENTS),
-        on_written=runtime.relay.wake,
-        clock=utcnow,
-    )
-    runtime.startup.append(repo.ensure_indexes)
+    intake = build_intake(runtime.db, settings, runtime.relay.wake)
+    runtime.startup.append(intake.repo.ensure_indexes)
     subscribe(runtime, [INTAKE_SUBMISSIONS, CASE_EVENTS], intake.handlers())
     return create_app(
         runtime,
-        [cases_router(intake)],
+        [
+            cases_router(intake, authenticated(settings.api_keys)),
+            open311_router(intake, settings.api_keys, utcnow),
+        ],
         title="Concord intake",
         description="Registers cases from every channel; the only service holding personal data.",
     )

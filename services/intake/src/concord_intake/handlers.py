@@ -1,8 +1,8 @@
-"""Intake's service layer: register a case from any channel; follow its public status."""
+"""Intake's service layer: register cases from any channel; follow their public status."""
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
@@ -16,6 +16,7 @@ from concord_shared.submission import CaseSubmission
 
 from concord_intake.adapters.repository import CaseRepository, ReceiptTaken
 from concord_intake.domain.cases import CaseRecord, case_received, register
+from concord_intake.domain.grouping import EarlierCase, NewCase, group
 from concord_intake.domain.identity import (
     case_id_for,
     new_case_id,
@@ -23,6 +24,7 @@ from concord_intake.domain.identity import (
     verification_code,
 )
 from concord_intake.domain.submission import FieldProblem, check_against_registry
+from concord_intake.settings import GroupingSettings
 
 log = structlog.get_logger(__name__)
 SERVICE = "intake"
@@ -34,6 +36,28 @@ class SubmissionRejected(Exception):
         self.problems = problems
 
 
+@dataclass(frozen=True)
+class Registration:
+    """One submission to register, with what makes a retry of it idempotent."""
+
+    submission: CaseSubmission
+    idempotency_scope: str | None = None
+    idempotency_key: str | None = None
+    source_system: str | None = None
+    source_ref: str | None = None
+
+    def case_id(self) -> str:
+        if self.idempotency_key:
+            return case_id_for(self.idempotency_scope or "", self.idempotency_key)
+        return new_case_id()
+
+
+@dataclass(frozen=True)
+class Registered:
+    record: CaseRecord
+    created: bool
+
+
 @dataclass
 class Intake:
     repo: CaseRepository
@@ -43,56 +67,136 @@ class Intake:
     case_events_topic: str
     on_written: Callable[[], None]
     clock: Callable[[], datetime]
+    grouping: GroupingSettings
 
-    async def register(
-        self,
-        submission: CaseSubmission,
-        *,
-        idempotency_scope: str | None = None,
-        idempotency_key: str | None = None,
-        source_system: str | None = None,
-        source_ref: str | None = None,
-    ) -> tuple[CaseRecord, bool]:
-        """Validate, store with its CaseReceived in one write, return (case, created).
+    async def register(self, registration: Registration) -> Registered:
+        """Validate and store one case with its CaseReceived in one write.
 
-        The same idempotency key (or source system and reference) returns the first case.
+        Raises SubmissionRejected naming every wrong field; nothing is stored then.
         """
-        problems = check_against_registry(submission, self.registry)
-        if problems:
-            raise SubmissionRejected(problems)
-        case_id = (
-            case_id_for(idempotency_scope or "", idempotency_key)
-            if idempotency_key
-            else new_case_id()
-        )
+        result = (await self.register_many([registration]))[0]
+        if isinstance(result, SubmissionRejected):
+            raise result
+        return result
+
+    async def register_many(
+        self, registrations: Sequence[Registration]
+    ) -> list[Registered | SubmissionRejected]:
+        """Register a batch (bulk import, or one HTTP request). Valid ones are stored even
+        when others are rejected; the result says which was which, in order."""
+        results: list[Registered | SubmissionRejected | None] = [None] * len(registrations)
         now = self.clock()
-        for _ in range(5):
-            record = register(
-                submission,
-                case_id=case_id,
-                receipt=receipt_number(self.receipt_prefix, now),
-                code=verification_code(),
-                pseudonym_key=self.pseudonym_key,
-                now=now,
-                source_system=source_system,
-                source_ref=source_ref,
-            )
-            event = envelope(case_received(record), source=SERVICE, case_id=case_id)
-            try:
-                created = await self.repo.insert(record, [Emit(self.case_events_topic, event)])
-            except ReceiptTaken:
+        pending: list[tuple[int, CaseRecord]] = []
+        for i, registration in enumerate(registrations):
+            problems = check_against_registry(registration.submission, self.registry)
+            if problems:
+                results[i] = SubmissionRejected(problems)
                 continue
-            break
-        else:
+            pending.append((i, self._record(registration, registration.case_id(), now)))
+        flagged = await self._flag_groups([r for _, r in pending], now)
+        pending = [(i, r) for (i, _), r in zip(pending, flagged, strict=True)]
+        for _attempt in range(5):
+            try:
+                created = await self.repo.insert_many(
+                    [(record, [self._received(record)]) for _, record in pending]
+                )
+                break
+            except ReceiptTaken as taken:
+                pending = [
+                    (i, r.model_copy(update={"receipt_number": self._receipt(now)}))
+                    if r.case_id == taken.args[0]
+                    else (i, r)
+                    for i, r in pending
+                ]
+        else:  # pragma: no cover - six receipt collisions in a row
             raise RuntimeError("could not draw a free receipt number")
-        if created:
+        duplicates = [r.case_id for (_, r), new in zip(pending, created, strict=True) if not new]
+        existing = await self.repo.get_many(duplicates) if duplicates else {}
+        for (i, record), new in zip(pending, created, strict=True):
+            results[i] = Registered(record if new else existing[record.case_id], new)
+            if new:
+                log.info(
+                    "case registered",
+                    case_id=record.case_id,
+                    kind=record.kind,
+                    channel=record.channel,
+                    repeat=record.repeat_of is not None,
+                    collective=record.collective,
+                )
+        if any(created):
             self.on_written()
-            log.info("case registered", case_id=case_id, kind=record.kind, channel=record.channel)
-            return record, True
-        existing = await self.repo.get(case_id)
-        if existing is None:  # pragma: no cover - the duplicate was there a moment ago
-            raise RuntimeError("duplicate case vanished")
-        return existing, False
+        return [r for r in results if r is not None]
+
+    def _receipt(self, now: datetime) -> str:
+        return receipt_number(self.receipt_prefix, now)
+
+    def _record(self, registration: Registration, case_id: str, now: datetime) -> CaseRecord:
+        return register(
+            registration.submission,
+            case_id=case_id,
+            receipt=self._receipt(now),
+            code=verification_code(),
+            pseudonym_key=self.pseudonym_key,
+            now=now,
+            source_system=registration.source_system,
+            source_ref=registration.source_ref,
+        )
+
+    def _received(self, record: CaseRecord) -> Emit:
+        event = envelope(case_received(record), source=SERVICE, case_id=record.case_id)
+        return Emit(self.case_events_topic, event)
+
+    async def _flag_groups(self, records: list[CaseRecord], now: datetime) -> list[CaseRecord]:
+        """Set repeat and collective flags against earlier cases and earlier rows of the batch."""
+        if not records:
+            return records
+        g = self.grouping
+        window = max(
+            timedelta(days=g.repeat_window_days), timedelta(hours=g.collective_window_hours)
+        )
+        earlier = await self.repo.earlier_cases(
+            {p.ref for r in records for p in r.parties},
+            {(r.category, r.location.area_code or "") for r in records},
+            now - window,
+        )
+        for index, record in enumerate(records):
+            new = NewCase(
+                party_refs=frozenset(p.ref for p in record.parties),
+                party_count=len(record.parties),
+                category=record.category,
+                area_code=record.location.area_code or "",
+                description=record.description,
+                received_at=record.received_at,
+            )
+            flags = group(
+                new,
+                earlier,
+                repeat_window=timedelta(days=g.repeat_window_days),
+                collective_window=timedelta(hours=g.collective_window_hours),
+                threshold=g.similarity_threshold,
+                party_threshold=g.collective_party_threshold,
+                min_cases=g.collective_min_cases,
+            )
+            record = record.model_copy(
+                update={
+                    "repeat_of": flags.repeat_of,
+                    "collective": flags.collective,
+                    "collective_group": flags.collective_group,
+                }
+            )
+            records[index] = record
+            earlier.append(
+                EarlierCase(
+                    record.case_id,
+                    new.party_refs,
+                    new.category,
+                    new.area_code,
+                    new.description,
+                    new.received_at,
+                    record.collective_group,
+                )
+            )
+        return records
 
     async def public_status(self, receipt: str, code: str) -> CaseRecord | None:
         record = await self.repo.by_receipt(receipt)
@@ -100,12 +204,33 @@ class Intake:
             return None  # the same answer for both: the receipt's existence is not disclosed
         return record
 
+    # --- the integration topic --------------------------------------------------------------
+
+    async def on_submit_case(self, event: Envelope[Any]) -> None:
+        """A submission from another system; (source system, its reference) is idempotent."""
+        command: SubmitCase = event.payload
+        try:
+            registered = await self.register(
+                Registration(
+                    command.case,
+                    idempotency_scope=f"source:{command.source_system}",
+                    idempotency_key=command.source_ref,
+                    source_system=command.source_system,
+                    source_ref=command.source_ref,
+                )
+            )
+        except SubmissionRejected as exc:
+            raise Unprocessable("rejected", str(exc)) from exc
+        if not registered.created:
+            log.info("resubmission of a known case ignored", case_id=registered.record.case_id)
+
     # --- following the case log -----------------------------------------------------------
 
     async def on_case_routed(self, event: Envelope[Any]) -> None:
         routed: CaseRouted = event.payload
         await self._status(
             event,
+            f"routed to platform {routed.platform} ({routed.level})",
             status=CaseStatus.ROUTED,
             level=routed.level,
             platform=routed.platform,
@@ -116,6 +241,7 @@ class Intake:
         opened: MediationOpened = event.payload
         await self._status(
             event,
+            f"received at platform {opened.platform}",
             status=opened.status,
             level=opened.level,
             platform=opened.platform,
@@ -125,27 +251,13 @@ class Intake:
 
     async def on_status_changed(self, event: Envelope[Any]) -> None:
         changed: CaseStatusChanged = event.payload
-        await self._status(event, status=changed.to_status, platform=changed.platform)
+        await self._status(
+            event, f"now {changed.to_status}", status=changed.to_status, platform=changed.platform
+        )
 
-    async def _status(self, event: Envelope[Any], **fields: Any) -> None:
+    async def _status(self, event: Envelope[Any], note: str, **fields: Any) -> None:
         fields["updated_at"] = event.occurred_at
-        await self.repo.update_public_status(event.case_id, event.event_id, fields)
-
-    async def on_submit_case(self, event: Envelope[Any]) -> None:
-        """A submission from another system on the integration topic."""
-        command: SubmitCase = event.payload
-        try:
-            record, created = await self.register(
-                command.case,
-                idempotency_scope=f"source:{command.source_system}",
-                idempotency_key=command.source_ref,
-                source_system=command.source_system,
-                source_ref=command.source_ref,
-            )
-        except SubmissionRejected as exc:
-            raise Unprocessable("rejected", str(exc)) from exc
-        if not created:
-            log.info("resubmission of a known case ignored", case_id=record.case_id)
+        await self.repo.update_public_status(event.case_id, event.event_id, fields, note)
 
     def handlers(self) -> dict[str, Any]:
         return {

@@ -50,6 +50,9 @@ class CaseRecord(BaseModel):
     received_at: datetime
     source_system: str | None = None
     source_ref: str | None = None
+    repeat_of: str | None = None
+    collective: bool = False
+    collective_group: str | None = None
     public: PublicStatus
 
 
@@ -115,5 +118,8 @@ def case_received(record: CaseRecord) -> CaseReceived:
         parties=[PartyRef(ref=p.ref, role=p.role) for p in record.parties],
         party_count=len(record.parties),
         language=record.language,
+        repeat_of=record.repeat_of,
+        collective=record.collective,
+        collective_group=record.collective_group,
         source_system=record.source_system,
     )

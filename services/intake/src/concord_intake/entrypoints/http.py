@@ -1,16 +1,18 @@
-"""Intake's native JSON API: register a case, look up its public status."""
+"""Intake's native JSON API: register a case, read it, look up its public status."""
 
 from datetime import datetime
 from typing import Annotated, Any
 
 from concord_shared.enums import CaseStatus, Level
 from concord_shared.submission import CaseSubmission
-from fastapi import APIRouter, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
+from concord_intake.domain.access import Action, ApiKey
 from concord_intake.domain.cases import CaseRecord
-from concord_intake.handlers import Intake, SubmissionRejected
+from concord_intake.entrypoints.auth import check
+from concord_intake.handlers import Intake, Registration, SubmissionRejected
 
 
 class Receipt(BaseModel):
@@ -19,6 +21,9 @@ class Receipt(BaseModel):
     verification_code: str
     status: CaseStatus
     received_at: datetime
+    repeat_of: str | None = None  # the earlier case of the same party on the same matter
+    collective: bool = False
+    collective_group: str | None = None
 
 
 class PublicStatusView(BaseModel):
@@ -35,51 +40,72 @@ class PublicStatusView(BaseModel):
     updated_at: datetime
 
 
-def _receipt(record: CaseRecord) -> Receipt:
+def receipt_of(record: CaseRecord) -> Receipt:
     return Receipt(
         case_id=record.case_id,
         receipt_number=record.receipt_number,
         verification_code=record.verification_code,
         status=record.public.status,
         received_at=record.received_at,
+        repeat_of=record.repeat_of,
+        collective=record.collective,
+        collective_group=record.collective_group,
     )
 
 
-def cases_router(intake: Intake) -> APIRouter:
-    router = APIRouter(tags=["cases"])
+def rejection(exc: SubmissionRejected, prefix: tuple[str, ...] = ("body",)) -> Exception:
+    return RequestValidationError(
+        [{"loc": (*prefix, *p.loc), "msg": p.msg, "type": "value_error"} for p in exc.problems]
+    )
 
-    @router.post("/cases", status_code=status.HTTP_201_CREATED, response_model=Receipt)
+
+def cases_router(intake: Intake, api_key: Any) -> APIRouter:
+    router = APIRouter(tags=["cases"])
+    Caller = Annotated[ApiKey, Depends(api_key)]
+
+    @router.post(
+        "/cases",
+        status_code=status.HTTP_201_CREATED,
+        response_model=Receipt,
+        responses={200: {"description": "the same Idempotency-Key was used before"}},
+    )
     async def register_case(
         submission: CaseSubmission,
         response: Response,
+        caller: Caller,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
     ) -> Receipt:
-        """Register a case. Returns its receipt number and a short verification code.
+        """Register a case; returns its receipt number and a short verification code.
 
-        Send an `Idempotency-Key` header: a retried POST with the same key returns the same
-        case (200) instead of creating a second one.
+        Reception staff may register only for their own platform. With an
+        `Idempotency-Key` header a retried POST returns the same case (200), not a second.
+        The receipt says at once whether the same party brought the same matter before
+        (`repeat_of`) and whether it belongs to a collective matter.
         """
+        check(caller, Action.REGISTER, submission.platform)
         try:
-            record, created = await intake.register(
-                submission, idempotency_scope="http", idempotency_key=idempotency_key
+            registered = await intake.register(
+                Registration(
+                    submission,
+                    idempotency_scope=f"http:{caller.role}:{caller.platform or ''}",
+                    idempotency_key=idempotency_key,
+                )
             )
         except SubmissionRejected as exc:
-            raise RequestValidationError(
-                [
-                    {"loc": ("body", *p.loc), "msg": p.msg, "type": "value_error"}
-                    for p in exc.problems
-                ]
-            ) from exc
-        if not created:
+            raise rejection(exc) from exc
+        if not registered.created:
             response.status_code = status.HTTP_200_OK
-        return _receipt(record)
+        return receipt_of(registered.record)
 
     @router.get("/cases/status", response_model=PublicStatusView)
     async def public_status(
         receipt_number: Annotated[str, Query(max_length=32)],
         verification_code: Annotated[str, Query(max_length=16)],
     ) -> Any:
-        """A citizen's view of the case: status, who holds it, deadlines. No internal notes."""
+        """A citizen's view: status, which level and department hold it, deadlines.
+
+        No authentication: the receipt number and the verification code are the key.
+        """
         record = await intake.public_status(receipt_number, verification_code)
         if record is None:
             raise HTTPException(404, "no case with this receipt number and verification code")
@@ -90,5 +116,16 @@ def cases_router(intake: Intake) -> APIRouter:
             received_at=record.received_at,
             **record.public.model_dump(),
         )
+
+    @router.get("/cases/{case_id}")
+    async def read_case(case_id: str, caller: Caller) -> dict[str, Any]:
+        """The whole case with its parties' contact data: for the receiving platform's
+        reception staff and for auditors only."""
+        record = await intake.repo.get(case_id)
+        if record is None:
+            check(caller, Action.READ_CASE, "")  # 403 rather than 404 for those not allowed
+            raise HTTPException(404, "no such case")
+        check(caller, Action.READ_CASE, record.platform)
+        return record.model_dump(mode="json", exclude={"verification_code"})
 
     return router

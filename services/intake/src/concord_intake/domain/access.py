@@ -1,0 +1,34 @@
+"""Who may do what at intake: API keys with roles.
+
+Reception staff register cases for their own platform and read those cases; integration
+systems register cases for any platform (HTTP, Open311); auditors read, never write.
+"""
+
+from enum import StrEnum
+
+from pydantic import BaseModel
+
+
+class Role(StrEnum):
+    RECEPTION = "reception"
+    INTEGRATION = "integration"
+    AUDITOR = "auditor"
+
+
+class ApiKey(BaseModel):
+    role: Role
+    platform: str | None = None  # required for reception staff
+    holder: str = ""  # who holds the key, for the audit trail; not shown to anyone
+
+
+class Action(StrEnum):
+    REGISTER = "register"
+    READ_CASE = "read_case"
+
+
+def permits(key: ApiKey, action: Action, platform: str) -> bool:
+    if key.role is Role.AUDITOR:
+        return action is Action.READ_CASE
+    if key.role is Role.INTEGRATION:
+        return action is Action.REGISTER
+    return key.platform is not None and key.platform == platform

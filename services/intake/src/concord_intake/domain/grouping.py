@@ -1,0 +1,91 @@
+"""Repeats and collective matters: flags on a case, never reasons to refuse it.
+
+A repeat is the same party (same pseudonymous reference, so the same normalised phone or
+identity number) on a similar matter -- same category and area, similar description --
+within a window. A collective matter has many parties, or is one of several similar cases on
+the same matter in a short time.
+"""
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+
+def bigrams(text: str) -> set[str]:
+    compact = "".join(ch for ch in text.lower() if ch.isalnum())
+    return {compact[i : i + 2] for i in range(len(compact) - 1)} or {compact}
+
+
+def similarity(a: str, b: str) -> float:
+    """Jaccard similarity of character bigrams: works for Chinese and alphabetic text alike."""
+    x, y = bigrams(a), bigrams(b)
+    return len(x & y) / len(x | y) if x | y else 0.0
+
+
+@dataclass(frozen=True)
+class EarlierCase:
+    case_id: str
+    party_refs: frozenset[str]
+    category: str
+    area_code: str
+    description: str
+    received_at: datetime
+    collective_group: str | None = None
+
+
+@dataclass(frozen=True)
+class NewCase:
+    party_refs: frozenset[str]
+    party_count: int
+    category: str
+    area_code: str
+    description: str
+    received_at: datetime
+
+
+@dataclass(frozen=True)
+class Grouping:
+    repeat_of: str | None = None
+    collective: bool = False
+    collective_group: str | None = None
+
+
+def _same_matter(case: NewCase, earlier: EarlierCase, threshold: float) -> bool:
+    return (
+        earlier.category == case.category
+        and earlier.area_code == case.area_code
+        and similarity(earlier.description, case.description) >= threshold
+    )
+
+
+def group(
+    case: NewCase,
+    earlier: Sequence[EarlierCase],
+    *,
+    repeat_window: timedelta,
+    collective_window: timedelta,
+    threshold: float,
+    party_threshold: int,
+    min_cases: int,
+) -> Grouping:
+    matters = [e for e in earlier if _same_matter(case, e, threshold)]
+    repeats = [
+        e
+        for e in matters
+        if e.party_refs & case.party_refs and case.received_at - e.received_at <= repeat_window
+    ]
+    repeat_of = max(repeats, key=lambda e: e.received_at).case_id if repeats else None
+    # Other people's cases on the same matter: one person coming back is a repeat, not a crowd.
+    recent = sorted(
+        (
+            e
+            for e in matters
+            if not e.party_refs & case.party_refs
+            and case.received_at - e.received_at <= collective_window
+        ),
+        key=lambda e: e.received_at,
+    )
+    if len(recent) + 1 >= min_cases:
+        first = recent[0]
+        return Grouping(repeat_of, True, first.collective_group or first.case_id)
+    return Grouping(repeat_of, case.party_count >= party_threshold, None)
