@@ -114,7 +114,7 @@ class Services:
             f"{prefix}TOPIC_NAMESPACE": self.namespace,
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}LOG_FORMAT": "json",
-            f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "0.5",
+            f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
             **({f"{prefix}API_KEYS": json.dumps(API_KEYS)} if name == "intake" else {}),
         }
 

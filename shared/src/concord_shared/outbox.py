@@ -8,7 +8,7 @@ and consumers deduplicate on event id.
 """
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,31 +81,35 @@ async def apply_once(
 class OutboxRelay:
     """Publishes queued events with the idempotent producer, then removes them.
 
-    A write in this process wakes it at once (low latency); a periodic sweep picks up what
-    other instances or a crashed process left behind.
+    The writer tells the relay which documents it changed (``notify``), so publishing needs
+    no query but reads by _id -- the one lookup every store answers fast. A sweep at start
+    and then every ``sweep_interval_s`` finds what a crashed process or another instance
+    left behind.
     """
 
     def __init__(
         self,
         broker: KafkaBroker,
-        collections: Sequence[AsyncCollection[Document]],
+        collection: AsyncCollection[Document],
         *,
-        sweep_interval_s: float = 1.0,
+        sweep_interval_s: float = 30.0,
         batch_size: int = 500,
     ) -> None:
         self._broker = broker
-        self._collections = list(collections)
+        self._collection = collection
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
+        self._pending: set[str] = set()
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
 
     async def ensure_indexes(self) -> None:
-        for collection in self._collections:
-            await collection.create_index("outbox_pending", sparse=True)
+        await self._collection.create_index("outbox_pending", sparse=True)
 
-    def wake(self) -> None:
+    def notify(self, doc_ids: Iterable[str]) -> None:
+        """Documents whose outbox just received events."""
+        self._pending.update(doc_ids)
         self._wake.set()
 
     def start(self) -> None:
@@ -121,44 +125,62 @@ class OutboxRelay:
             self._task = None
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()  # sweep at once: a crash may have left events behind
         while True:
+            timeout = max(0.0, next_sweep - loop.time())
             try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self._sweep_interval_s)
+                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
             except TimeoutError:
                 pass
             self._wake.clear()
             try:
-                await self.drain()
+                if loop.time() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = loop.time() + self._sweep_interval_s
+                while self._pending:
+                    await self.publish_pending()
             except asyncio.CancelledError:
                 raise
             except TRANSIENT_STORE_ERRORS as exc:
                 log.warning("outbox relay: store unavailable, will retry", error=str(exc))
+                await asyncio.sleep(0.5)
             except Exception as exc:  # the broker may be away; the events stay queued
                 log.warning("outbox relay: publish failed, will retry", error=repr(exc))
                 await asyncio.sleep(0.5)
 
-    async def drain(self) -> int:
-        """Publish everything queued now; returns how many events went out."""
+    async def sweep(self) -> int:
+        """Publish everything queued in the store, whoever queued it."""
         total = 0
-        for collection in self._collections:
-            while True:
-                docs = await collection.find(
-                    {"outbox_pending": True}, {"outbox": 1}, limit=self._batch_size
-                ).to_list()
-                if not docs:
-                    break
-                total += await self._publish(collection, docs)
-                if len(docs) < self._batch_size:
-                    break
-        self.published += total
-        return total
+        while True:
+            docs = await self._collection.find(
+                {"outbox_pending": True}, {"_id": 1}, limit=self._batch_size
+            ).to_list()
+            self._pending.update(str(d["_id"]) for d in docs)
+            total += await self.publish_pending()
+            if len(docs) < self._batch_size:
+                return total
 
-    async def _publish(
-        self, collection: AsyncCollection[Document], docs: list[dict[str, Any]]
-    ) -> int:
+    async def publish_pending(self) -> int:
+        """Publish the outboxes of the documents we were told about."""
+        ids = list(self._pending)[: self._batch_size]
+        if not ids:
+            return 0
+        docs = await asyncio.gather(
+            *(self._collection.find_one({"_id": i}, {"outbox": 1}) for i in ids)
+        )
+        count = await self._publish([d for d in docs if d and d.get("outbox")])
+        # Forget these ids only now: if publishing failed they are tried again.
+        self._pending.difference_update(ids)
+        self.published += count
+        return count
+
+    async def _publish(self, docs: list[dict[str, Any]]) -> int:
+        if not docs:
+            return 0
         futures = []
         for doc in docs:
-            for entry in doc.get("outbox") or []:
+            for entry in doc["outbox"]:
                 futures.append(
                     await self._broker.publish(
                         entry["value"],
@@ -171,9 +193,7 @@ class OutboxRelay:
         await asyncio.gather(*futures)
         ops: list[UpdateOne] = []
         for doc in docs:
-            entries = doc.get("outbox") or []
-            if entries:
-                ops.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": entries}}))
+            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}))
             # Only a document whose outbox is now empty stops being pending: events queued
             # by a write that raced with this publish stay queued for the next round.
             ops.append(
@@ -182,5 +202,5 @@ class OutboxRelay:
                     {"$unset": {"outbox_pending": ""}},
                 )
             )
-        await collection.bulk_write(ops, ordered=True)
+        await self._collection.bulk_write(ops, ordered=True)
         return len(futures)

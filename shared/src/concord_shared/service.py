@@ -50,13 +50,13 @@ class ServiceRuntime:
 def build_runtime(
     service: str,
     settings: ServiceSettings,
-    outbox_collections: Sequence[str],
+    outbox_collection: str,
 ) -> ServiceRuntime:
     db = connect(settings, service)
     broker = make_broker(settings, service)
     relay = OutboxRelay(
         broker,
-        [db[name] for name in outbox_collections],
+        db[outbox_collection],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )
     return ServiceRuntime(service=service, settings=settings, db=db, broker=broker, relay=relay)

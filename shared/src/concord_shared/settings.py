@@ -26,8 +26,9 @@ class ServiceSettings(BaseSettings):
     consume_max_records: int = 200
     handler_attempts: int = 3
     handler_backoff_s: float = 0.2
-    # Outbox relay: how often it sweeps for events left behind (e.g. by a crash).
-    outbox_sweep_interval_s: float = 1.0
+    # Outbox relay: a write hands its documents to the relay directly; the sweep (a query
+    # over the whole collection) only finds what a crashed process or the bulk importer left.
+    outbox_sweep_interval_s: float = 30.0
 
     def database_name(self, service: str) -> str:
         return self.mongo_db or f"concord_{service}"

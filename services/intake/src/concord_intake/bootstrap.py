@@ -19,7 +19,7 @@ from concord_intake.settings import IntakeSettings
 
 
 def build_intake(
-    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Callable[[], None]
+    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Callable[[list[str]], None]
 ) -> Intake:
     """The service layer, for the service process and for the bulk-import CLI alike."""
     return Intake(
@@ -36,8 +36,8 @@ def build_intake(
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
-    runtime = build_runtime(SERVICE, settings, outbox_collections=[CASES])
-    intake = build_intake(runtime.db, settings, runtime.relay.wake)
+    runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
+    intake = build_intake(runtime.db, settings, runtime.relay.notify)
     runtime.startup.append(intake.repo.ensure_indexes)
     subscribe(runtime, [INTAKE_SUBMISSIONS, CASE_EVENTS], intake.handlers())
     return create_app(

@@ -14,7 +14,7 @@ from concord_shared.outbox import Emit
 from concord_shared.registry import Registry
 from concord_shared.submission import CaseSubmission
 
-from concord_intake.adapters.repository import CaseRepository, ReceiptTaken
+from concord_intake.adapters.repository import CaseRepository
 from concord_intake.domain.cases import CaseRecord, case_received, register
 from concord_intake.domain.grouping import EarlierCase, NewCase, group
 from concord_intake.domain.identity import (
@@ -65,7 +65,7 @@ class Intake:
     pseudonym_key: str
     receipt_prefix: str
     case_events_topic: str
-    on_written: Callable[[], None]
+    on_written: Callable[[list[str]], None]
     clock: Callable[[], datetime]
     grouping: GroupingSettings
 
@@ -94,37 +94,40 @@ class Intake:
                 continue
             pending.append((i, self._record(registration, registration.case_id(), now)))
         flagged = await self._flag_groups([r for _, r in pending], now)
-        pending = [(i, r) for (i, _), r in zip(pending, flagged, strict=True)]
+        records = {r.case_id: r for r in flagged}
+        # Reserve receipt numbers first (unique by _id); redraw the rare one that is taken.
+        taken = await self.repo.claim_receipts(list(records.values()))
         for _attempt in range(5):
-            try:
-                created = await self.repo.insert_many(
-                    [(record, [self._received(record)]) for _, record in pending]
-                )
+            if not taken:
                 break
-            except ReceiptTaken as taken:
-                pending = [
-                    (i, r.model_copy(update={"receipt_number": self._receipt(now)}))
-                    if r.case_id == taken.args[0]
-                    else (i, r)
-                    for i, r in pending
-                ]
-        else:  # pragma: no cover - six receipt collisions in a row
-            raise RuntimeError("could not draw a free receipt number")
-        duplicates = [r.case_id for (_, r), new in zip(pending, created, strict=True) if not new]
-        existing = await self.repo.get_many(duplicates) if duplicates else {}
-        for (i, record), new in zip(pending, created, strict=True):
-            results[i] = Registered(record if new else existing[record.case_id], new)
-            if new:
-                log.info(
-                    "case registered",
-                    case_id=record.case_id,
-                    kind=record.kind,
-                    channel=record.channel,
-                    repeat=record.repeat_of is not None,
-                    collective=record.collective,
+            for case_id in taken:
+                records[case_id] = records[case_id].model_copy(
+                    update={"receipt_number": self._receipt(now)}
                 )
-        if any(created):
-            self.on_written()
+            taken = await self.repo.claim_receipts([records[c] for c in taken])
+        else:  # pragma: no cover - six collisions in a row
+            raise RuntimeError("could not draw a free receipt number")
+        ordered = [(i, records[r.case_id]) for i, r in pending]
+        created = await self.repo.insert_many(
+            [(record, [self._received(record)]) for _, record in ordered]
+        )
+        new = [r for (_, r), fresh in zip(ordered, created, strict=True) if fresh]
+        await self.repo.remember_for_grouping(new)
+        self.on_written([r.case_id for r in new])
+        existing = await self.repo.get_many(
+            r.case_id for (_, r), fresh in zip(ordered, created, strict=True) if not fresh
+        )
+        for (i, record), fresh in zip(ordered, created, strict=True):
+            results[i] = Registered(record if fresh else existing[record.case_id], fresh)
+        for record in new:
+            log.info(
+                "case registered",
+                case_id=record.case_id,
+                kind=record.kind,
+                channel=record.channel,
+                repeat=record.repeat_of is not None,
+                collective=record.collective,
+            )
         return [r for r in results if r is not None]
 
     def _receipt(self, now: datetime) -> str:

@@ -13,7 +13,7 @@ from concord_mediation.settings import MediationSettings
 
 def build_app(settings: MediationSettings | None = None) -> FastAPI:
     settings = settings or MediationSettings()
-    runtime = build_runtime(SERVICE, settings, outbox_collections=[CASES])
+    runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     repo = MediationRepository(runtime.db)
     mediation = Mediation(
         repo=repo,
@@ -21,7 +21,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
             settings.acceptance_days, settings.handling_days, settings.high_severity_warning_hours
         ),
         topic=runtime.topic,
-        on_written=runtime.relay.wake,
+        on_written=runtime.relay.notify,
     )
     runtime.startup.append(repo.ensure_indexes)
     subscribe(runtime, [VERTICAL_ASSIGN], mediation.handlers())

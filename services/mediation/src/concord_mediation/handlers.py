@@ -23,7 +23,7 @@ class Mediation:
     repo: MediationRepository
     deadlines: DeadlinePolicy
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[], None]
+    on_written: Callable[[list[str]], None]
 
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
         assigned: CaseAssigned = event.payload
@@ -89,7 +89,7 @@ class Mediation:
             ),
         ]
         if await self.repo.open_case(event.case_id, event.event_id, case, emits):
-            self.on_written()
+            self.on_written([event.case_id])
             log.info(
                 "mediation case opened", platform=assigned.platform, platform_level=assigned.level
             )

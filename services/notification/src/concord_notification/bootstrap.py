@@ -14,13 +14,13 @@ from concord_notification.settings import NotificationSettings
 
 def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     settings = settings or NotificationSettings()
-    runtime = build_runtime(SERVICE, settings, outbox_collections=[DELIVERIES])
+    runtime = build_runtime(SERVICE, settings, outbox_collection=DELIVERIES)
     deliveries = DeliveryLog(runtime.db)
     notification = Notification(
         deliveries=deliveries,
         renderer=Renderer(),
         topic=runtime.topic,
-        on_written=runtime.relay.wake,
+        on_written=runtime.relay.notify,
         clock=utcnow,
     )
     runtime.startup.append(deliveries.ensure_indexes)

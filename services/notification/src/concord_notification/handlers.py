@@ -24,7 +24,7 @@ class Notification:
     deliveries: DeliveryLog
     renderer: Renderer
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[], None]
+    on_written: Callable[[list[str]], None]
     clock: Callable[[], datetime]
 
     async def on_notification_requested(self, event: Envelope[Any]) -> None:
@@ -41,9 +41,9 @@ class Notification:
             request_event_id=event.event_id,
         )
         stored = await self.deliveries.record(
+            event.case_id,
             key,
             {
-                "case_id": event.case_id,
                 "request_event_id": event.event_id,
                 "notice": request.notice,
                 "recipient_kind": request.recipient_kind,
@@ -64,7 +64,7 @@ class Notification:
             ],
         )
         if stored:
-            self.on_written()
+            self.on_written([event.case_id])
             log.info("notice recorded", notice=request.notice, channel=channel)
 
     def handlers(self) -> dict[str, Any]:

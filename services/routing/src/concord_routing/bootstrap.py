@@ -13,13 +13,13 @@ from concord_routing.settings import RoutingSettings
 
 def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
-    runtime = build_runtime(SERVICE, settings, outbox_collections=[ROUTES])
+    runtime = build_runtime(SERVICE, settings, outbox_collection=ROUTES)
     repo = RouteRepository(runtime.db)
     routing = Routing(
         repo=repo,
         registry=load_registry(settings.registry_path),
         topic=runtime.topic,
-        on_written=runtime.relay.wake,
+        on_written=runtime.relay.notify,
     )
     subscribe(runtime, [CASE_EVENTS], routing.handlers())
     return create_app(runtime, [routes_router(repo)], title="Concord routing")

@@ -36,7 +36,7 @@ class Routing:
     repo: RouteRepository
     registry: Registry
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[], None]
+    on_written: Callable[[list[str]], None]
 
     async def on_case_received(self, event: Envelope[Any]) -> None:
         received: CaseReceived = event.payload
@@ -59,7 +59,7 @@ class Routing:
             emits,
         )
         if stored:
-            self.on_written()
+            self.on_written([event.case_id])
             log.info(
                 "case routed",
                 platform=decision.platform,

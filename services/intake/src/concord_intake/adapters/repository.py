@@ -1,11 +1,19 @@
-"""Intake's store: cases with their personal data and their outbox, in one document each."""
+"""Intake's store: cases with their personal data and their outbox, one document each.
 
+Every lookup on a hot path is by _id, the one the local store (FerretDB on SQLite) answers
+without scanning: receipts are their own collection keyed by receipt number, and the
+earlier cases of a party or of a matter are kept in small documents keyed by party
+reference and by (category, area).
+"""
+
+import asyncio
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from concord_shared.outbox import Emit, apply_once
 from concord_shared.store import Document
+from pymongo import UpdateOne
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -16,25 +24,46 @@ CASES = "cases"
 _HIDDEN = {"outbox": 0, "processed": 0}
 
 
-def _record(doc: dict[str, Any]) -> CaseRecord:
-    return CaseRecord.model_validate(doc)
+def matter_key(category: str, area_code: str) -> str:
+    return f"{category}|{area_code}"
+
+
+def _duplicates(exc: BulkWriteError) -> set[int]:
+    errors = exc.details.get("writeErrors", [])
+    if any(e.get("code") != 11000 for e in errors):
+        raise exc
+    return {e["index"] for e in errors}
 
 
 class CaseRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db[CASES]
+        self._receipts = db["receipts"]
+        self._by_party = db["party_cases"]
+        self._by_matter = db["matter_cases"]
 
     async def ensure_indexes(self) -> None:
-        await self._cases.create_index("receipt_number", unique=True)
-        await self._cases.create_index("parties.ref")
-        await self._cases.create_index([("category", 1), ("location.area_code", 1)])
         await self._cases.create_index("received_at")
         await self._cases.create_index("public.updated_at")
 
+    async def claim_receipts(self, records: Sequence[CaseRecord]) -> set[str]:
+        """Reserve the receipt numbers; returns the case ids whose number was taken."""
+        docs = [
+            {"_id": r.receipt_number, "case_id": r.case_id, "code": r.verification_code}
+            for r in records
+        ]
+        if not docs:
+            return set()
+        try:
+            await self._receipts.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            return {records[i].case_id for i in _duplicates(exc)}
+        return set()
+
     async def insert_many(self, records: Sequence[tuple[CaseRecord, list[Emit]]]) -> list[bool]:
         """Store new cases, each with its events in the same document (one atomic write
-        each). Returns per case whether it was new; False means the case id existed
-        already (an idempotent retry) and nothing was written for it."""
+        each). Per case: True if new; False if the case id existed (an idempotent retry),
+        in which case nothing was written and its freshly claimed receipt is released."""
         docs = []
         for record, emits in records:
             doc: dict[str, Any] = {"_id": record.case_id, **record.model_dump()}
@@ -48,76 +77,79 @@ class CaseRepository:
         try:
             await self._cases.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            failed = {e["index"] for e in exc.details.get("writeErrors", [])}
-            others = [e for e in exc.details.get("writeErrors", []) if e.get("code") != 11000]
-            if others:
-                raise
-            existing = await self.existing_ids(docs[i]["_id"] for i in failed)
-            for i in failed:
-                if docs[i]["_id"] not in existing:
-                    # Not the case id: the receipt number collided. Let the caller redraw.
-                    raise ReceiptTaken(docs[i]["_id"]) from exc
+            for i in _duplicates(exc):
                 created[i] = False
+            await self._receipts.delete_many(
+                {"_id": {"$in": [records[i][0].receipt_number for i in _duplicates(exc)]}}
+            )
         return created
 
-    async def existing_ids(self, ids: Iterable[str]) -> set[str]:
-        cursor = self._cases.find({"_id": {"$in": list(ids)}}, {"_id": 1})
-        return {str(d["_id"]) async for d in cursor}
+    async def remember_for_grouping(self, records: Sequence[CaseRecord]) -> None:
+        """Index new cases by party and by matter, for later repeat and collective checks."""
+        ops_party: list[UpdateOne] = []
+        ops_matter: list[UpdateOne] = []
+        for r in records:
+            entry = {
+                "case_id": r.case_id,
+                "party_refs": [p.ref for p in r.parties],
+                "category": r.category,
+                "area_code": r.location.area_code or "",
+                "description": r.description,
+                "received_at": r.received_at,
+                "collective_group": r.collective_group,
+            }
+            for ref in {p.ref for p in r.parties}:
+                ops_party.append(UpdateOne({"_id": ref}, {"$push": {"cases": entry}}, upsert=True))
+            key = matter_key(r.category, r.location.area_code or "")
+            ops_matter.append(UpdateOne({"_id": key}, {"$push": {"cases": entry}}, upsert=True))
+        if ops_party:
+            await self._by_party.bulk_write(ops_party, ordered=False)
+        if ops_matter:
+            await self._by_matter.bulk_write(ops_matter, ordered=False)
+
+    async def earlier_cases(
+        self, party_refs: set[str], matters: set[tuple[str, str]], since: datetime
+    ) -> list[EarlierCase]:
+        """Cases since `since` that share a party or a (category, area) with the new ones."""
+        docs = await asyncio.gather(
+            *(self._by_party.find_one({"_id": ref}) for ref in sorted(party_refs)),
+            *(self._by_matter.find_one({"_id": matter_key(*m)}) for m in sorted(matters)),
+        )
+        seen: dict[str, EarlierCase] = {}
+        for doc in docs:
+            for e in (doc or {}).get("cases", []):
+                if e["received_at"] >= since and e["case_id"] not in seen:
+                    seen[e["case_id"]] = EarlierCase(
+                        case_id=e["case_id"],
+                        party_refs=frozenset(e["party_refs"]),
+                        category=e["category"],
+                        area_code=e["area_code"],
+                        description=e["description"],
+                        received_at=e["received_at"],
+                        collective_group=e.get("collective_group"),
+                    )
+        return list(seen.values())
 
     async def get(self, case_id: str) -> CaseRecord | None:
         doc = await self._cases.find_one({"_id": case_id}, _HIDDEN)
-        return _record(doc) if doc else None
+        return CaseRecord.model_validate(doc) if doc else None
 
     async def get_many(self, case_ids: Iterable[str]) -> dict[str, CaseRecord]:
-        cursor = self._cases.find({"_id": {"$in": list(case_ids)}}, _HIDDEN)
-        return {str(d["_id"]): _record(d) async for d in cursor}
+        found = await asyncio.gather(*(self.get(i) for i in case_ids))
+        return {r.case_id: r for r in found if r is not None}
 
     async def by_receipt(self, receipt_number: str) -> CaseRecord | None:
-        doc = await self._cases.find_one({"receipt_number": receipt_number}, _HIDDEN)
-        return _record(doc) if doc else None
+        receipt = await self._receipts.find_one({"_id": receipt_number})
+        return await self.get(receipt["case_id"]) if receipt else None
 
     async def by_receipts(self, receipt_numbers: list[str]) -> list[CaseRecord]:
-        cursor = self._cases.find({"receipt_number": {"$in": receipt_numbers}}, _HIDDEN)
-        return [_record(d) async for d in cursor]
+        found = await asyncio.gather(*(self.by_receipt(n) for n in receipt_numbers))
+        return [r for r in found if r is not None]
 
-    async def earlier_cases(
-        self,
-        party_refs: set[str],
-        matters: set[tuple[str, str]],
-        since: datetime,
-    ) -> list[EarlierCase]:
-        """Cases since `since` that share a party or a (category, area) with the new ones."""
-        alternatives: list[dict[str, Any]] = [{"parties.ref": {"$in": sorted(party_refs)}}]
-        alternatives += [{"category": c, "location.area_code": a} for c, a in sorted(matters)]
-        cursor = self._cases.find(
-            {"received_at": {"$gte": since}, "$or": alternatives},
-            {
-                "parties.ref": 1,
-                "category": 1,
-                "location.area_code": 1,
-                "description": 1,
-                "received_at": 1,
-                "collective_group": 1,
-            },
-        )
-        return [
-            EarlierCase(
-                case_id=str(d["_id"]),
-                party_refs=frozenset(p["ref"] for p in d.get("parties", [])),
-                category=d["category"],
-                area_code=d.get("location", {}).get("area_code") or "",
-                description=d["description"],
-                received_at=d["received_at"],
-                collective_group=d.get("collective_group"),
-            )
-            async for d in cursor
-        ]
-
-    async def search(
-        self, query: dict[str, Any], limit: int, sort: str = "received_at"
-    ) -> list[CaseRecord]:
-        cursor = self._cases.find(query, _HIDDEN, limit=limit).sort(sort, -1)
-        return [_record(d) async for d in cursor]
+    async def search(self, query: dict[str, Any], limit: int) -> list[CaseRecord]:
+        """A query over all cases: for the Open311 listing, not for hot paths."""
+        cursor = self._cases.find(query, _HIDDEN, limit=limit).sort("received_at", -1)
+        return [CaseRecord.model_validate(d) async for d in cursor]
 
     async def updated_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         cursor = self._cases.find(
@@ -145,7 +177,3 @@ class CaseRepository:
             },
             upsert=False,
         )
-
-
-class ReceiptTaken(Exception):
-    """Another case already has this receipt number (astronomically rare): draw another."""

@@ -1,4 +1,8 @@
-"""The delivery log: one document per (request event, recipient, channel), never two."""
+"""The delivery log: per case, one entry per (request event, recipient, channel), never two.
+
+One document per case, so reading a case's log is one lookup by _id, and recording a
+delivery, its dedupe key and its outgoing events is one atomic write.
+"""
 
 from typing import Any
 
@@ -6,26 +10,31 @@ from concord_shared.outbox import Emit, apply_once
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
-DELIVERIES = "deliveries"
+DELIVERIES = "case_deliveries"
 
 
 def delivery_id(request_event_id: str, recipient_ref: str, channel: str) -> str:
-    return f"{request_event_id}:{recipient_ref}:{channel}"
+    # A field name: no dots (they would nest) and no leading '$'.
+    return f"{request_event_id}:{recipient_ref}:{channel}".replace(".", "_").lstrip("$")
 
 
 class DeliveryLog:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._deliveries = db[DELIVERIES]
+        self._log = db[DELIVERIES]
 
     async def ensure_indexes(self) -> None:
-        await self._deliveries.create_index("case_id")
+        """Lookups are by case id (_id) only."""
 
-    async def record(self, key: str, delivery: dict[str, Any], emits: list[Emit]) -> bool:
-        """Write the delivery once: the key is the _id, so a redelivered request is a no-op."""
-        return await apply_once(self._deliveries, key, key, {"$setOnInsert": delivery}, emits)
+    async def record(
+        self, case_id: str, key: str, delivery: dict[str, Any], emits: list[Emit]
+    ) -> bool:
+        """Write the delivery once: the key is the dedupe key, so a redelivered request
+        changes nothing."""
+        return await apply_once(
+            self._log, case_id, key, {"$set": {f"deliveries.{key}": delivery}}, emits
+        )
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
-        cursor = self._deliveries.find({"case_id": case_id}, {"outbox": 0, "processed": 0}).sort(
-            "recorded_at", 1
-        )
-        return await cursor.to_list()
+        doc = await self._log.find_one({"_id": case_id}, {"deliveries": 1})
+        entries = [{"id": k, **v} for k, v in (doc or {}).get("deliveries", {}).items()]
+        return sorted(entries, key=lambda d: d["recorded_at"])

@@ -13,6 +13,6 @@ def deliveries_router(deliveries: DeliveryLog) -> APIRouter:
     @router.get("/cases/{case_id}/deliveries")
     async def for_case(case_id: str) -> list[dict[str, Any]]:
         """What went to whom, when, by which channel, with what result."""
-        return [{"id": d.pop("_id"), **d} for d in await deliveries.for_case(case_id)]
+        return await deliveries.for_case(case_id)
 
     return router
