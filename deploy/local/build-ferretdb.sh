@@ -14,6 +14,32 @@ rm -rf "$work"
 cp -r "$src_dir" "$work"
 chmod -R u+w "$work"
 echo "$FERRETDB_VERSION" > "$work/build/version/version.txt"
+# Two small fixes to the SQLite backend, applied to the module source (same semantics):
+# 1. It creates its unique _id index on the expression _ferretdb_sjson->"_id" but filters
+#    on _ferretdb_sjson->'$._id', so SQLite never uses the index: every update and delete
+#    by _id scanned the whole collection (9 ms per update at 5,000 documents, growing
+#    linearly). Filtering on the indexed expression makes them index lookups (~1 ms).
+# 2. It narrows a query by _id only when _id is the filter's sole field; a filter such as
+#    {_id: x, processed: {$ne: e}} (an idempotent update) scanned everything. Every caller
+#    applies the whole filter again in Go after the query, so narrowing by _id whenever the
+#    filter has a plain _id is safe.
+python3 - "$work/internal/backends/sqlite" <<'PY'
+import sys
+root = sys.argv[1]
+for relative, old, new in (
+    ("metadata/metadata.go",
+     "IDColumn = DefaultColumn + \"->'$._id'\"",
+     "IDColumn = DefaultColumn + `->\"_id\"`"),
+    ("collection.go",
+     "\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause",
+     "\tif params.Filter.Len() >= 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause"),
+):
+    path = f"{root}/{relative}"
+    source = open(path).read()
+    if source.count(old) != 1:
+        sys.exit(f"build-ferretdb.sh: {relative} is not as expected; not patching")
+    open(path, "w").write(source.replace(old, new))
+PY
 mkdir -p "$(dirname "$FERRETDB_BIN")"
 (cd "$work" && CGO_ENABLED=0 go build -tags ferretdb_no_postgresql -o "$FERRETDB_BIN.tmp" ./cmd/ferretdb)
 mv "$FERRETDB_BIN.tmp" "$FERRETDB_BIN"

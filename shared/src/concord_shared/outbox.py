@@ -14,7 +14,6 @@ from typing import Any
 
 import structlog
 from faststream.kafka import KafkaBroker
-from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
@@ -75,7 +74,7 @@ async def apply_once(
         # The filter missed because `processed` holds the cause, so the upsert tried to
         # insert a second document with the same _id: this event was applied already.
         return False
-    return result.upserted_id is not None or result.modified_count > 0 or result.matched_count > 0
+    return result.upserted_id is not None or result.matched_count > 0
 
 
 class OutboxRelay:
@@ -191,16 +190,27 @@ class OutboxRelay:
                     )
                 )
         await asyncio.gather(*futures)
-        ops: list[UpdateOne] = []
-        for doc in docs:
-            ops.append(UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}))
-            # Only a document whose outbox is now empty stops being pending: events queued
-            # by a write that raced with this publish stay queued for the next round.
-            ops.append(
-                UpdateOne(
-                    {"_id": doc["_id"], "outbox": {"$size": 0}},
-                    {"$unset": {"outbox_pending": ""}},
+        # One write per document (FerretDB stalls on bulks that touch a document twice):
+        # clear the outbox if it still holds exactly what was published...
+        cleared = await asyncio.gather(
+            *(
+                self._collection.update_one(
+                    {"_id": doc["_id"], "outbox": doc["outbox"]},
+                    {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
                 )
+                for doc in docs
             )
-        await self._collection.bulk_write(ops, ordered=True)
+        )
+        # ...else a write raced with us and queued more: remove only what went out; the
+        # document stays pending and its new events go in the next round.
+        raced = [d for d, r in zip(docs, cleared, strict=True) if r.matched_count == 0]
+        await asyncio.gather(
+            *(
+                self._collection.update_one(
+                    {"_id": d["_id"]}, {"$pullAll": {"outbox": d["outbox"]}}
+                )
+                for d in raced
+            )
+        )
+        self._pending.update(str(d["_id"]) for d in raced)
         return len(futures)

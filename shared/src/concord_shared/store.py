@@ -4,9 +4,11 @@ Only what both MongoDB and FerretDB support is used: single-document atomic upda
 indexes, no multi-document transactions, no change streams, no $lookup.
 """
 
+from collections.abc import Sequence
 from typing import Any
 
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import (
     AutoReconnect,
@@ -45,3 +47,14 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
     except TRANSIENT_STORE_ERRORS:
         return False
     return True
+
+
+# FerretDB 1.24 holds one SQLite connection per statement of an update command until the
+# command ends, from a pool of 100: an update or delete bulk of 100 statements or more
+# deadlocks it. Every bulk of updates goes through here, in chunks well below that.
+BULK_CHUNK = 50
+
+
+async def bulk_update(collection: AsyncCollection[Document], ops: Sequence[UpdateOne]) -> None:
+    for start in range(0, len(ops), BULK_CHUNK):
+        await collection.bulk_write(list(ops[start : start + BULK_CHUNK]), ordered=False)

@@ -7,13 +7,15 @@ reference and by (category, area).
 """
 
 import asyncio
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from concord_shared.outbox import Emit, apply_once
-from concord_shared.store import Document
+from concord_shared.store import Document, bulk_update
 from pymongo import UpdateOne
+from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
@@ -26,6 +28,19 @@ _HIDDEN = {"outbox": 0, "processed": 0}
 
 def matter_key(category: str, area_code: str) -> str:
     return f"{category}|{area_code}"
+
+
+async def bulk_push(
+    collection: AsyncCollection[Document], entries: dict[str, list[dict[str, Any]]]
+) -> None:
+    """Append entries to documents by _id, one update per document."""
+    await bulk_update(
+        collection,
+        [
+            UpdateOne({"_id": key}, {"$push": {"cases": {"$each": values}}}, upsert=True)
+            for key, values in entries.items()
+        ],
+    )
 
 
 def _duplicates(exc: BulkWriteError) -> set[int]:
@@ -86,8 +101,8 @@ class CaseRepository:
 
     async def remember_for_grouping(self, records: Sequence[CaseRecord]) -> None:
         """Index new cases by party and by matter, for later repeat and collective checks."""
-        ops_party: list[UpdateOne] = []
-        ops_matter: list[UpdateOne] = []
+        by_party: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        by_matter: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in records:
             entry = {
                 "case_id": r.case_id,
@@ -99,13 +114,10 @@ class CaseRepository:
                 "collective_group": r.collective_group,
             }
             for ref in {p.ref for p in r.parties}:
-                ops_party.append(UpdateOne({"_id": ref}, {"$push": {"cases": entry}}, upsert=True))
-            key = matter_key(r.category, r.location.area_code or "")
-            ops_matter.append(UpdateOne({"_id": key}, {"$push": {"cases": entry}}, upsert=True))
-        if ops_party:
-            await self._by_party.bulk_write(ops_party, ordered=False)
-        if ops_matter:
-            await self._by_matter.bulk_write(ops_matter, ordered=False)
+                by_party[ref].append(entry)
+            by_matter[matter_key(r.category, r.location.area_code or "")].append(entry)
+        await bulk_push(self._by_party, by_party)
+        await bulk_push(self._by_matter, by_matter)
 
     async def earlier_cases(
         self, party_refs: set[str], matters: set[tuple[str, str]], since: datetime

@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import typer
+from concord_shared.logging import configure_logging
 from concord_shared.store import connect
 from concord_shared.submission import CaseSubmission
 from pydantic import ValidationError
@@ -228,6 +229,7 @@ def main(
 ) -> None:
     """Import a CSV or JSON Lines file of cases into intake; resumable, with a report."""
     settings = IntakeSettings()
+    configure_logging("intake-import", "WARNING", settings.log_format)
     report_path = report or file.with_name(file.name + ".rejected.csv")
     console = Console(stderr=True)
 
