@@ -3,6 +3,7 @@
 
 import asyncio
 import xml.etree.ElementTree as ElementTree
+from datetime import UTC, datetime
 
 import httpx
 import pytest
@@ -41,6 +42,7 @@ async def test_create_read_back_and_list_with_the_georeport_client(services: Ser
     definition = await asyncio.to_thread(client.get_service_definition, "neighbour")
     assert {a["code"] for a in definition["attributes"]} >= {"kind", "area_code"}
 
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     async with httpx.AsyncClient(timeout=10) as http:
         created = await http.post(f"{root}/requests.json", data=form())
     assert created.status_code == 200, created.text
@@ -62,7 +64,10 @@ async def test_create_read_back_and_list_with_the_georeport_client(services: Ser
         assert tokens == [{"service_request_id": request_id, "token": token}]
 
         async def routed_update() -> list | None:  # type: ignore[type-arg]
-            updates = (await http.get(f"{root}/servicerequestupdates.json")).json()
+            # At most 1,000 updates per call, oldest first: a client pages by start_date.
+            updates = (
+                await http.get(f"{root}/servicerequestupdates.json", params={"start_date": started})
+            ).json()
             return [u for u in updates if u["service_request_id"] == request_id] or None
 
         updates = await eventually(routed_update)

@@ -154,13 +154,12 @@ class Intake:
         if not records:
             return records
         g = self.grouping
-        window = max(
-            timedelta(days=g.repeat_window_days), timedelta(hours=g.collective_window_hours)
-        )
         earlier = await self.repo.earlier_cases(
             {p.ref for r in records for p in r.parties},
             {(r.category, r.location.area_code or "") for r in records},
-            now - window,
+            party_since=now - timedelta(days=g.repeat_window_days),
+            matter_since=now - timedelta(hours=g.collective_window_hours),
+            now=now,
         )
         for index, record in enumerate(records):
             new = NewCase(

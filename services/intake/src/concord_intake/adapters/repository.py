@@ -9,7 +9,7 @@ reference and by (category, area).
 import asyncio
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from concord_shared.outbox import Emit, apply_once
@@ -26,8 +26,21 @@ CASES = "cases"
 _HIDDEN = {"outbox": 0, "processed": 0}
 
 
-def matter_key(category: str, area_code: str) -> str:
-    return f"{category}|{area_code}"
+def matter_key(category: str, area_code: str, moment: datetime) -> str:
+    """One document per matter and month, so none grows without bound; collective matters
+    look back hours or days, so one or two months are read."""
+    return f"{category}|{area_code}|{moment:%Y-%m}"
+
+
+def months_between(start: datetime, end: datetime) -> list[datetime]:
+    months, current = [], start.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while current <= end:
+        months.append(current)
+        current = (current + timedelta(days=32)).replace(day=1)
+    return months
+
+
+INDEXED_DESCRIPTION = 300  # characters of the description kept for similarity
 
 
 async def bulk_push(
@@ -109,24 +122,37 @@ class CaseRepository:
                 "party_refs": [p.ref for p in r.parties],
                 "category": r.category,
                 "area_code": r.location.area_code or "",
-                "description": r.description,
+                "description": r.description[:INDEXED_DESCRIPTION],
                 "received_at": r.received_at,
                 "collective_group": r.collective_group,
             }
             for ref in {p.ref for p in r.parties}:
                 by_party[ref].append(entry)
-            by_matter[matter_key(r.category, r.location.area_code or "")].append(entry)
+            key = matter_key(r.category, r.location.area_code or "", r.received_at)
+            by_matter[key].append(entry)
         await bulk_push(self._by_party, by_party)
         await bulk_push(self._by_matter, by_matter)
 
     async def earlier_cases(
-        self, party_refs: set[str], matters: set[tuple[str, str]], since: datetime
+        self,
+        party_refs: set[str],
+        matters: set[tuple[str, str]],
+        party_since: datetime,
+        matter_since: datetime,
+        now: datetime,
     ) -> list[EarlierCase]:
-        """Cases since `since` that share a party or a (category, area) with the new ones."""
+        """Cases of the same parties since `party_since`, and cases on the same (category,
+        area) since `matter_since`."""
+        months = months_between(matter_since, now)
         docs = await asyncio.gather(
             *(self._by_party.find_one({"_id": ref}) for ref in sorted(party_refs)),
-            *(self._by_matter.find_one({"_id": matter_key(*m)}) for m in sorted(matters)),
+            *(
+                self._by_matter.find_one({"_id": matter_key(c, a, month)})
+                for c, a in sorted(matters)
+                for month in months
+            ),
         )
+        since = min(party_since, matter_since)
         seen: dict[str, EarlierCase] = {}
         for doc in docs:
             for e in (doc or {}).get("cases", []):
