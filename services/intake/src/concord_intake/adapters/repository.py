@@ -41,6 +41,7 @@ def months_between(start: datetime, end: datetime) -> list[datetime]:
 
 
 INDEXED_DESCRIPTION = 300  # characters of the description kept for similarity
+MATTER_KEEP = 20  # latest cases kept per matter and month
 
 
 async def bulk_push(
@@ -131,7 +132,20 @@ class CaseRepository:
             key = matter_key(r.category, r.location.area_code or "", r.received_at)
             by_matter[key].append(entry)
         await bulk_push(self._by_party, by_party)
-        await bulk_push(self._by_matter, by_matter)
+        # A matter's document keeps only its latest entries: enough to see a crowd forming
+        # (each entry carries its group), and small enough to stay fast to rewrite.
+        current = await asyncio.gather(*(self._by_matter.find_one({"_id": k}) for k in by_matter))
+        await bulk_update(
+            self._by_matter,
+            [
+                UpdateOne(
+                    {"_id": key},
+                    {"$set": {"cases": ((doc or {}).get("cases", []) + entries)[-MATTER_KEEP:]}},
+                    upsert=True,
+                )
+                for (key, entries), doc in zip(by_matter.items(), current, strict=True)
+            ],
+        )
 
     async def earlier_cases(
         self,
