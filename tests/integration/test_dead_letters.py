@@ -9,6 +9,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from concord_shared.topics import CASE_EVENTS, dead_letter_topic
 
 from tests.support.cases import neighbour_dispute
+from tests.support.kafka import dead_letters_for, send
 from tests.support.stack import AUTH, KAFKA, Services
 from tests.support.wait import eventually
 
@@ -22,33 +23,8 @@ async def test_garbage_on_the_case_log_is_dead_lettered_by_routing(services: Ser
         b'["an", "array"]': "not_an_object",
         json.dumps({"type": "CaseReceived", "payload": {"kind": "nonsense"}}).encode(): "invalid",
     }
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
-    await producer.start()
-    try:
-        for value in bad:
-            await producer.send_and_wait(topic, value, key=b"poison", partition=0)
-    finally:
-        await producer.stop()
-
-    consumer = AIOKafkaConsumer(
-        dead_letter_topic("routing").full_name(services.namespace),
-        bootstrap_servers=KAFKA,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    found: dict[bytes, dict] = {}  # type: ignore[type-arg]
-    try:
-        for _ in range(60):
-            batch = await consumer.getmany(timeout_ms=500)
-            for record in (r for rs in batch.values() for r in rs):
-                letter = json.loads(record.value)["payload"]
-                original = base64.b64decode(letter["original_value_b64"])
-                if original in bad:
-                    found[original] = letter
-            if len(found) == len(bad):
-                break
-    finally:
-        await consumer.stop()
+    await send(topic, list(bad), key=b"poison", partition=0)
+    found = await dead_letters_for(services.namespace, "routing", list(bad))
     assert {v: found[v]["reason"] for v in found} == bad
     letter = found[next(iter(bad))]
     assert letter["original_topic"] == topic and letter["original_partition"] == 0

@@ -1,18 +1,18 @@
 """Submissions from other systems on the integration topic (real broker and store)."""
 
-import base64
 import json
 import uuid
 
 import httpx
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaProducer
 from concord_shared.envelope import envelope
 from concord_shared.events import SubmitCase
 from concord_shared.submission import CaseSubmission
-from concord_shared.topics import INTAKE_SUBMISSIONS, dead_letter_topic
+from concord_shared.topics import INTAKE_SUBMISSIONS
 
 from tests.support.cases import neighbour_dispute
+from tests.support.kafka import dead_letters_for, send
 from tests.support.stack import AUDITOR_KEY, KAFKA, Services
 from tests.support.wait import eventually
 
@@ -66,30 +66,8 @@ async def test_an_invalid_submission_is_dead_lettered_with_the_field(services: S
     valid = json.loads(command(ref))
     valid["payload"]["case"]["category"] = "no_such_category"
     bad = json.dumps(valid).encode()
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
-    await producer.start()
-    try:
-        await producer.send_and_wait(topic, bad, key=ref.encode())
-    finally:
-        await producer.stop()
-    consumer = AIOKafkaConsumer(
-        dead_letter_topic("intake").full_name(services.namespace),
-        bootstrap_servers=KAFKA,
-        auto_offset_reset="earliest",
-    )
-    await consumer.start()
-    letter = None
-    try:
-        for _ in range(40):
-            batch = await consumer.getmany(timeout_ms=500)
-            for record in (r for rs in batch.values() for r in rs):
-                payload = json.loads(record.value)["payload"]
-                if base64.b64decode(payload["original_value_b64"]) == bad:
-                    letter = payload
-            if letter:
-                break
-    finally:
-        await consumer.stop()
+    await send(topic, [bad], key=ref.encode())
+    letter = (await dead_letters_for(services.namespace, "intake", [bad])).get(bad)
     assert letter is not None
     assert letter["reason"] == "rejected"
     assert "category: unknown category 'no_such_category'" in letter["error"]

@@ -17,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from concord_shared.envelope import Envelope
+from concord_shared.envelope import Envelope, EventPayload, envelope
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document
 
 log = structlog.get_logger(__name__)
@@ -38,6 +38,11 @@ class Emit:
             "value": self.event.to_bytes(),
             "headers": self.event.headers(),
         }
+
+
+def caused(topic: str, payload: EventPayload, cause: Envelope[Any], source: str) -> Emit:
+    """An event caused by `cause`: the same case, the same correlation, cause as causation."""
+    return Emit(topic, envelope(payload, source=source, case_id=cause.case_id, causation=cause))
 
 
 def with_outbox(update: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]:

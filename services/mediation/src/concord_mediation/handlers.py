@@ -6,9 +6,9 @@ from typing import Any
 
 import structlog
 from concord_shared.enums import CaseStatus, NoticeKind, PartyRole, RecipientKind
-from concord_shared.envelope import Envelope, envelope
+from concord_shared.envelope import Envelope
 from concord_shared.events import CaseAssigned, MediationOpened, NotificationRequested
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, caused
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec
 
 from concord_mediation.adapters.repository import MediationRepository
@@ -55,9 +55,7 @@ class Mediation:
         }
 
         def emit(topic: str, payload: Any) -> Emit:
-            return Emit(
-                topic, envelope(payload, source=SERVICE, case_id=event.case_id, causation=event)
-            )
+            return caused(topic, payload, event, SERVICE)
 
         emits = [
             emit(

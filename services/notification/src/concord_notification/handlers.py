@@ -7,9 +7,9 @@ from typing import Any
 
 import structlog
 from concord_shared.enums import NotificationChannel
-from concord_shared.envelope import Envelope, envelope
+from concord_shared.envelope import Envelope
 from concord_shared.events import NotificationDelivered, NotificationRequested
-from concord_shared.outbox import Emit
+from concord_shared.outbox import caused
 from concord_shared.topics import CASE_EVENTS, TopicSpec
 
 from concord_notification.adapters.delivery_log import DeliveryLog, delivery_id
@@ -56,12 +56,7 @@ class Notification:
                 "requested_at": event.occurred_at,
                 "recorded_at": self.clock(),
             },
-            [
-                Emit(
-                    self.topic(CASE_EVENTS),
-                    envelope(delivered, source=SERVICE, case_id=event.case_id, causation=event),
-                )
-            ],
+            [caused(self.topic(CASE_EVENTS), delivered, event, SERVICE)],
         )
         if stored:
             self.on_written([event.case_id])

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from concord_shared.envelope import Envelope, envelope
+from concord_shared.envelope import Envelope
 from concord_shared.events import (
     CaseAssigned,
     CaseReceived,
@@ -14,7 +14,7 @@ from concord_shared.events import (
     CoordinationRequested,
     DeskTaskCreated,
 )
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, caused
 from concord_shared.registry import Registry
 from concord_shared.topics import (
     CASE_EVENTS,
@@ -70,9 +70,7 @@ class Routing:
 
     def _announce(self, cause: Envelope[Any], case: CaseReceived, d: Decision) -> list[Emit]:
         def emit(topic: str, payload: Any) -> Emit:
-            return Emit(
-                topic, envelope(payload, source=SERVICE, case_id=cause.case_id, causation=cause)
-            )
+            return caused(topic, payload, cause, SERVICE)
 
         departments = [(d.lead_department, "lead")] if d.lead_department else []
         departments += [(c, "co") for c in d.co_departments]
