@@ -17,7 +17,9 @@ async def test_a_retried_post_with_the_same_key_returns_the_same_case(services: 
         second = await http.post(url, json=neighbour_dispute(), headers=headers)
         other = await http.post(url, json=neighbour_dispute())
     assert (first.status_code, second.status_code, other.status_code) == (201, 200, 201)
-    assert first.json() == second.json()
+    same = ("case_id", "receipt_number", "verification_code", "received_at")
+    # The same case (its status may have moved on between the two answers).
+    assert {k: first.json()[k] for k in same} == {k: second.json()[k] for k in same}
     assert other.json()["case_id"] != first.json()["case_id"]
 
 
