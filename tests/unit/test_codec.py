@@ -53,3 +53,14 @@ def test_schema_errors_name_the_field() -> None:
 def test_unknown_event_types_are_reported_not_refused() -> None:
     decoded = decode(b'{"type": "SomethingNew", "event_id": "e1"}')
     assert decoded == UnknownType("SomethingNew", "e1")
+
+
+def test_a_locked_store_is_a_reason_to_retry_not_to_dead_letter() -> None:
+    from pymongo.errors import OperationFailure
+
+    from concord_shared.store import is_store_busy
+
+    locked = OperationFailure("[collection.go:177] database is locked (5) (SQLITE_BUSY)", 1)
+    assert is_store_busy(locked)
+    assert not is_store_busy(OperationFailure("Unknown modifier: $frobnicate", 9))
+    assert not is_store_busy(ValueError("SQLITE_BUSY"))

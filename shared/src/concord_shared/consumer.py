@@ -25,7 +25,7 @@ from faststream.message import StreamMessage
 from concord_shared.codec import Undecodable, UnknownType, decode
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import DeadLettered
-from concord_shared.store import TRANSIENT_STORE_ERRORS
+from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 
 log = structlog.get_logger(__name__)
 
@@ -85,7 +85,9 @@ class EventConsumer:
         try:
             for record in records:
                 await self.process(record)
-        except TRANSIENT_ERRORS as exc:
+        except Exception as exc:
+            if not (isinstance(exc, TRANSIENT_ERRORS) or is_store_busy(exc)):
+                raise
             # Rewind and try the batch again; pause first so an outage is not a hot loop.
             log.warning("transient failure, batch will be redelivered", error=repr(exc))
             await asyncio.sleep(1.0)
@@ -124,6 +126,8 @@ class EventConsumer:
                 await self.dead_letter(record, exc.reason, exc.detail, attempts=attempt)
                 return
             except Exception as exc:
+                if is_store_busy(exc):
+                    raise  # another writer holds the store: the batch is tried again
                 if attempt == self._attempts:
                     log.error("handler failed, dead-lettering", error=repr(exc), attempts=attempt)
                     await self.dead_letter(record, "handler_failed", repr(exc), attempts=attempt)

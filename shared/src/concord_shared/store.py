@@ -14,6 +14,7 @@ from pymongo.errors import (
     AutoReconnect,
     ConnectionFailure,
     NetworkTimeout,
+    OperationFailure,
     ServerSelectionTimeoutError,
 )
 
@@ -28,6 +29,12 @@ TRANSIENT_STORE_ERRORS = (
     NetworkTimeout,
     ServerSelectionTimeoutError,
 )
+
+
+def is_store_busy(exc: Exception) -> bool:
+    """FerretDB on SQLite answers a write that found the database locked by another writer
+    with an internal error: a reason to try again, never to give a message up."""
+    return isinstance(exc, OperationFailure) and "SQLITE_BUSY" in str(exc)
 
 
 def connect(settings: ServiceSettings, service: str) -> AsyncDatabase[Document]:
