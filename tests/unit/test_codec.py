@@ -56,9 +56,8 @@ def test_unknown_event_types_are_reported_not_refused() -> None:
 
 
 def test_a_locked_store_is_a_reason_to_retry_not_to_dead_letter() -> None:
-    from pymongo.errors import OperationFailure
-
     from concord_shared.store import is_store_busy
+    from pymongo.errors import OperationFailure
 
     locked = OperationFailure("[collection.go:177] database is locked (5) (SQLITE_BUSY)", 1)
     assert is_store_busy(locked)
