@@ -1,0 +1,154 @@
+"""Operators' view of the dead letters: list them, show one, replay one or all after a fix.
+
+    concord-dlq list SERVICE             offset, reason, original topic/partition/offset, error
+    concord-dlq show SERVICE OFFSET      one letter in full, with its original bytes
+    concord-dlq replay SERVICE OFFSET    publish the original bytes back to the original topic
+    concord-dlq replay SERVICE --all
+
+Replaying is safe: consumers deduplicate on event id, so a letter whose first attempt had
+partly succeeded changes nothing twice.
+"""
+
+import asyncio
+import base64
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import typer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+from rich.console import Console
+from rich.table import Table
+
+from concord_shared.topics import dead_letter_topic
+
+app = typer.Typer(help="Dead letters: list, show, replay.")
+BOOTSTRAP = typer.Option("127.0.0.1:9092", envvar="CONCORD_KAFKA_BOOTSTRAP_SERVERS")
+NAMESPACE = typer.Option("concord", envvar="CONCORD_TOPIC_NAMESPACE")
+
+
+@dataclass(frozen=True)
+class Letter:
+    offset: int
+    payload: dict[str, Any]
+
+    @property
+    def original(self) -> bytes:
+        return base64.b64decode(self.payload["original_value_b64"])
+
+
+async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Letter]:
+    topic = dead_letter_topic(service).full_name(namespace)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        described = await admin.describe_topics([topic])
+    finally:
+        await admin.close()
+    partitions = [
+        TopicPartition(topic, p["partition"])
+        for t in described
+        if t["error_code"] == 0
+        for p in t["partitions"]
+    ]
+    if not partitions:
+        return []
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    await consumer.start()
+    letters: list[Letter] = []
+    try:
+        consumer.assign(partitions)
+        end = await consumer.end_offsets(partitions)
+        for tp, first in (await consumer.beginning_offsets(partitions)).items():
+            consumer.seek(tp, first)
+
+        async def unread() -> bool:
+            return any([await consumer.position(tp) < end[tp] for tp in partitions])
+
+        while await unread():
+            batch = await consumer.getmany(timeout_ms=1000)
+            for record in (r for rs in batch.values() for r in rs):
+                letters.append(Letter(record.offset, json.loads(record.value)["payload"]))
+    finally:
+        await consumer.stop()
+    return sorted(letters, key=lambda letter: letter.offset)
+
+
+async def replay(bootstrap: str, letters: list[Letter]) -> int:
+    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    await producer.start()
+    try:
+        for letter in letters:
+            p = letter.payload
+            await producer.send_and_wait(
+                p["original_topic"],
+                letter.original,
+                key=p["original_key"].encode() if p.get("original_key") is not None else None,
+                headers=[(k, v.encode()) for k, v in p["original_headers"].items()]
+                + [("replayed_from_offset", str(letter.offset).encode())],
+            )
+    finally:
+        await producer.stop()
+    return len(letters)
+
+
+@app.command("list")
+def list_command(service: str, bootstrap: str = BOOTSTRAP, namespace: str = NAMESPACE) -> None:
+    """Every dead letter of a service, oldest first."""
+    letters = asyncio.run(read_letters(bootstrap, namespace, service))
+    table = Table("offset", "reason", "original", "attempts", "error")
+    for letter in letters:
+        p = letter.payload
+        table.add_row(
+            str(letter.offset),
+            p["reason"],
+            f"{p['original_topic']}[{p['original_partition']}]@{p['original_offset']}",
+            str(p["attempts"]),
+            p["error"][:80],
+        )
+    Console().print(table)
+    Console().print(f"{len(letters)} dead letter(s) for {service}")
+
+
+@app.command("show")
+def show_command(
+    service: str, offset: int, bootstrap: str = BOOTSTRAP, namespace: str = NAMESPACE
+) -> None:
+    """One dead letter in full, with its original bytes."""
+    found = [
+        x for x in asyncio.run(read_letters(bootstrap, namespace, service)) if x.offset == offset
+    ]
+    if not found:
+        typer.echo(f"no dead letter at offset {offset}", err=True)
+        raise typer.Exit(1)
+    letter = found[0]
+    shown = {k: v for k, v in letter.payload.items() if k != "original_value_b64"}
+    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    typer.echo("original bytes:")
+    typer.echo(letter.original.decode("utf-8", errors="backslashreplace"))
+
+
+@app.command("replay")
+def replay_command(
+    service: str,
+    offset: int | None = typer.Argument(None),
+    all_letters: bool = typer.Option(False, "--all", help="Replay every dead letter."),
+    bootstrap: str = BOOTSTRAP,
+    namespace: str = NAMESPACE,
+) -> None:
+    """Publish original bytes back to their original topic, after the cause was fixed."""
+    if (offset is None) == (not all_letters):
+        typer.echo("give an OFFSET or --all", err=True)
+        raise typer.Exit(2)
+    letters = asyncio.run(read_letters(bootstrap, namespace, service))
+    chosen = letters if all_letters else [x for x in letters if x.offset == offset]
+    if not chosen:
+        typer.echo("nothing to replay", err=True)
+        raise typer.Exit(1)
+    count = asyncio.run(replay(bootstrap, chosen))
+    typer.echo(f"replayed {count} dead letter(s) to their original topics")
+
+
+if __name__ == "__main__":
+    app()
