@@ -102,7 +102,7 @@ def test_services_subscribe_only_to_what_the_catalog_says() -> None:
     none: object = None
     tables = {
         "intake": Intake(none, none, "", "", "", print, print, none).handlers(),  # type: ignore[arg-type]
-        "routing": Routing(none, none, str, print).handlers(),  # type: ignore[arg-type]
+        "routing": Routing(none, none, none, str, print).handlers(),  # type: ignore[arg-type]
         "mediation": Mediation(none, none, str, print).handlers(),  # type: ignore[arg-type]
         "notification": Notification(none, none, str, print, print).handlers(),  # type: ignore[arg-type]
     }

@@ -26,6 +26,7 @@ from concord_shared.topics import (
 
 from concord_routing.adapters.repository import RouteRepository
 from concord_routing.domain.decision import CaseFacts, Decision, decide
+from concord_routing.domain.rules import RuleSet
 
 log = structlog.get_logger(__name__)
 SERVICE = "routing"
@@ -35,6 +36,7 @@ SERVICE = "routing"
 class Routing:
     repo: RouteRepository
     registry: Registry
+    rules: RuleSet
     topic: Callable[[TopicSpec], str]
     on_written: Callable[[list[str]], None]
 
@@ -49,7 +51,7 @@ class Routing:
             collective=received.collective,
             repeat=received.repeat_of is not None,
         )
-        decision = decide(facts, self.registry)
+        decision = decide(facts, self.registry, self.rules)
         emits = self._announce(event, received, decision)
         stored = await self.repo.record_decision(
             event.case_id,

@@ -1,30 +1,19 @@
-"""Where a case goes: level, platform, desk and departments, with the rule that said so.
+"""Where a case goes: level, platform, desk and departments, with the rules that said so.
 
-"Resolve it locally, escalate only what must be escalated": simple neighbour and family
-matters start at the village; collective matters, high-severity early warnings and repeats go
-up a level; legal_service goes to the legal-service desk; and a case never falls nowhere --
-the fallback is the township's reception desk, then the county's.
+The rules are data (``domain/rules.py``, ``deploy/sample/rules.yaml``). A case never falls
+nowhere: when no platform of the chosen level has the desk for its area, it goes to the
+township's reception desk, then the county's.
 """
 
 from dataclasses import dataclass, field
 
-from concord_shared.enums import CaseKind, Desk, Level, Severity
+from concord_shared.enums import Desk, Level
 from concord_shared.registry import Platform, Registry
 
-RULESET_VERSION = "builtin-1"
+from concord_routing.domain.facts import CaseFacts
+from concord_routing.domain.rules import RuleSet
 
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What routing knows of a case: no personal data."""
-
-    kind: CaseKind
-    category: str
-    area_code: str
-    severity: Severity
-    party_count: int
-    collective: bool
-    repeat: bool
+__all__ = ["CaseFacts", "Decision", "decide"]
 
 
 @dataclass(frozen=True)
@@ -35,22 +24,8 @@ class Decision:
     lead_department: str | None
     co_departments: list[str] = field(default_factory=list)
     rule_id: str = ""
-    ruleset_version: str = RULESET_VERSION
+    ruleset_version: str = ""
     reason: str = ""
-
-
-def _starting_level(facts: CaseFacts, registry: Registry) -> tuple[Level, str, str]:
-    category = registry.categories_by_code.get(facts.category)
-    if facts.kind is CaseKind.EARLY_WARNING and facts.severity is Severity.HIGH:
-        return Level.COUNTY, "level.high-severity-warning", "high-severity early warning"
-    base = Level.VILLAGE if category is not None and category.simple else Level.TOWNSHIP
-    why = "simple matter starts at the village" if base is Level.VILLAGE else "township handles"
-    if facts.collective or facts.repeat or facts.party_count >= 5:
-        up = base.parent() or base
-        flags = [n for n, v in (("collective", facts.collective), ("repeat", facts.repeat)) if v]
-        flags += ["many parties"] if facts.party_count >= 5 else []
-        return up, "level.up-one", f"{', '.join(flags)}: one level up from {base}"
-    return base, "level.simple" if base is Level.VILLAGE else "level.default", why
 
 
 def _platform_at(registry: Registry, area_code: str, level: Level) -> Platform | None:
@@ -61,23 +36,32 @@ def _platform_at(registry: Registry, area_code: str, level: Level) -> Platform |
 
 
 def decide(
-    facts: CaseFacts, registry: Registry, *, exclude_departments: frozenset[str] = frozenset()
+    facts: CaseFacts,
+    registry: Registry,
+    rules: RuleSet,
+    *,
+    exclude_departments: frozenset[str] = frozenset(),
 ) -> Decision:
-    level, rule_id, reason = _starting_level(facts, registry)
-    desk = Desk.LEGAL_SERVICE if facts.kind is CaseKind.LEGAL_SERVICE else Desk.MEDIATION
-    if facts.kind is CaseKind.EARLY_WARNING:
-        desk = Desk.EARLY_WARNING
+    level_rule = RuleSet.first(rules.levels, facts, registry)
+    level, rule_id, reasons = level_rule.level, level_rule.id, [level_rule.reason]
+    escalation = RuleSet.first(rules.escalations, facts, registry)
+    if escalation is not None and level.parent() is not None:
+        level, rule_id = level.parent(), escalation.id
+        reasons.append(f"{escalation.reason}: one level up, to the {level}")
+    desk = RuleSet.first(rules.desks, facts, registry).desk
     platform = _platform_at(registry, facts.area_code, level)
     if platform is None or desk not in platform.desks:
         # Never nowhere: the township's reception desk, then the county's.
         fallback = _platform_at(registry, facts.area_code, Level.TOWNSHIP) or registry.county()
+        reasons.append(f"no {level} platform with a {desk} desk for area {facts.area_code}")
         platform, desk, rule_id = fallback, Desk.RECEPTION, "fallback.reception"
-        reason = f"no {level} platform with the desk for area {facts.area_code}; reception"
-    departments = [
-        d.code
-        for d in registry.departments_for(facts.category, facts.area_code)
-        if d.code not in exclude_departments
-    ]
+    explicit = RuleSet.first(rules.departments, facts, registry)
+    candidates = (
+        [explicit.lead, *explicit.co]
+        if explicit is not None
+        else [d.code for d in registry.departments_for(facts.category, facts.area_code)]
+    )
+    departments = [d for d in candidates if d not in exclude_departments]
     return Decision(
         level=platform.level,
         platform=platform.code,
@@ -85,5 +69,6 @@ def decide(
         lead_department=departments[0] if departments else None,
         co_departments=departments[1:],
         rule_id=rule_id,
-        reason=reason,
+        ruleset_version=rules.version,
+        reason="; ".join(r for r in reasons if r),
     )
