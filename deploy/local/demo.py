@@ -58,7 +58,17 @@ def main(
 ) -> None:
     console = Console(width=160)
     table = Table(title="Sample cases through Concord")
-    for column in ("receipt", "kind / category", "routed to", "rule", "mediation", "notice", "ms"):
+    columns = (
+        "receipt",
+        "kind / category",
+        "flags",
+        "routed to",
+        "rule",
+        "mediation",
+        "notice",
+        "ms",
+    )
+    for column in columns:
         table.add_column(column)
     failures = 0
     with httpx.Client(timeout=10) as http:
@@ -82,6 +92,17 @@ def main(
             table.add_row(
                 receipt["receipt_number"],
                 f"{sample['kind']} / {sample['category']}",
+                # Run `make run` twice: the same people with the same matters come back as
+                # repeats, and routing takes them a level up.
+                ", ".join(
+                    f
+                    for f, on in (
+                        ("repeat", receipt["repeat_of"]),
+                        ("collective", receipt["collective"]),
+                    )
+                    if on
+                )
+                or "—",
                 "{platform} ({level}, {desk})".format_map(
                     {k: decision.get(k, "—") for k in ("platform", "level", "desk")}
                 ),
