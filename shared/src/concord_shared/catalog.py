@@ -91,7 +91,3 @@ FLOWS: tuple[Flow, ...] = (
 
 def subscribed_events(service: str) -> set[str]:
     return {e for f in FLOWS if service in f.subscribers for e in f.events}
-
-
-def published_events(service: str) -> set[str]:
-    return {e for f in FLOWS if service in f.publishers for e in f.events}

@@ -111,7 +111,7 @@ def file_digest(path: Path) -> str:
 
 
 @dataclass
-class Progress_:
+class ImportProgress:
     digest: str
     rows_done: int = 0
     imported: int = 0
@@ -122,7 +122,7 @@ class Progress_:
         path.write_text(json.dumps(self.__dict__), encoding="utf-8")
 
     @classmethod
-    def load(cls, path: Path, digest: str) -> "Progress_":
+    def load(cls, path: Path, digest: str) -> "ImportProgress":
         if path.exists():
             saved = json.loads(path.read_text(encoding="utf-8"))
             if saved.get("digest") == digest:
@@ -136,10 +136,10 @@ async def import_file(
     intake: Intake,
     batch_size: int,
     console: Console,
-) -> Progress_:
+) -> ImportProgress:
     digest = file_digest(path)
     progress_path = path.with_name(path.name + ".progress")
-    state = Progress_.load(progress_path, digest)
+    state = ImportProgress.load(progress_path, digest)
     total = count_rows(path)
     # Resuming: keep the rows already reported; a fresh import starts a fresh report.
     report_mode = "a" if state.rows_done > 0 else "w"
@@ -182,7 +182,7 @@ def _rate(bar: Progress, task: Any) -> str:
 
 
 async def _import_batch(
-    rows: list[Row], digest: str, intake: Intake, report: Any, state: Progress_
+    rows: list[Row], digest: str, intake: Intake, report: Any, state: ImportProgress
 ) -> None:
     registrations: list[tuple[Row, Registration]] = []
     for row in rows:
@@ -233,7 +233,7 @@ def main(
     report_path = report or file.with_name(file.name + ".rejected.csv")
     console = Console(stderr=True)
 
-    async def run() -> Progress_:
+    async def run() -> ImportProgress:
         db = connect(settings, "intake")
         # The intake service's relay publishes the events: this CLI needs no broker.
         intake = build_intake(db, settings, on_written=lambda ids: None)
