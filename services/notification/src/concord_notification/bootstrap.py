@@ -23,6 +23,5 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         on_written=runtime.relay.notify,
         clock=utcnow,
     )
-    runtime.startup.append(deliveries.ensure_indexes)
     subscribe(runtime, [NOTIFY_REQUESTS], notification.handlers())
     return create_app(runtime, [deliveries_router(deliveries)], title="Concord notification")

@@ -106,10 +106,15 @@ class CaseRepository:
         try:
             await self._cases.insert_many(docs, ordered=False)
         except BulkWriteError as exc:
-            for i in _duplicates(exc):
+            existing = _duplicates(exc)
+            for i in existing:
                 created[i] = False
-            await self._receipts.delete_many(
-                {"_id": {"$in": [records[i][0].receipt_number for i in _duplicates(exc)]}}
+            # By _id one at a time: the local store answers `$in` on _id with a full scan.
+            await asyncio.gather(
+                *(
+                    self._receipts.delete_one({"_id": records[i][0].receipt_number})
+                    for i in existing
+                )
             )
         return created
 

@@ -19,11 +19,10 @@ def delivery_id(request_event_id: str, recipient_ref: str, channel: str) -> str:
 
 
 class DeliveryLog:
+    """Every lookup is by case id (_id): no secondary index needed."""
+
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._log = db[DELIVERIES]
-
-    async def ensure_indexes(self) -> None:
-        """Lookups are by case id (_id) only."""
 
     async def record(
         self, case_id: str, key: str, delivery: dict[str, Any], emits: list[Emit]
