@@ -36,6 +36,11 @@ TRANSIENT_ERRORS = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError, asynci
 DLQ_MAX_ORIGINAL_BYTES = 256 * 1024
 
 
+def is_transient(exc: BaseException) -> bool:
+    """A failure that says "try again later", never "this message is bad"."""
+    return isinstance(exc, TRANSIENT_ERRORS) or (isinstance(exc, Exception) and is_store_busy(exc))
+
+
 class Unprocessable(Exception):
     """Raised by a handler for a message that is wrong in itself (retrying cannot help):
     it is dead-lettered at once with this reason and detail."""
@@ -86,7 +91,7 @@ class EventConsumer:
             for record in records:
                 await self.process(record)
         except Exception as exc:
-            if not (isinstance(exc, TRANSIENT_ERRORS) or is_store_busy(exc)):
+            if not is_transient(exc):
                 raise
             # Rewind and try the batch again; pause first so an outage is not a hot loop.
             log.warning("transient failure, batch will be redelivered", error=repr(exc))
@@ -120,14 +125,12 @@ class EventConsumer:
             try:
                 await handler(event)
                 return
-            except TRANSIENT_ERRORS:
-                raise
             except Unprocessable as exc:
                 await self.dead_letter(record, exc.reason, exc.detail, attempts=attempt)
                 return
             except Exception as exc:
-                if is_store_busy(exc):
-                    raise  # another writer holds the store: the batch is tried again
+                if is_transient(exc):
+                    raise  # the store or broker is away, or busy: the batch is tried again
                 if attempt == self._attempts:
                     log.error("handler failed, dead-lettering", error=repr(exc), attempts=attempt)
                     await self.dead_letter(record, "handler_failed", repr(exc), attempts=attempt)
