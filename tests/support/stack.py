@@ -28,6 +28,14 @@ API_KEYS = {
     RECEPTION_KEY: {"role": "reception", "platform": "339901001"},
     AUDITOR_KEY: {"role": "auditor"},
 }
+# Routing's keys: an administrator (rules, registry, audit) and Chengguan's staff.
+ROUTING_ADMIN_KEY = "test-routing-admin"
+ROUTING_STAFF_KEY = "test-routing-staff-chengguan"
+ROUTING_KEYS = {
+    ROUTING_ADMIN_KEY: {"role": "admin", "holder": "test administrator"},
+    ROUTING_STAFF_KEY: {"role": "staff", "platform": "339901001", "holder": "test staff"},
+}
+SERVICE_KEYS = {"intake": API_KEYS, "routing": ROUTING_KEYS}
 KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 
@@ -115,7 +123,11 @@ class Services:
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
-            **({f"{prefix}API_KEYS": json.dumps(API_KEYS)} if name == "intake" else {}),
+            **(
+                {f"{prefix}API_KEYS": json.dumps(SERVICE_KEYS[name])}
+                if name in SERVICE_KEYS
+                else {}
+            ),
         }
 
     def start_all(self) -> None:

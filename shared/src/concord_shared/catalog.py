@@ -66,7 +66,12 @@ FLOWS: tuple[Flow, ...] = (
     ),
     Flow(_name(VERTICAL_ASSIGN), ("CaseAssigned",), ("routing",), ("mediation",)),
     Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
-    Flow(DEPARTMENT_CHANNEL, ("CoordinationRequested",), ("routing",), (DEPARTMENTS,)),
+    Flow(
+        DEPARTMENT_CHANNEL,
+        ("CoordinationRequested", "CoordinationWithdrawn"),
+        ("routing",),
+        (DEPARTMENTS,),
+    ),
     Flow(
         _name(HORIZONTAL_REPLIES),
         ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),

@@ -136,6 +136,15 @@ class CoordinationRequested(EventPayload):
     answer_due: date | None = None
 
 
+class CoordinationWithdrawn(EventPayload):
+    """A request this department had is withdrawn: the case was recategorised or moved."""
+
+    event_type: ClassVar[str] = "CoordinationWithdrawn"
+
+    department: str
+    reason: str
+
+
 class CoordinationAccepted(EventPayload):
     event_type: ClassVar[str] = "CoordinationAccepted"
 
@@ -344,6 +353,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         CaseAssigned,
         CaseEscalated,
         CoordinationRequested,
+        CoordinationWithdrawn,
         CoordinationAccepted,
         CoordinationDeclined,
         CoordinationAnswered,

@@ -1,21 +1,24 @@
-"""Routing's service layer: decide for each received case and tell everyone concerned."""
+"""Routing's service layer: decide for each received case, re-route it when a department
+declines, staff recategorise it or mediation escalates it, and tell everyone concerned."""
 
-import dataclasses
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 import structlog
-from concord_shared.envelope import Envelope
+from concord_shared.envelope import Envelope, EventPayload, envelope, new_event_id, utcnow
 from concord_shared.events import (
     CaseAssigned,
+    CaseEscalated,
     CaseReceived,
     CaseRouted,
+    CoordinationDeclined,
     CoordinationRequested,
+    CoordinationWithdrawn,
     DeskTaskCreated,
 )
-from concord_shared.outbox import Emit, caused
-from concord_shared.registry import Registry
+from concord_shared.outbox import Emit
 from concord_shared.topics import (
     CASE_EVENTS,
     INTERNAL_TASKS,
@@ -24,21 +27,65 @@ from concord_shared.topics import (
     department_topic,
 )
 
-from concord_routing.adapters.repository import RouteRepository
-from concord_routing.domain.decision import CaseFacts, Decision, decide
-from concord_routing.domain.rules import RuleSet
+from concord_routing.adapters.config_store import ConfigStore, LiveConfig
+from concord_routing.adapters.repository import (
+    Outcome,
+    RouteRepository,
+    StoredRoute,
+    decision_from,
+)
+from concord_routing.domain.config import ChangeRefused, RoutingConfig
+from concord_routing.domain.decision import CaseFacts, Decision, decide, department_candidates
+from concord_routing.domain.reroute import Declined, after_decline, escalated_to, history_line
 
 log = structlog.get_logger(__name__)
 SERVICE = "routing"
+CONFLICT_RETRIES = 10
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+@dataclass(frozen=True)
+class Cause:
+    """What a re-route answers: an event, or a staff command over HTTP."""
+
+    case_id: str
+    event_id: str
+    type: str
+    occurred_at: datetime
+    event: Envelope[Any] | None = None
+
+    @classmethod
+    def of(cls, event: Envelope[Any]) -> "Cause":
+        return cls(event.case_id, event.event_id, event.type, event.occurred_at, event)
+
+    def emit(self, topic: str, payload: EventPayload, correlation_id: str | None) -> Emit:
+        if self.event is not None:
+            caused = envelope(payload, source=SERVICE, case_id=self.case_id, causation=self.event)
+        else:
+            caused = envelope(
+                payload, source=SERVICE, case_id=self.case_id, correlation_id=correlation_id
+            )
+        return Emit(topic, caused)
+
+
+class ConfigConflict(RuntimeError):
+    """Someone else changed the config between our read and our write."""
 
 
 @dataclass
 class Routing:
     repo: RouteRepository
-    registry: Registry
-    rules: RuleSet
+    config: LiveConfig
+    config_store: ConfigStore
     topic: Callable[[TopicSpec], str]
     on_written: Callable[[list[str]], None]
+    max_declines: int = 3
+    provision_departments: Callable[[list[str]], Awaitable[None]] | None = None
+
+    # --- events in ------------------------------------------------------------------------
 
     async def on_case_received(self, event: Envelope[Any]) -> None:
         received: CaseReceived = event.payload
@@ -51,14 +98,22 @@ class Routing:
             collective=received.collective,
             repeat=received.repeat_of is not None,
         )
-        decision = decide(facts, self.registry, self.rules)
-        emits = self._announce(event, received, decision)
-        stored = await self.repo.record_decision(
-            event.case_id,
-            event.event_id,
-            dataclasses.asdict(facts),
-            {**dataclasses.asdict(decision), "decided_at": event.occurred_at},
-            emits,
+        config = await self.config.current()
+        decision = decide(facts, config.registry, config.rules)
+        case = {
+            "kind": received.kind,
+            "severity": received.severity,
+            "summary": received.summary,
+            "parties": [p.model_dump(mode="json") for p in received.parties],
+            "language": received.language,
+            "repeat_of": received.repeat_of,
+            "collective": received.collective,
+            "received_at": event.occurred_at,
+            "correlation_id": event.correlation_id,
+        }
+        emits = self._announce(Cause.of(event), facts, case, None, decision, history=[])
+        stored = await self.repo.record_first(
+            event.case_id, event.event_id, facts, case, decision, event.occurred_at, emits
         )
         if stored:
             self.on_written([event.case_id])
@@ -70,15 +125,172 @@ class Routing:
                 lead_department=decision.lead_department,
             )
 
-    def _announce(self, cause: Envelope[Any], case: CaseReceived, d: Decision) -> list[Emit]:
-        def emit(topic: str, payload: Any) -> Emit:
-            return caused(topic, payload, cause, SERVICE)
+    async def on_declined(self, event: Envelope[Any]) -> None:
+        payload: CoordinationDeclined = event.payload
+        declined = Declined(
+            payload.department,
+            payload.declined_by,
+            payload.reason,
+            payload.suggested_department,
+        )
 
-        departments = [(d.lead_department, "lead")] if d.lead_department else []
-        departments += [(c, "co") for c in d.co_departments]
-        return [
+        async def next_decision(stored: StoredRoute, config: RoutingConfig) -> Decision | None:
+            return after_decline(
+                stored.route,
+                declined,
+                department_candidates(stored.facts, config.registry, config.rules),
+                config.registry,
+                max_declines=self.max_declines,
+            )
+
+        await self._reroute(
+            Cause.of(event),
+            next_decision,
+            decline={
+                "department": declined.department,
+                "declined_by": declined.declined_by,
+                "reason": declined.reason,
+                "at": event.occurred_at,
+            },
+        )
+
+    async def on_escalated(self, event: Envelope[Any]) -> None:
+        payload: CaseEscalated = event.payload
+
+        async def next_decision(stored: StoredRoute, config: RoutingConfig) -> Decision:
+            return escalated_to(
+                stored.route.current,
+                payload.to_platform,
+                payload.to_level,
+                f"escalated by mediation from {payload.from_platform}: {payload.reason}",
+                config.registry,
+            )
+
+        await self._reroute(Cause.of(event), next_decision)
+
+    # --- staff and administrators ---------------------------------------------------------
+
+    async def recategorise(self, case_id: str, category: str, reason: str, by: str) -> Decision:
+        """Re-route under a new category; the old and the new handlers are both told."""
+        command = Cause(case_id, new_event_id(), "Recategorise", utcnow())
+        config = await self.config.current()
+        if category not in config.registry.categories_by_code:
+            raise ChangeRefused(f"category: unknown category {category!r}")
+
+        async def next_decision(stored: StoredRoute, config: RoutingConfig) -> Decision:
+            facts = replace(stored.facts, category=category)
+            declined = frozenset(d["department"] for d in stored.declines)
+            decision = decide(facts, config.registry, config.rules, exclude_departments=declined)
+            return replace(
+                decision,
+                reason=f"recategorised from {stored.facts.category} to {category}: "
+                f"{reason}; {decision.reason}",
+            )
+
+        decision = await self._reroute(command, next_decision, new_category=category)
+        if decision is None:
+            raise CaseNotFound(case_id)
+        return decision
+
+    async def change(self, part: str, data: Any, by: str, note: str) -> RoutingConfig:
+        """Put a new rule set or registry in force for the next case, on every instance."""
+        config = await self.config.current()
+        new = config.with_rules(data) if part == "rules" else config.with_registry(data)
+        registry, rules = await self.config_store.content_of(config)
+        if part == "rules":
+            rules = new.rules.model_dump(mode="json", exclude_none=True)
+        else:
+            registry = new.registry.model_dump(mode="json")
+        if not await self.config_store.propose(
+            config.revision,
+            registry,
+            rules,
+            changed="rules" if part == "rules" else "registry",
+            by=by,
+            note=note,
+        ):
+            raise ConfigConflict("the config was changed meanwhile; read it again and retry")
+        new = replace(new, revision=config.revision + 1)
+        self.config.adopt(new)
+        added = set(new.registry.departments_by_code) - set(config.registry.departments_by_code)
+        if added and self.provision_departments is not None:
+            await self.provision_departments(sorted(added))
+        log.info("routing config changed", part=part, revision=new.revision, by=by)
+        return new
+
+    # --- the common path of every re-route ------------------------------------------------
+
+    async def _reroute(
+        self,
+        cause: Cause,
+        next_decision: Callable[[StoredRoute, RoutingConfig], Awaitable[Decision | None]],
+        *,
+        decline: dict[str, Any] | None = None,
+        new_category: str | None = None,
+    ) -> Decision | None:
+        for _ in range(CONFLICT_RETRIES):
+            stored = await self.repo.load(cause.case_id)
+            if stored is None:
+                log.warning("re-route for a case routing never saw", event_type=cause.type)
+                return None
+            config = await self.config.current()
+            decision = await next_decision(stored, config)
+            if decision is None:
+                log.info("nothing to re-route", event_type=cause.type)
+                return stored.route.current
+            facts = replace(stored.facts, category=new_category) if new_category else stored.facts
+            history = [history_line(decision_from(d), d["decided_at"]) for d in stored.decisions]
+            history += [
+                f"{d['at']:%Y-%m-%d %H:%M} UTC: {d['department']} declined: {d['reason']}"
+                for d in stored.declines
+            ]
+            emits = self._announce(
+                cause, facts, stored.case, stored.route.current, decision, history
+            )
+            outcome = await self.repo.record_change(
+                stored,
+                cause.event_id,
+                decision,
+                cause.occurred_at,
+                emits,
+                facts=facts if new_category else None,
+                decline=decline,
+            )
+            if outcome is Outcome.APPLIED:
+                self.on_written([cause.case_id])
+                log.info(
+                    "case re-routed",
+                    cause=cause.type,
+                    platform=decision.platform,
+                    rule_id=decision.rule_id,
+                    lead_department=decision.lead_department,
+                )
+                return decision
+            if outcome is not Outcome.CONFLICT:
+                return stored.route.current
+        raise ConfigConflict(f"case {cause.case_id} kept changing; giving up after retries")
+
+    def _announce(
+        self,
+        cause: Cause,
+        facts: CaseFacts,
+        case: dict[str, Any],
+        before: Decision | None,
+        d: Decision,
+        history: list[str],
+    ) -> list[Emit]:
+        def emit(topic: TopicSpec, payload: EventPayload) -> Emit:
+            return cause.emit(self.topic(topic), payload, case.get("correlation_id"))
+
+        engaged = [(d.lead_department, "lead")] if d.lead_department else []
+        engaged += [(c, "co") for c in d.co_departments]
+        was = set() if before is None else {before.lead_department, *before.co_departments}
+        now = {code for code, _ in engaged}
+        reroute = before is not None
+        moved = before is None or before.platform != d.platform
+        emits = [
             emit(
-                self.topic(CASE_EVENTS),
+                CASE_EVENTS,
                 CaseRouted(
                     level=d.level,
                     platform=d.platform,
@@ -88,48 +300,75 @@ class Routing:
                     rule_id=d.rule_id,
                     ruleset_version=d.ruleset_version,
                     reason=d.reason,
+                    reroute=reroute,
                 ),
-            ),
-            emit(
-                self.topic(VERTICAL_ASSIGN),
-                CaseAssigned(
-                    platform=d.platform,
-                    level=d.level,
-                    desk=d.desk,
-                    kind=case.kind,
-                    category=case.category,
-                    severity=case.severity,
-                    area_code=case.area_code,
-                    summary=case.summary,
-                    parties=case.parties,
-                    lead_department=d.lead_department,
-                    co_departments=d.co_departments,
-                    language=case.language,
-                    repeat_of=case.repeat_of,
-                    collective=case.collective,
-                    received_at=cause.occurred_at,
-                ),
-            ),
-            *(
+            )
+        ]
+        if moved:
+            emits.append(
                 emit(
-                    self.topic(department_topic(code)),
-                    CoordinationRequested(
-                        department=code,
-                        role=role,
+                    VERTICAL_ASSIGN,
+                    CaseAssigned(
                         platform=d.platform,
-                        kind=case.kind,
-                        category=case.category,
-                        area_code=case.area_code,
-                        summary=case.summary,
+                        level=d.level,
+                        desk=d.desk,
+                        kind=facts.kind,
+                        category=facts.category,
+                        severity=facts.severity,
+                        area_code=facts.area_code,
+                        summary=case["summary"],
+                        parties=case["parties"],
+                        lead_department=d.lead_department,
+                        co_departments=d.co_departments,
+                        language=case["language"],
+                        repeat_of=case["repeat_of"],
+                        collective=case["collective"],
+                        received_at=case["received_at"],
+                        history=history,
                     ),
                 )
-                for code, role in departments
-            ),
+            )
+        emits += [
             emit(
-                self.topic(INTERNAL_TASKS),
-                DeskTaskCreated(platform=d.platform, desk=d.desk, task="handle_case"),
-            ),
+                department_topic(code),
+                CoordinationRequested(
+                    department=code,
+                    role=role,
+                    platform=d.platform,
+                    kind=facts.kind,
+                    category=facts.category,
+                    area_code=facts.area_code,
+                    summary=case["summary"],
+                ),
+            )
+            for code, role in engaged
+            if code not in was
         ]
+        emits += [
+            emit(
+                department_topic(code),
+                CoordinationWithdrawn(department=code, reason=d.reason),
+            )
+            for code in sorted(c for c in was - now if c)
+        ]
+        if before is not None and moved:
+            emits.append(
+                emit(
+                    INTERNAL_TASKS,
+                    DeskTaskCreated(
+                        platform=before.platform, desk=before.desk, task="case_moved_away"
+                    ),
+                )
+            )
+        task = "handle_case" if moved else "case_rerouted"
+        emits.append(
+            emit(INTERNAL_TASKS, DeskTaskCreated(platform=d.platform, desk=d.desk, task=task))
+        )
+        return emits
 
     def handlers(self) -> dict[str, Any]:
-        return {"CaseReceived": self.on_case_received}
+        return {
+            "CaseReceived": self.on_case_received,
+            "CoordinationDeclined": self.on_declined,
+            "CaseEscalated": self.on_escalated,
+        }

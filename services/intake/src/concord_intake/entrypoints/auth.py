@@ -1,51 +1,10 @@
-"""API-key authentication for intake's HTTP endpoints.
+"""Intake's permission check on top of the shared API-key authentication."""
 
-A missing or unknown key is 401, a key without the right is 403; neither says more, so an
-attacker learns nothing about which keys or cases exist.
-"""
-
-import hmac
-from collections.abc import Callable, Mapping
-from typing import Annotated
-
-from fastapi import Header, HTTPException, status
+from concord_shared.api_keys import authenticated, find_key, forbidden, unauthorized
 
 from concord_intake.domain.access import Action, ApiKey, permits
 
-
-def find_key(keys: Mapping[str, ApiKey], presented: str | None) -> ApiKey | None:
-    if not presented:
-        return None
-    found = None
-    for secret, key in keys.items():
-        # Compare against every key in constant time, so timing reveals nothing either.
-        if hmac.compare_digest(secret.encode(), presented.encode()):
-            found = key
-    return found
-
-
-def unauthorized() -> HTTPException:
-    return HTTPException(
-        status.HTTP_401_UNAUTHORIZED,
-        "authentication required",
-        headers={"WWW-Authenticate": "ApiKey"},
-    )
-
-
-def forbidden() -> HTTPException:
-    return HTTPException(status.HTTP_403_FORBIDDEN, "not permitted")
-
-
-def authenticated(keys: Mapping[str, ApiKey]) -> Callable[..., ApiKey]:
-    """A dependency giving the caller's key from the X-API-Key header, or 401."""
-
-    def dependency(x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
-        key = find_key(keys, x_api_key)
-        if key is None:
-            raise unauthorized()
-        return key
-
-    return dependency
+__all__ = ["authenticated", "check", "find_key", "unauthorized"]
 
 
 def check(key: ApiKey, action: Action, platform: str) -> None:

@@ -13,7 +13,7 @@ from concord_shared.registry import Platform, Registry
 from concord_routing.domain.facts import CaseFacts
 from concord_routing.domain.rules import RuleSet
 
-__all__ = ["CaseFacts", "Decision", "decide"]
+__all__ = ["CaseFacts", "Decision", "decide", "department_candidates"]
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,17 @@ def decide(
         reasons.append(f"no {level} platform with a {desk} desk for area {facts.area_code}")
         platform, desk, rule_id = fallback, Desk.RECEPTION, "fallback.reception"
     explicit = RuleSet.first(rules.departments, facts, registry)
-    candidates = (
+    asked = (
         [explicit.lead, *explicit.co]
         if explicit is not None
         else [d.code for d in registry.departments_for(facts.category, facts.area_code)]
     )
-    departments = [d for d in candidates if d not in exclude_departments]
+    departments = [d for d in asked if d not in exclude_departments]
+    if asked and not departments:
+        # Every responsible department said "not ours" before: ask the next candidates.
+        departments = [
+            d for d in department_candidates(facts, registry, rules) if d not in exclude_departments
+        ][:1]
     return Decision(
         level=platform.level,
         platform=platform.code,
@@ -72,3 +77,12 @@ def decide(
         ruleset_version=rules.version,
         reason="; ".join(r for r in reasons if r),
     )
+
+
+def department_candidates(facts: CaseFacts, registry: Registry, rules: RuleSet) -> list[str]:
+    """Every department that could take the case, best first: the explicit rule's lead and
+    co-departments, then those whose jurisdiction covers the category and area."""
+    explicit = RuleSet.first(rules.departments, facts, registry)
+    ordered = [explicit.lead, *explicit.co] if explicit is not None else []
+    ordered += [d.code for d in registry.departments_for(facts.category, facts.area_code)]
+    return list(dict.fromkeys(ordered))

@@ -110,6 +110,13 @@ class RuleSet(BaseModel):
         return max(matching, key=lambda r: r.priority) if matching else None
 
 
+def describe(exc: ValidationError) -> str:
+    """Every validation error as `where: what`, for a refusal message."""
+    return "; ".join(
+        f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}" for e in exc.errors()
+    )
+
+
 class RuleSetRefused(ValueError):
     """The rule set was not loaded; the message names what is wrong."""
 
@@ -118,12 +125,7 @@ def parse_rules(data: Any, registry: Registry) -> RuleSet:
     try:
         rules = RuleSet.model_validate(data)
     except ValidationError as exc:
-        raise RuleSetRefused(
-            "; ".join(
-                f"{'.'.join(str(p) for p in e['loc']) or '<root>'}: {e['msg']}"
-                for e in exc.errors()
-            )
-        ) from exc
+        raise RuleSetRefused(describe(exc)) from exc
     problems = rules.problems_with(registry)
     if problems:
         raise RuleSetRefused("; ".join(problems))

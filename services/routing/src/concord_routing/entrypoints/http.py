@@ -1,21 +1,121 @@
-"""Routing's API: why did this case go there?"""
+"""Routing's API: why did this case go there; recategorise a case; change the rules and the
+registry at runtime (administrators, audited)."""
 
-from typing import Any
+import dataclasses
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+import yaml
+from concord_shared.api_keys import forbidden
+from fastapi import APIRouter, Depends, HTTPException, Request, status
+from pydantic import BaseModel, Field
 
+from concord_routing.adapters.config_store import ConfigStore
 from concord_routing.adapters.repository import RouteRepository
+from concord_routing.domain.access import Action, ApiKey, permits
+from concord_routing.domain.config import ChangeRefused
+from concord_routing.handlers import CaseNotFound, ConfigConflict, Routing
 
 
-def routes_router(repo: RouteRepository) -> APIRouter:
+class Recategorisation(BaseModel):
+    category: str = Field(min_length=1, description="The category code the case belongs to.")
+    reason: str = Field(min_length=1, max_length=500, description="Why, for the handlers.")
+
+
+def _check(key: ApiKey, action: Action, platform: str | None = None) -> None:
+    if not permits(key, action, platform):
+        raise forbidden()
+
+
+async def _document(request: Request) -> Any:
+    """A JSON or YAML body (rules are usually written in YAML)."""
+    body = await request.body()
+    try:
+        return yaml.safe_load(body)  # YAML is a superset of JSON
+    except yaml.YAMLError as exc:
+        raise HTTPException(
+            status.HTTP_422_UNPROCESSABLE_ENTITY, f"body: not JSON or YAML: {exc}"
+        ) from exc
+
+
+def routes_router(
+    repo: RouteRepository,
+    routing: Routing,
+    store: ConfigStore,
+    caller: Callable[..., ApiKey],
+) -> APIRouter:
     router = APIRouter(tags=["routing"])
+    Caller = Annotated[ApiKey, Depends(caller)]
 
     @router.get("/cases/{case_id}/routing")
     async def explain(case_id: str) -> dict[str, Any]:
-        """Every routing decision for the case, with the rule, rule-set version and reason."""
+        """Every routing decision for the case, with the rule, rule-set version and reason,
+        and every department that declined it."""
         doc = await repo.get(case_id)
         if doc is None:
             raise HTTPException(404, f"routing has no case {case_id}")
-        return {"case_id": case_id, "facts": doc.get("facts"), "decisions": doc.get("decisions")}
+        return {
+            "case_id": case_id,
+            "facts": doc.get("facts"),
+            "current": doc.get("current"),
+            "decisions": doc.get("decisions"),
+            "declines": doc.get("declines", []),
+        }
+
+    @router.post("/cases/{case_id}/recategorise")
+    async def recategorise(case_id: str, body: Recategorisation, key: Caller) -> dict[str, Any]:
+        stored = await repo.load(case_id)
+        if stored is None:
+            raise HTTPException(404, f"routing has no case {case_id}")
+        _check(key, Action.RECATEGORISE, stored.route.current.platform)
+        try:
+            decision = await routing.recategorise(case_id, body.category, body.reason, key.holder)
+        except ChangeRefused as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        except CaseNotFound as exc:
+            raise HTTPException(404, f"routing has no case {case_id}") from exc
+        return {"case_id": case_id, "decision": dataclasses.asdict(decision)}
+
+    @router.get("/admin/config")
+    async def config(key: Caller) -> dict[str, Any]:
+        """The rules and registry in force, with their revision."""
+        _check(key, Action.READ_CONFIG)
+        current = await routing.config.current()
+        registry, rules = await store.content_of(current)
+        return {"revision": current.revision, "rules": rules, "registry": registry}
+
+    @router.put("/admin/rules")
+    async def put_rules(
+        key: Caller, document: Annotated[Any, Depends(_document)], note: str = ""
+    ) -> dict[str, Any]:
+        """Replace the rule set; refused with the reason if it is not valid."""
+        return await _change("rules", document, key, note)
+
+    @router.put("/admin/registry")
+    async def put_registry(
+        key: Caller, document: Annotated[Any, Depends(_document)], note: str = ""
+    ) -> dict[str, Any]:
+        """Replace the registry; new departments get their topic at once."""
+        return await _change("registry", document, key, note)
+
+    async def _change(part: str, document: Any, key: ApiKey, note: str) -> dict[str, Any]:
+        _check(key, Action.CHANGE_CONFIG)
+        try:
+            new = await routing.change(part, document, key.holder or key.role, note)
+        except ChangeRefused as exc:
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+        except ConfigConflict as exc:
+            raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
+        return {
+            "revision": new.revision,
+            "rules_version": new.rules.version,
+            "registry_version": new.registry.version,
+        }
+
+    @router.get("/admin/audit")
+    async def audit(key: Caller, limit: int = 50) -> list[dict[str, Any]]:
+        """Every change of the rules or registry, newest first: who, when, before, after."""
+        _check(key, Action.READ_CONFIG)
+        return [change.__dict__ for change in await store.changes(limit=min(limit, 500))]
 
     return router
