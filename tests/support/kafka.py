@@ -1,10 +1,13 @@
 """Reading and writing the real broker's topics from tests."""
 
+import asyncio
 import base64
 import json
+from collections.abc import Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka.admin import AIOKafkaAdminClient
 from concord_shared.topics import dead_letter_topic
 
 from tests.support.stack import KAFKA
@@ -44,3 +47,46 @@ async def dead_letters_for(
     finally:
         await consumer.stop()
     return found
+
+
+async def events_on(
+    topics: list[str],
+    case_ids: set[str],
+    *,
+    until: Callable[[list[dict[str, Any]]], bool],
+    within: float = 30.0,
+) -> list[dict[str, Any]]:
+    """Every event on `topics` (from the start) for the given cases, read until `until`
+    holds for them or `within` seconds passed; the caller asserts on what came. Delivery is
+    at least once, so like every subscriber this deduplicates on the event id."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + within
+    try:
+        while loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for record in (r for rs in batch.values() for r in rs):
+                event = json.loads(record.value)
+                if event.get("case_id") in case_ids and event["event_id"] not in seen:
+                    seen.add(event["event_id"])
+                    found.append({**event, "topic": record.topic})
+            if until(found):
+                break
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def group_members(group_id: str) -> int:
+    """Members of a stable consumer group (0 while it rebalances)."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    await admin.start()
+    try:
+        [response] = await admin.describe_consumer_groups([group_id])
+        _error, _group, state, _ptype, _protocol, members, *_ = response.groups[0]
+        return len(members) if state == "Stable" else 0
+    finally:
+        await admin.close()

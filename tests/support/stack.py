@@ -112,6 +112,7 @@ class Services:
     namespace: str
     log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
+    extra: list[ServiceProcess] = field(default_factory=list)
 
     def env_for(self, name: str, port: int) -> dict[str, str]:
         prefix = f"CONCORD_{name.upper()}_"
@@ -141,8 +142,18 @@ class Services:
         for process in self.processes.values():
             process.wait_ready()
 
+    def start_instance(self, name: str, label: str) -> ServiceProcess:
+        """Another instance of a service, in the same consumer group and database."""
+        port = free_port()
+        log_path = self.log_dir / f"{name}-{label}.log"
+        process = ServiceProcess(name, self.env_for(name, port), log_path, port)
+        process.start()
+        self.extra.append(process)
+        process.wait_ready()
+        return process
+
     def stop_all(self) -> None:
-        for process in self.processes.values():
+        for process in [*self.extra, *self.processes.values()]:
             process.stop()
 
     def __getitem__(self, name: str) -> ServiceProcess:

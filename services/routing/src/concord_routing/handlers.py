@@ -196,11 +196,12 @@ class Routing:
         """Put a new rule set or registry in force for the next case, on every instance."""
         config = await self.config.current()
         new = config.with_rules(data) if part == "rules" else config.with_registry(data)
+        # The document is stored as given, so an administrator reads back what they wrote.
         registry, rules = await self.config_store.content_of(config)
         if part == "rules":
-            rules = new.rules.model_dump(mode="json", exclude_none=True)
+            rules = data
         else:
-            registry = new.registry.model_dump(mode="json")
+            registry = data
         if not await self.config_store.propose(
             config.revision,
             registry,

@@ -34,7 +34,7 @@ async def _document(request: Request) -> Any:
         return yaml.safe_load(body)  # YAML is a superset of JSON
     except yaml.YAMLError as exc:
         raise HTTPException(
-            status.HTTP_422_UNPROCESSABLE_ENTITY, f"body: not JSON or YAML: {exc}"
+            status.HTTP_422_UNPROCESSABLE_CONTENT, f"body: not JSON or YAML: {exc}"
         ) from exc
 
 
@@ -71,7 +71,7 @@ def routes_router(
         try:
             decision = await routing.recategorise(case_id, body.category, body.reason, key.holder)
         except ChangeRefused as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         except CaseNotFound as exc:
             raise HTTPException(404, f"routing has no case {case_id}") from exc
         return {"case_id": case_id, "decision": dataclasses.asdict(decision)}
@@ -103,7 +103,7 @@ def routes_router(
         try:
             new = await routing.change(part, document, key.holder or key.role, note)
         except ChangeRefused as exc:
-            raise HTTPException(status.HTTP_422_UNPROCESSABLE_ENTITY, str(exc)) from exc
+            raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
         except ConfigConflict as exc:
             raise HTTPException(status.HTTP_409_CONFLICT, str(exc)) from exc
         return {
