@@ -40,3 +40,13 @@ def services(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterat
         yield running
     finally:
         running.stop_all()
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Show what the fault tests measured, whatever their outcome."""
+    from tests.support.faults import REPORT
+
+    if REPORT:
+        terminalreporter.section("fault injection")
+        for line in REPORT:
+            terminalreporter.write_line(line)

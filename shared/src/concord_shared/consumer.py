@@ -71,6 +71,7 @@ class EventConsumer:
         self._attempts = attempts
         self._backoff_s = backoff_s
         self.dead_lettered = 0
+        self._subscribers: list[Any] = []
 
     def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
         subscriber = self._broker.subscriber(
@@ -84,6 +85,23 @@ class EventConsumer:
             decoder=_no_decoding,
         )
         subscriber(self.on_batch)
+        self._subscribers.append(subscriber)
+
+    async def lag(self) -> dict[str, int] | None:
+        """Records waiting on this instance's partitions (end offset minus position), or
+        None before the consumer has joined its group and fetched."""
+        total, partitions = 0, 0
+        for subscriber in self._subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                return None
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is None:
+                    continue
+                total += max(0, end - await consumer.position(tp))
+                partitions += 1
+        return {"records": total, "partitions": partitions}
 
     async def on_batch(self, message: KafkaMessage) -> None:
         records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message

@@ -94,12 +94,19 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
 
     @router.get("/ready")
     async def ready() -> JSONResponse:
-        """Readiness: the store and the broker both answer."""
+        """Readiness: the store and the broker both answer, and the consumer keeps up
+        (its lag is shown; above ``ready_max_lag`` records, if set, it is not ready)."""
         checks: dict[str, Any] = {
             "store": await ping(runtime.db),
             "broker": await runtime.broker.ping(timeout=2.0),
         }
         ok = all(checks.values())
+        if runtime.consumer is not None:
+            lag = await runtime.consumer.lag() if checks["broker"] else None
+            limit = runtime.settings.ready_max_lag
+            checks["consumer_lag"] = lag
+            if limit is not None and lag is not None and lag["records"] > limit:
+                ok = False
         return JSONResponse(
             {"status": "ready" if ok else "not_ready", "service": runtime.service, **checks},
             status_code=200 if ok else 503,

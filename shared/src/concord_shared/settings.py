@@ -29,6 +29,9 @@ class ServiceSettings(BaseSettings):
     # Outbox relay: a write hands its documents to the relay directly; the sweep (a query
     # over the whole collection) only finds what a crashed process or the bulk importer left.
     outbox_sweep_interval_s: float = 30.0
+    # Readiness fails while more records than this wait on the instance's partitions
+    # (None: lag is reported, never fatal -- a backlog is work, not a fault).
+    ready_max_lag: int | None = None
 
     def database_name(self, service: str) -> str:
         return self.mongo_db or f"concord_{service}"
