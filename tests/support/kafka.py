@@ -40,6 +40,8 @@ async def dead_letters_for(
             for record in (r for rs in batch.values() for r in rs):
                 letter = json.loads(record.value)["payload"]
                 original = base64.b64decode(letter["original_value_b64"])
+                if letter.get("truncated"):  # only the head of a huge message is kept
+                    original = next((o for o in originals if o.startswith(original)), original)
                 if original in originals:
                     found[original] = letter
             if len(found) == len(set(originals)):
