@@ -117,9 +117,11 @@ class Services:
     log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
     extra: list[ServiceProcess] = field(default_factory=list)
+    overrides: dict[str, str] = field(default_factory=dict)  # settings for every service
 
     def env_for(self, name: str, port: int) -> dict[str, str]:
         prefix = f"CONCORD_{name.upper()}_"
+        overrides = {f"{prefix}{k}": v for k, v in self.overrides.items()}
         return {
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             f"{prefix}MONGO_URL": MONGO,
@@ -133,6 +135,7 @@ class Services:
                 if name in SERVICE_KEYS
                 else {}
             ),
+            **overrides,
         }
 
     def start_all(self) -> None:

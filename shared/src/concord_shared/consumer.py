@@ -74,18 +74,25 @@ class EventConsumer:
         self._subscribers: list[Any] = []
 
     def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
-        subscriber = self._broker.subscriber(
-            *topics,
-            group_id=group_id,
-            batch=True,
-            max_records=max_records,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.NACK_ON_ERROR,
-            parser=_tolerant_parser,
-            decoder=_no_decoding,
-        )
-        subscriber(self.on_batch)
-        self._subscribers.append(subscriber)
+        """One Kafka consumer per topic, all in the service's group: a backlog on one topic
+        (the busy case log, say) never holds up another (new submissions)."""
+        for topic in topics:
+            subscriber = self._broker.subscriber(
+                topic,
+                group_id=group_id,
+                batch=True,
+                max_records=max_records,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.NACK_ON_ERROR,
+                parser=_tolerant_parser,
+                decoder=_no_decoding,
+            )
+
+            async def on_batch(message: KafkaMessage) -> None:
+                await self.on_batch(message)
+
+            subscriber(on_batch)
+            self._subscribers.append(subscriber)
 
     async def lag(self) -> dict[str, int] | None:
         """Records waiting on this instance's partitions (end offset minus position), or

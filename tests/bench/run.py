@@ -1,0 +1,221 @@
+"""`make bench`: the raw Kafka baseline, then the Concord pipeline on the real local broker
+and store -- as fast as it goes, at 25 %, 50 % and 90 % of that, through HTTP, and with two
+instances of every service -- and each service's peak memory.
+
+    python -m tests.bench.run [--cases 3000] [--out build/bench]
+"""
+
+import asyncio
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import httpx
+import typer
+from concord_shared.envelope import envelope
+from concord_shared.events import CaseReceived, PartyRef
+from concord_shared.provision import delete_namespace, provision
+from concord_shared.registry import load_registry
+from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, TopicSpec, all_topics
+from rich.console import Console
+from rich.progress import Progress
+
+from tests.bench import baseline, report
+from tests.bench.pipeline import Run, Submitter, Watcher, submit_http
+from tests.support.kafka import group_members
+from tests.support.stack import INTEGRATION_KEY, KAFKA, MONGO, SERVICES, Services, ensure_stack
+
+ROOT = Path(__file__).resolve().parents[2]
+console = Console()
+
+
+def _case_received_size() -> int:
+    sample = CaseReceived(
+        receipt_number="QH20261126ABCDEF",
+        kind="dispute",
+        channel="visit",
+        category="neighbour",
+        received_at_platform="339901001",
+        area_code="339901001001",
+        summary="邻里纠纷：" + "某" * 120,
+        parties=[
+            PartyRef(ref="p" * 43, role="applicant"),
+            PartyRef(ref="q" * 43, role="respondent"),
+        ],
+        party_count=2,
+    )
+    return len(envelope(sample, source="intake", case_id=str(uuid.uuid4())).to_bytes())
+
+
+def _peak_rss_mb(services: Services) -> dict[str, float]:
+    peaks: dict[str, float] = {}
+    for label, process in [
+        *((n, p) for n, p in services.processes.items()),
+        *((f"{p.name} (2nd)", p) for p in services.extra),
+    ]:
+        if process.proc is None:
+            continue
+        status = Path(f"/proc/{process.proc.pid}/status").read_text()
+        kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM"))
+        peaks[label] = kb / 1024
+    return peaks
+
+
+async def _settle(services: Services, timeout_s: float = 600) -> None:
+    """Wait until every instance has worked off its backlog, so a phase measures itself and
+    not what the previous one left behind."""
+    urls = [p.url for p in [*services.processes.values(), *services.extra]]
+    deadline = time.time() + timeout_s
+    async with httpx.AsyncClient(timeout=5) as http:
+        while time.time() < deadline:
+            lags = []
+            for url in urls:
+                try:
+                    lags.append((await http.get(f"{url}/ready")).json().get("consumer_lag"))
+                except httpx.HTTPError:
+                    lags.append(None)
+            if all(lag is not None and lag["records"] == 0 for lag in lags):
+                return
+            await asyncio.sleep(0.5)
+
+
+async def _topic_run(
+    name: str,
+    watcher: Watcher,
+    submitter: Submitter,
+    count: int,
+    rate: float | None,
+    progress: Progress,
+) -> dict[str, Any]:
+    await _settle(submitter.services)
+    task = progress.add_task(name, total=count)
+    run = Run(name, rate)
+    submitting = asyncio.create_task(submitter.run(run, count))
+    deadline = time.time() + 600
+    while time.time() < deadline:
+        done = sum(c in watcher.delivered for c in run.submitted)
+        progress.update(task, completed=done)
+        if submitting.done() and done == count:
+            break
+        await asyncio.sleep(0.2)
+    await submitting
+    await watcher.wait_for(run, timeout_s=5)
+    progress.update(task, completed=len(run.delivered))
+    return run.summary()
+
+
+async def _bench(cases: int, out: Path, scale_out: bool) -> dict[str, Any]:
+    ensure_stack()
+    namespace = f"bench{uuid.uuid4().hex[:6]}"
+    registry = load_registry()
+    specs: list[TopicSpec] = all_topics(registry.department_codes())
+    baseline_topic = TopicSpec("bench.baseline", "raw client baseline", partitions=4)
+    await provision(KAFKA, namespace, [*specs, baseline_topic])
+    results: dict[str, Any] = {"namespace": namespace, "cases": cases}
+    services = Services(namespace, out / "logs", overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"})
+    (out / "logs").mkdir(parents=True, exist_ok=True)
+    try:
+        with Progress(console=console) as progress:
+            t = progress.add_task("baseline: raw aiokafka", total=None)
+            size = _case_received_size()
+            results["baseline"] = await asyncio.to_thread(
+                baseline.measure, KAFKA, baseline_topic.full_name(namespace), 100_000, size
+            )
+            progress.update(t, total=1, completed=1)
+
+            t = progress.add_task("starting the services", total=None)
+            await asyncio.to_thread(services.start_all)
+            progress.update(t, total=1, completed=1)
+            watcher = Watcher(KAFKA, CASE_EVENTS.full_name(namespace))
+            await watcher.start()
+            submitter = Submitter(KAFKA, INTAKE_SUBMISSIONS.full_name(namespace), services)
+            await submitter.start()
+            try:
+                await _topic_run("warm-up", watcher, submitter, 200, None, progress)
+                results["max"] = await _topic_run(
+                    "pipeline, as fast as it goes", watcher, submitter, cases, None, progress
+                )
+                top = results["max"]["per_s"]
+                results["paced"] = [
+                    await _topic_run(
+                        f"pipeline at {int(share * 100)}% of max",
+                        watcher,
+                        submitter,
+                        max(100, int(top * share * 10)),
+                        top * share,
+                        progress,
+                    )
+                    for share in (0.25, 0.5, 0.9)
+                ]
+                await _settle(services)
+                http_run = Run("HTTP API, 16 in flight", None)
+                t = progress.add_task(http_run.name, total=None)
+                await submit_http(
+                    http_run, services["intake"].url, INTEGRATION_KEY, max(200, cases // 4)
+                )
+                await watcher.wait_for(http_run, timeout_s=300)
+                results["http"] = http_run.summary()
+                progress.update(t, total=1, completed=1)
+                if scale_out:
+                    t = progress.add_task("starting a second instance of each", total=None)
+                    for name in SERVICES:
+                        await asyncio.to_thread(services.start_instance, name, "2nd")
+                    for name in SERVICES:
+                        for _ in range(300):
+                            if await group_members(f"{namespace}.{name}") == 2:
+                                break
+                            await asyncio.sleep(0.2)
+                    progress.update(t, total=1, completed=1)
+                    results["scaled_max"] = await _topic_run(
+                        "two instances each, as fast as it goes",
+                        watcher,
+                        submitter,
+                        cases,
+                        None,
+                        progress,
+                    )
+                    top2 = results["scaled_max"]["per_s"]
+                    results["scaled_paced"] = [
+                        await _topic_run(
+                            "two instances each, at 50% of max",
+                            watcher,
+                            submitter,
+                            max(100, int(top2 * 0.5 * 10)),
+                            top2 * 0.5,
+                            progress,
+                        )
+                    ]
+                results["peak_rss_mb"] = _peak_rss_mb(services)
+            finally:
+                await submitter.stop()
+                await watcher.stop()
+    finally:
+        services.stop_all()
+        await delete_namespace(KAFKA, namespace)
+        from pymongo import AsyncMongoClient
+
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+        for db in await client.list_database_names():
+            if db.startswith(f"{namespace}_"):
+                await client.drop_database(db)
+        await client.close()
+    return results
+
+
+def main(
+    cases: int = typer.Option(3000, help="cases per full-speed run"),
+    out: Path = typer.Option(ROOT / "build" / "bench", help="where the report goes"),
+    scale_out: bool = typer.Option(True, help="also measure two instances of each service"),
+) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    results = asyncio.run(_bench(cases, out, scale_out))
+    results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    json_path = report.write_json(results, out)
+    png_path = report.plot(results, out)
+    report.table(results, console)
+    console.print(f"report: {json_path}  plot: {png_path}")
+
+
+if __name__ == "__main__":
+    typer.run(main)
