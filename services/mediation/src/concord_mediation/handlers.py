@@ -64,8 +64,12 @@ class Mediation:
             "next_timer_at": acceptance.warn_at,
             "rev": 0,
             "history": [
-                {"at": event.occurred_at, "status": CaseStatus.RECEIVED, "action": "open",
-                 "platform": assigned.platform}
+                {
+                    "at": event.occurred_at,
+                    "status": CaseStatus.RECEIVED,
+                    "action": "open",
+                    "platform": assigned.platform,
+                }
             ],
         }
 
@@ -92,9 +96,9 @@ class Mediation:
                         language=assigned.language,
                         facts={
                             "platform": assigned.platform,
-                            "acceptance_due": acceptance.due_at.astimezone(
-                                policy.calendar.tz
-                            ).date().isoformat(),
+                            "acceptance_due": acceptance.due_at.astimezone(policy.calendar.tz)
+                            .date()
+                            .isoformat(),
                         },
                     ),
                 )
@@ -119,7 +123,9 @@ class Mediation:
             change.sets.update(platform=assigned.platform, level=assigned.level, desk=assigned.desk)
             change.add("platforms", assigned.platform)
             change.unset.update({"mediator", "paused_from"})
-            self.workflow.transition(change, Action.REOPEN, reason="assigned after escalation", actor="routing")
+            self.workflow.transition(
+                change, Action.REOPEN, reason="assigned after escalation", actor="routing"
+            )
             span, _ = self.workflow.policy.spans(assigned.kind, assigned.level, assigned.severity)
             timers = change.timers()
             timers["acceptance"] = self.workflow.policy.start("acceptance", span, change.now)
@@ -144,7 +150,9 @@ class Mediation:
         }
         if await self.repo.get(event.case_id) is None:
             raise Unprocessable("unknown_case", f"mediation has no case {event.case_id}")
-        await self.repo.apply_event(event.case_id, event.event_id, {"$push": {"department_replies": reply}})
+        await self.repo.apply_event(
+            event.case_id, event.event_id, {"$push": {"department_replies": reply}}
+        )
 
     def handlers(self) -> dict[str, Any]:
         return {

@@ -18,8 +18,16 @@ from concord_mediation.domain.rating import (
 )
 
 FIELDS = [
-    "origin_platform", "area_code", "received_at", "first_decision", "resolved_at",
-    "resolved_platform", "feedback", "repeat_of", "collective", "escalated_from",
+    "origin_platform",
+    "area_code",
+    "received_at",
+    "first_decision",
+    "resolved_at",
+    "resolved_platform",
+    "feedback",
+    "repeat_of",
+    "collective",
+    "escalated_from",
 ]
 
 

@@ -80,23 +80,52 @@ class DeadlineWatch:
                 anything = True
                 if alarm == "warning":
                     timers[name] = replace(timers[name], warned=True)
-                    change.emit(CASE_EVENTS, DeadlineWarning(
-                        platform=platform, deadline=name, due_at=timer.due_at,
-                        share_elapsed=self.workflow.policy.share_elapsed(timer, change.now)))
+                    change.emit(
+                        CASE_EVENTS,
+                        DeadlineWarning(
+                            platform=platform,
+                            deadline=name,
+                            due_at=timer.due_at,
+                            share_elapsed=self.workflow.policy.share_elapsed(timer, change.now),
+                        ),
+                    )
                     mediator = change.doc.get("mediator")
-                    change.emit(NOTIFY_REQUESTS, NotificationRequested(
-                        notice=NoticeKind.DEADLINE_REMINDER,
-                        recipient_kind=RecipientKind.MEDIATOR if mediator else RecipientKind.LEADER,
-                        recipient_ref=mediator or f"leader:{platform}",
-                        facts={"platform": platform, "deadline": name, "due_at": timer.due_at.isoformat()}))
+                    change.emit(
+                        NOTIFY_REQUESTS,
+                        NotificationRequested(
+                            notice=NoticeKind.DEADLINE_REMINDER,
+                            recipient_kind=RecipientKind.MEDIATOR
+                            if mediator
+                            else RecipientKind.LEADER,
+                            recipient_ref=mediator or f"leader:{platform}",
+                            facts={
+                                "platform": platform,
+                                "deadline": name,
+                                "due_at": timer.due_at.isoformat(),
+                            },
+                        ),
+                    )
                 else:
                     timers[name] = replace(timers[name], breached=True)
                     breached.append(name)
-                    change.emit(CASE_EVENTS, DeadlineBreached(platform=platform, deadline=name, due_at=timer.due_at))
-                    change.emit(NOTIFY_REQUESTS, NotificationRequested(
-                        notice=NoticeKind.DEADLINE_BREACH, recipient_kind=RecipientKind.LEADER,
-                        recipient_ref=f"leader:{platform}", urgent=True,
-                        facts={"platform": platform, "deadline": name, "due_at": timer.due_at.isoformat()}))
+                    change.emit(
+                        CASE_EVENTS,
+                        DeadlineBreached(platform=platform, deadline=name, due_at=timer.due_at),
+                    )
+                    change.emit(
+                        NOTIFY_REQUESTS,
+                        NotificationRequested(
+                            notice=NoticeKind.DEADLINE_BREACH,
+                            recipient_kind=RecipientKind.LEADER,
+                            recipient_ref=f"leader:{platform}",
+                            urgent=True,
+                            facts={
+                                "platform": platform,
+                                "deadline": name,
+                                "due_at": timer.due_at.isoformat(),
+                            },
+                        ),
+                    )
         if not anything:
             change.set_timers(timers)  # nothing due after all: just fix next_timer_at
             return True

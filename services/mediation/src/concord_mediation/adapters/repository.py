@@ -36,7 +36,11 @@ class MediationRepository:
         return await apply_once(self._cases, case_id, cause_id, {"$setOnInsert": case}, emits)
 
     async def apply_event(
-        self, case_id: str, cause_id: str, update: dict[str, Any], emits: list[Emit] = ()  # type: ignore[assignment]
+        self,
+        case_id: str,
+        cause_id: str,
+        update: dict[str, Any],
+        emits: list[Emit] = (),  # type: ignore[assignment]
     ) -> bool:
         """A consumed event's effect on an existing case, once."""
         return await apply_once(self._cases, case_id, cause_id, update, emits, upsert=False)
@@ -63,9 +67,7 @@ class MediationRepository:
         return await self._cases.find_one({"_id": case_id}, HIDDEN)
 
     async def at_platform(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-        cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort(
-            "opened_at", -1
-        )
+        cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort("opened_at", -1)
         return await cursor.to_list()
 
     async def due_for_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:

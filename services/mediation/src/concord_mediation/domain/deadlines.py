@@ -84,7 +84,8 @@ class Timer:
 
     @classmethod
     def from_doc(cls, doc: dict[str, Any]) -> "Timer":
-        return cls(**{k: doc.get(k) for k in cls.__dataclass_fields__ if k in doc})
+        fields: dict[str, Any] = {k: doc[k] for k in cls.__dataclass_fields__ if k in doc}
+        return cls(**fields)
 
     def next_fire_at(self) -> datetime | None:
         if not self.active or self.paused_at is not None:
@@ -167,8 +168,12 @@ class DeadlinePolicy:
         total = self._between(timer.unit, timer.started_at, due)
         warn = self._add(timer.unit, timer.started_at, total * self.warn_share)
         return replace(
-            timer, due_at=due, warn_at=warn, extended=True,
-            warned=timer.warned and warn <= now, breached=False,
+            timer,
+            due_at=due,
+            warn_at=warn,
+            extended=True,
+            warned=timer.warned and warn <= now,
+            breached=False,
         )
 
     def share_elapsed(self, timer: Timer, now: datetime) -> float:
@@ -194,7 +199,9 @@ def next_fire_at(timers: list[Timer]) -> datetime | None:
     return min(moments) if moments else None
 
 
-def default_rules(acceptance_days: int, handling_days: int, warning_hours: int) -> list[DeadlineRule]:
+def default_rules(
+    acceptance_days: int, handling_days: int, warning_hours: int
+) -> list[DeadlineRule]:
     """After the 2022 Regulations on Letters and Visits; high-severity early warnings: hours."""
     return [
         DeadlineRule(acceptance=f"{acceptance_days}wd", handling=f"{handling_days}wd"),

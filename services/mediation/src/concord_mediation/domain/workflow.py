@@ -46,8 +46,15 @@ TRANSITIONS: dict[Action, tuple[frozenset[S], S | None]] = {
     Action.START_REVIEW: (frozenset({S.REVIEW_REQUESTED}), S.UNDER_REVIEW),
     Action.ESCALATE: (
         frozenset(
-            {S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.IN_SESSION, S.MEDIATION_FAILED,
-             S.AWAITING_CITIZEN, S.UNDER_REVIEW}
+            {
+                S.RECEIVED,
+                S.ACCEPTED,
+                S.IN_PROGRESS,
+                S.IN_SESSION,
+                S.MEDIATION_FAILED,
+                S.AWAITING_CITIZEN,
+                S.UNDER_REVIEW,
+            }
         ),
         S.ESCALATED,
     ),
@@ -65,8 +72,15 @@ TRANSITIONS: dict[Action, tuple[frozenset[S], S | None]] = {
 
 # Statuses in which the case is still being worked on (a mediator's load counts these).
 OPEN_STATUSES = frozenset(
-    {S.RECEIVED, S.ACCEPTED, S.IN_PROGRESS, S.IN_SESSION, S.AWAITING_CITIZEN, S.UNDER_REVIEW,
-     S.REVIEW_REQUESTED}
+    {
+        S.RECEIVED,
+        S.ACCEPTED,
+        S.IN_PROGRESS,
+        S.IN_SESSION,
+        S.AWAITING_CITIZEN,
+        S.UNDER_REVIEW,
+        S.REVIEW_REQUESTED,
+    }
 )
 
 
@@ -86,7 +100,9 @@ class TransitionRefused(Exception):
 
 
 def allowed_actions(status: S) -> list[Action]:
-    return [a for a, (sources, _) in TRANSITIONS.items() if status in sources and a is not Action.REOPEN]
+    return [
+        a for a, (sources, _) in TRANSITIONS.items() if status in sources and a is not Action.REOPEN
+    ]
 
 
 def next_status(status: S, action: Action, paused_from: S | None = None) -> S:

@@ -17,9 +17,7 @@ from concord_mediation.workflow import Workflow
 
 def _public(doc: dict[str, Any]) -> dict[str, Any]:
     """A case as the API shows it: internal minutes only through /sessions."""
-    sessions = [
-        {k: v for k, v in s.items() if k != "minutes"} for s in doc.get("sessions", [])
-    ]
+    sessions = [{k: v for k, v in s.items() if k != "minutes"} for s in doc.get("sessions", [])]
     body = {"case_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
     if sessions:
         body["sessions"] = sessions
@@ -104,7 +102,11 @@ def mediation_router(
         loads = await workflow.loads(platform)
         away = await repo.unavailable_mediators()
         return [
-            {**m.model_dump(mode="json"), "load": loads.get(m.ref, 0), "available": m.ref not in away}
+            {
+                **m.model_dump(mode="json"),
+                "load": loads.get(m.ref, 0),
+                "available": m.ref not in away,
+            }
             for m in workflow.mediators
             if m.platform == platform
         ]
@@ -115,8 +117,11 @@ def mediation_router(
         require(key, Right.MANAGE)
 
         async def run() -> dict[str, Any]:
-            return {"mediator": ref, "available": body.available,
-                    "reassigned": await workflow.set_availability(ref, body.available)}
+            return {
+                "mediator": ref,
+                "available": body.available,
+                "reassigned": await workflow.set_availability(ref, body.available),
+            }
 
         return await _guard(run())
 
