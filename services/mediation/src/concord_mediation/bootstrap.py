@@ -6,6 +6,7 @@ from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.topics import HORIZONTAL_REPLIES, VERTICAL_ASSIGN
 from fastapi import FastAPI
 
+from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import CASES, MediationRepository
 from concord_mediation.domain.assignment import load_mediators
 from concord_mediation.domain.calendar import DAY_S, load_calendar
@@ -36,6 +37,8 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     settings = settings or MediationSettings()
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     repo = MediationRepository(runtime.db)
+    locks = CaseLocks(runtime.db)
+    runtime.relay.guard = locks.hold
     registry = load_registry(settings.registry_path)
     policy = deadline_policy(settings)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
@@ -47,6 +50,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
         clock=clock,
         topic=runtime.topic,
         on_written=runtime.relay.notify,
+        locks=locks,
     )
     mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.notify)
     reports = Reports(repo, registry, policy.calendar, settings.rating)

@@ -30,6 +30,10 @@ class Mediation:
     on_written: Callable[[list[str]], None]
 
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
+        async with self.workflow.locks.hold(event.case_id):
+            await self._open(event)
+
+    async def _open(self, event: Envelope[Any]) -> None:
         assigned: CaseAssigned = event.payload
         existing = await self.repo.get(event.case_id)
         if existing is not None:

@@ -59,18 +59,20 @@ class DeadlineWatch:
         """Fire every timer due now; the number of cases whose timers fired."""
         now = self.workflow.clock.now()
         fired = 0
-        for doc in await self.workflow.repo.due_for_timers(now):
-            change = Change(doc, now)
-            if not self.alarm(change):
-                continue
-            if await self.workflow.write(change):
-                fired += 1
-            # else: another instance (or a clerk) changed the case first; the next tick
-            # reads it again and finds nothing, or what is still due.
+        for due in await self.workflow.repo.due_for_timers(now):
+            async with self.workflow.locks.hold(str(due["_id"])):
+                # Read again under the lock: another instance may have fired it meanwhile.
+                doc = await self.workflow.repo.get(str(due["_id"]))
+                if doc is None or doc.get("next_timer_at") is None or doc["next_timer_at"] > now:
+                    continue
+                change = Change(doc, now)
+                self.alarm(change)
+                if await self.workflow.write(change):
+                    fired += 1
         self.fired += fired
         return fired
 
-    def alarm(self, change: Change) -> bool:
+    def alarm(self, change: Change) -> None:
         timers = change.timers()
         platform = change.platform
         anything = False
@@ -128,14 +130,13 @@ class DeadlineWatch:
                     )
         if not anything:
             change.set_timers(timers)  # nothing due after all: just fix next_timer_at
-            return True
+            return
         if breached and self._can_escalate(change):
             reason = f"{breached[0]} deadline breached"
             self.workflow.transition(change, Action.ESCALATE, reason=reason, actor="deadline")
             self.workflow.escalate(change, timers, reason)
         change.set_timers(timers)
         log.info("deadline alarms", case_id=change.doc["_id"], breached=breached)
-        return True
 
     def _can_escalate(self, change: Change) -> bool:
         sources, _ = TRANSITIONS[Action.ESCALATE]

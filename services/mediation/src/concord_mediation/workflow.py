@@ -36,6 +36,7 @@ from concord_shared.registry import Registry
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, VERTICAL_ESCALATE, TopicSpec
 
 from concord_mediation import commands as c
+from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.domain.access import ApiKey
 from concord_mediation.domain.assignment import Mediator, choose_mediator
@@ -101,6 +102,7 @@ class Workflow:
     clock: Clock
     topic: Callable[[TopicSpec], str]
     on_written: Callable[[list[str]], None]
+    locks: CaseLocks
 
     # --- writing ------------------------------------------------------------------------
 
@@ -131,15 +133,16 @@ class Workflow:
         self, case_id: str, actor: ApiKey | None, decide: Callable[[Change], None]
     ) -> dict[str, Any]:
         for _ in range(ATTEMPTS):
-            doc = await self.repo.get(case_id)
-            if doc is None:
-                raise c.NotFound(case_id)
-            if actor is not None and not _may_act(actor, doc["platform"]):
-                raise c.Forbidden()
-            change = Change(doc, self.clock.now())
-            decide(change)
-            if await self.write(change):
-                return await self.repo.get(case_id) or doc
+            async with self.locks.hold(case_id):
+                doc = await self.repo.get(case_id)
+                if doc is None:
+                    raise c.NotFound(case_id)
+                if actor is not None and not _may_act(actor, doc["platform"]):
+                    raise c.Forbidden()
+                change = Change(doc, self.clock.now())
+                decide(change)
+                if await self.write(change):
+                    return await self.repo.get(case_id) or doc
         raise c.Refused("the case changed concurrently too often; try again")
 
     # --- staff actions ------------------------------------------------------------------
