@@ -93,11 +93,11 @@ async def test_warning_and_breach_once_with_two_instances_and_across_restarts(
     events = await mediation.events({case_id})
     up = of_type(events, "CaseEscalated")[0]["payload"]
     assert up["to_platform"] == "339901001" and up["reason"] == "acceptance deadline breached"
-    leader = [
+    leader = next(
         n["payload"]
         for n in of_type(events, "NotificationRequested")
         if n["payload"]["notice"] == "deadline_breach"
-    ][0]
+    )
     assert leader["recipient_ref"] == f"leader:{VILLAGE}" and leader["urgent"] is True
 
 
