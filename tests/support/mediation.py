@@ -31,18 +31,22 @@ from concord_shared.topics import (
 from pymongo import AsyncMongoClient
 
 from tests.support.kafka import send
-from tests.support.stack import KAFKA, MONGO, ServiceProcess, Services, free_port
+from tests.support.stack import (
+    KAFKA,
+    MEDIATION_AUDITOR_KEY,
+    MEDIATION_INTEGRATION_KEY,
+    MEDIATION_STAFF_KEY,
+    MEDIATION_SUPERVISOR_KEY,
+    MONGO,
+    ServiceProcess,
+    Services,
+    free_port,
+)
 
-SUPERVISOR_KEY = "test-mediation-supervisor"
-STAFF_KEY = "test-mediation-staff-001001"  # staff of village platform 339901001001
-AUDITOR_KEY = "test-mediation-auditor"
-INTEGRATION_KEY = "test-mediation-integration"
-MEDIATION_KEYS = {
-    SUPERVISOR_KEY: {"role": "supervisor", "holder": "sup-1"},
-    STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-7"},
-    AUDITOR_KEY: {"role": "auditor"},
-    INTEGRATION_KEY: {"role": "integration"},
-}
+SUPERVISOR_KEY = MEDIATION_SUPERVISOR_KEY
+STAFF_KEY = MEDIATION_STAFF_KEY
+AUDITOR_KEY = MEDIATION_AUDITOR_KEY
+INTEGRATION_KEY = MEDIATION_INTEGRATION_KEY
 SUPERVISOR = {"X-API-Key": SUPERVISOR_KEY}
 
 
@@ -59,7 +63,6 @@ class MediationStack:
             **env,
             "CONCORD_MEDIATION_CLOCK_FILE": str(self.clock_file),
             "CONCORD_MEDIATION_TIMER_INTERVAL_S": "0.2",
-            "CONCORD_MEDIATION_API_KEYS": json.dumps(MEDIATION_KEYS),
         }
 
     def start(self, instances: int = 1) -> None:

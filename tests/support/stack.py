@@ -28,6 +28,17 @@ API_KEYS = {
     RECEPTION_KEY: {"role": "reception", "platform": "339901001"},
     AUDITOR_KEY: {"role": "auditor"},
 }
+# Mediation's staff keys (CONCORD_MEDIATION_API_KEYS) for the session's services too.
+MEDIATION_SUPERVISOR_KEY = "test-mediation-supervisor"
+MEDIATION_STAFF_KEY = "test-mediation-staff-001001"  # staff of village platform 339901001001
+MEDIATION_AUDITOR_KEY = "test-mediation-auditor"
+MEDIATION_INTEGRATION_KEY = "test-mediation-integration"
+MEDIATION_API_KEYS = {
+    MEDIATION_SUPERVISOR_KEY: {"role": "supervisor", "holder": "sup-1"},
+    MEDIATION_STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-7"},
+    MEDIATION_AUDITOR_KEY: {"role": "auditor"},
+    MEDIATION_INTEGRATION_KEY: {"role": "integration"},
+}
 KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 
@@ -116,6 +127,9 @@ class Services:
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
             **({f"{prefix}API_KEYS": json.dumps(API_KEYS)} if name == "intake" else {}),
+            **(
+                {f"{prefix}API_KEYS": json.dumps(MEDIATION_API_KEYS)} if name == "mediation" else {}
+            ),
         }
 
     def start_all(self) -> None:
