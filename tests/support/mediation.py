@@ -142,13 +142,15 @@ class MediationStack:
 
     async def events(self, case_ids: set[str] | None = None) -> list[dict[str, Any]]:
         """Everything mediation published so far on the case log, notifications and the
-        vertical escalation topic (each event with its topic), oldest first per case."""
+        vertical escalation topic (each event with its topic), oldest first, each event id
+        once (delivery is at least once; every consumer deduplicates on the event id)."""
         topics = [self.topic(t.name) for t in (CASE_EVENTS, NOTIFY_REQUESTS, VERTICAL_ESCALATE)]
         consumer = AIOKafkaConsumer(
             *topics, bootstrap_servers=KAFKA, auto_offset_reset="earliest", group_id=None
         )
         await consumer.start()
         found: list[dict[str, Any]] = []
+        seen: set[str] = set()
         try:
             empty = 0
             while empty < 2:
@@ -157,6 +159,9 @@ class MediationStack:
                 empty = 0 if records else empty + 1
                 for record in records:
                     event = json.loads(record.value)
+                    if event["event_id"] in seen:
+                        continue  # at-least-once: a relay may publish twice; readers dedupe
+                    seen.add(event["event_id"])
                     if case_ids is None or event["case_id"] in case_ids:
                         event["topic"] = record.topic.removeprefix(self.namespace + ".")
                         found.append(event)

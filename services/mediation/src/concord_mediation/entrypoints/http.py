@@ -21,6 +21,9 @@ def _public(doc: dict[str, Any]) -> dict[str, Any]:
     body = {"case_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
     if sessions:
         body["sessions"] = sessions
+    if "department_replies" in body:
+        # In the order the departments sent them (a redelivery may attach out of order).
+        body["department_replies"] = sorted(body["department_replies"], key=lambda r: r["at"])
     return body
 
 
