@@ -30,14 +30,14 @@ class Mediation:
     on_written: Callable[[list[str]], None]
 
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
-        async with self.workflow.locks.hold(event.case_id):
-            await self._open(event)
-
-    async def _open(self, event: Envelope[Any]) -> None:
+        # Opening needs no lock: it inserts, or (a redelivery) writes nothing at all.
         assigned: CaseAssigned = event.payload
         existing = await self.repo.get(event.case_id)
         if existing is not None:
-            await self._reopen(existing, event)
+            async with self.workflow.locks.hold(event.case_id):
+                fresh = await self.repo.get(event.case_id)
+                if fresh is not None:
+                    await self._reopen(fresh, event)
             return
         policy = self.workflow.policy
         acceptance_span, _ = policy.spans(assigned.kind, assigned.level, assigned.severity)

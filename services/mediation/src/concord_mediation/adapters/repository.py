@@ -71,7 +71,9 @@ class MediationRepository:
         return await cursor.to_list()
 
     async def due_for_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
-        cursor = self._cases.find({"next_timer_at": {"$lte": now}}, HIDDEN, limit=limit)
+        cursor = self._cases.find(
+            {"next_timer_at": {"$lte": now}}, {"_id": 1, "next_timer_at": 1}, limit=limit
+        )
         return await cursor.to_list()
 
     async def open_with_mediators(self, platform: str, statuses: list[str]) -> list[dict[str, Any]]:
