@@ -222,7 +222,9 @@ async def test_not_accepted_referred_and_escalated_cases(mediation: MediationSta
     assert [h.get("action") for h in case["history"]] == ["open", "escalate", "reopen"]
 
 
-async def test_staff_act_only_at_their_own_platform(mediation: MediationStack) -> None:
+async def test_staff_act_only_at_their_own_platform_and_the_county_is_the_top(
+    mediation: MediationStack,
+) -> None:
     mediation.set_clock(datetime(2026, 3, 2, 9, tzinfo=CST))
     here, _ = await mediation.assign(
         platform=VILLAGE, level="village", received_at=datetime(2026, 3, 2, 8, tzinfo=CST)
@@ -232,6 +234,14 @@ async def test_staff_act_only_at_their_own_platform(mediation: MediationStack) -
     )
     await opened(mediation, here)
     await opened(mediation, elsewhere)
+    top, _ = await mediation.assign(
+        platform="339901", level="county", received_at=datetime(2026, 3, 2, 8, tzinfo=CST)
+    )
+    await opened(mediation, top)
+    async with httpx.AsyncClient(timeout=10, headers=SUPERVISOR) as http:
+        refused = await act(http, mediation, top, "escalate", reason="上级")
+        assert refused.status_code == 409
+        assert refused.json()["detail"] == "the case is at the top level; it cannot go higher"
     async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": STAFF_KEY}) as http:
         assert (await act(http, mediation, here, "accept")).status_code == 200
         assert (await act(http, mediation, elsewhere, "accept")).status_code == 403
