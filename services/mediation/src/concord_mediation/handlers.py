@@ -14,8 +14,9 @@ from concord_shared.outbox import Emit, caused
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec
 
 from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.change import Change
 from concord_mediation.domain.workflow import Action
-from concord_mediation.workflow import SERVICE, Change, Workflow
+from concord_mediation.workflow import SERVICE, Workflow
 
 log = structlog.get_logger(__name__)
 

@@ -16,9 +16,10 @@ from concord_shared.events import DeadlineBreached, DeadlineWarning, Notificatio
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
 
+from concord_mediation.change import Change
 from concord_mediation.domain.deadlines import due_alarms
 from concord_mediation.domain.workflow import TRANSITIONS, Action
-from concord_mediation.workflow import Change, Workflow
+from concord_mediation.workflow import Workflow
 
 log = structlog.get_logger(__name__)
 

@@ -4,7 +4,7 @@ the new state and its events in one conditional single-document update, retry on
 import functools
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -18,7 +18,7 @@ from concord_shared.enums import (
     RecipientKind,
     Severity,
 )
-from concord_shared.envelope import EventPayload, envelope
+from concord_shared.envelope import envelope
 from concord_shared.events import (
     AgreementReached,
     CaseClosed,
@@ -38,59 +38,16 @@ from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, VERTICAL_ESCALAT
 from concord_mediation import commands as c
 from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.change import Change
 from concord_mediation.domain.access import ApiKey
 from concord_mediation.domain.assignment import Mediator, choose_mediator
 from concord_mediation.domain.clock import Clock
-from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer, next_fire_at
+from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer
 from concord_mediation.domain.workflow import OPEN_STATUSES, Action, TransitionRefused, next_status
 
 log = structlog.get_logger(__name__)
 SERVICE = "mediation"
 ATTEMPTS = 8
-
-
-@dataclass
-class Change:
-    """A case's next state and the events it causes, not yet written."""
-
-    doc: dict[str, Any]
-    now: datetime
-    sets: dict[str, Any] = field(default_factory=dict)
-    push: dict[str, list[Any]] = field(default_factory=dict)
-    unset: set[str] = field(default_factory=set)
-    payloads: list[tuple[TopicSpec, EventPayload]] = field(default_factory=list)
-
-    @property
-    def platform(self) -> str:
-        return str(self.sets.get("platform", self.doc["platform"]))
-
-    @property
-    def status(self) -> CaseStatus:
-        return CaseStatus(self.sets.get("status", self.doc["status"]))
-
-    def timers(self) -> dict[str, Timer]:
-        raw = self.sets.get("deadlines", self.doc.get("deadlines") or {})
-        return {name: Timer.from_doc(t) for name, t in raw.items()}
-
-    def set_timers(self, timers: dict[str, Timer]) -> None:
-        self.sets["deadlines"] = {name: t.to_doc() for name, t in timers.items()}
-        self.sets["next_timer_at"] = next_fire_at(list(timers.values()))
-
-    def emit(self, topic: TopicSpec, payload: EventPayload) -> None:
-        self.payloads.append((topic, payload))
-
-    def add(self, key: str, value: Any) -> None:
-        self.push.setdefault(key, []).append(value)
-
-    def update(self) -> dict[str, Any]:
-        update: dict[str, Any] = {}
-        if self.sets:
-            update["$set"] = dict(self.sets)
-        if self.push:
-            update["$push"] = {k: {"$each": v} for k, v in self.push.items()}
-        if self.unset:
-            update["$unset"] = {k: "" for k in self.unset}
-        return update
 
 
 @dataclass
