@@ -10,8 +10,15 @@ from concord_mediation.settings import MediationSettings
 from concord_mediation.timers import DeadlineWatch
 from concord_mediation.workflow import Workflow
 from concord_shared.registry import load_registry
+from structlog.testing import capture_logs
 
 CST = timezone(timedelta(hours=8))
+
+
+def alarm(change: Change) -> list[dict[str, Any]]:
+    with capture_logs() as logs:  # whatever logging an earlier test configured
+        watch().alarm(change)
+    return logs
 
 
 def watch() -> DeadlineWatch:
@@ -46,7 +53,7 @@ def case(platform: str, level: str) -> dict[str, Any]:
 
 def test_a_jump_past_the_due_time_warns_breaches_and_escalates_once() -> None:
     change = Change(case("339901001001", "village"), datetime(2026, 12, 1, tzinfo=UTC))
-    watch().alarm(change)
+    alarm(change)
     assert [type(p).__name__ for _, p in change.payloads] == [
         "DeadlineWarning",
         "NotificationRequested",
@@ -65,7 +72,7 @@ def test_a_jump_past_the_due_time_warns_breaches_and_escalates_once() -> None:
 
 def test_at_the_county_a_breach_tells_the_leader_and_stays() -> None:
     change = Change(case("339901", "county"), datetime(2026, 12, 1, tzinfo=UTC))
-    watch().alarm(change)
+    alarm(change)
     kinds = [type(p).__name__ for _, p in change.payloads]
     assert "CaseEscalated" not in kinds and "DeadlineBreached" in kinds
     assert "status" not in change.sets
@@ -73,5 +80,5 @@ def test_at_the_county_a_breach_tells_the_leader_and_stays() -> None:
 
 def test_before_the_warning_nothing_is_said() -> None:
     change = Change(case("339901001001", "village"), datetime(2026, 11, 3, tzinfo=UTC))
-    watch().alarm(change)
+    alarm(change)
     assert change.payloads == []
