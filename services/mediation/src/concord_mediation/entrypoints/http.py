@@ -6,6 +6,7 @@ from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
 from concord_mediation import commands as c
+from concord_mediation.adapters.locks import LockTimeout
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.domain.access import ApiKey, Right
 from concord_mediation.domain.periods import Period
@@ -38,6 +39,10 @@ async def _guard(call: Any) -> dict[str, Any]:
         raise HTTPException(404, f"not found: {exc}") from exc
     except c.Forbidden as exc:
         raise HTTPException(403, "not permitted") from exc
+    except LockTimeout as exc:
+        raise HTTPException(
+            503, "the case is busy; try again", headers={"Retry-After": "1"}
+        ) from exc
     except c.InvalidInput as exc:
         raise RequestValidationError(
             [{"loc": ("body", exc.field), "msg": exc.message, "type": "value_error"}]
