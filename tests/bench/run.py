@@ -113,7 +113,9 @@ async def _bench(cases: int, out: Path, scale_out: bool) -> dict[str, Any]:
     baseline_topic = TopicSpec("bench.baseline", "raw client baseline", partitions=4)
     await provision(KAFKA, namespace, [*specs, baseline_topic])
     results: dict[str, Any] = {"namespace": namespace, "cases": cases}
-    services = Services(namespace, out / "logs", overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"})
+    services = Services(
+        namespace, out / "logs", overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"}
+    )
     (out / "logs").mkdir(parents=True, exist_ok=True)
     try:
         with Progress(console=console) as progress:

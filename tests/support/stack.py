@@ -35,7 +35,18 @@ ROUTING_KEYS = {
     ROUTING_ADMIN_KEY: {"role": "admin", "holder": "test administrator"},
     ROUTING_STAFF_KEY: {"role": "staff", "platform": "339901001", "holder": "test staff"},
 }
-SERVICE_KEYS = {"intake": API_KEYS, "routing": ROUTING_KEYS}
+# Mediation's staff keys (CONCORD_MEDIATION_API_KEYS) for the session's services too.
+MEDIATION_SUPERVISOR_KEY = "test-mediation-supervisor"
+MEDIATION_STAFF_KEY = "test-mediation-staff-001001"  # staff of village platform 339901001001
+MEDIATION_AUDITOR_KEY = "test-mediation-auditor"
+MEDIATION_INTEGRATION_KEY = "test-mediation-integration"
+MEDIATION_API_KEYS = {
+    MEDIATION_SUPERVISOR_KEY: {"role": "supervisor", "holder": "sup-1"},
+    MEDIATION_STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-7"},
+    MEDIATION_AUDITOR_KEY: {"role": "auditor"},
+    MEDIATION_INTEGRATION_KEY: {"role": "integration"},
+}
+SERVICE_KEYS = {"intake": API_KEYS, "routing": ROUTING_KEYS, "mediation": MEDIATION_API_KEYS}
 KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 

@@ -74,6 +74,9 @@ class CaseStatus(StrEnum):
     UNDER_REVIEW = "under_review"
     ESCALATED = "escalated"
     REFERRED = "referred"
+    IN_SESSION = "in_session"  # mediation sessions under way
+    REVIEW_REQUESTED = "review_requested"  # a party asked for review; the next level decides
+    AWAITING_CITIZEN = "awaiting_citizen"  # waiting on the citizen: the deadline clock pauses
 
 
 class NotificationChannel(StrEnum):

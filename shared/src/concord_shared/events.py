@@ -211,6 +211,7 @@ class CaseStatusChanged(EventPayload):
     from_status: CaseStatus
     to_status: CaseStatus
     reason: str | None = None
+    action: str | None = Field(default=None, description="The workflow action, e.g. accept.")
 
 
 class SessionScheduled(EventPayload):

@@ -8,7 +8,8 @@ and consumers deduplicate on event id.
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from contextlib import AbstractAsyncContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -107,6 +108,11 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
+        # FerretDB 1.24 applies an update as read, change, write back the whole document,
+        # in two steps: an update racing with another on the same document can undo it. A
+        # service whose documents are written concurrently (by HTTP requests, timers and this
+        # relay) sets a guard: a per-document lock held around each of its writes.
+        self.guard: Callable[[str], AbstractAsyncContextManager[object]] | None = None
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("outbox_pending", sparse=True)
@@ -195,27 +201,26 @@ class OutboxRelay:
                     )
                 )
         await asyncio.gather(*futures)
-        # One write per document (FerretDB stalls on bulks that touch a document twice):
-        # clear the outbox if it still holds exactly what was published...
-        cleared = await asyncio.gather(
-            *(
-                self._collection.update_one(
-                    {"_id": doc["_id"], "outbox": doc["outbox"]},
-                    {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
-                )
-                for doc in docs
-            )
-        )
-        # ...else a write raced with us and queued more: remove only what went out; the
-        # document stays pending and its new events go in the next round.
-        raced = [d for d, r in zip(docs, cleared, strict=True) if r.matched_count == 0]
-        await asyncio.gather(
-            *(
-                self._collection.update_one(
-                    {"_id": d["_id"]}, {"$pullAll": {"outbox": d["outbox"]}}
-                )
-                for d in raced
-            )
-        )
+        # One write per document (FerretDB stalls on bulks that touch a document twice).
+        raced_flags = await asyncio.gather(*(self._clear(doc) for doc in docs))
+        raced = [d for d, r in zip(docs, raced_flags, strict=True) if r]
         self._pending.update(str(d["_id"]) for d in raced)
         return len(futures)
+
+    async def _clear(self, doc: dict[str, Any]) -> bool:
+        """Remove what was published from one document; True if a write raced with us."""
+        guard = self.guard(str(doc["_id"])) if self.guard is not None else nullcontext()
+        async with guard:
+            # Clear the outbox if it still holds exactly what was published...
+            result = await self._collection.update_one(
+                {"_id": doc["_id"], "outbox": doc["outbox"]},
+                {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+            )
+            if result.matched_count:
+                return False
+            # ...else a write raced with us and queued more: remove only what went out; the
+            # document stays pending and its new events go in the next round.
+            await self._collection.update_one(
+                {"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}
+            )
+            return True

@@ -1,28 +1,71 @@
-"""Wires mediation: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
+"""Wires mediation: settings -> store, broker, relay -> service layer -> HTTP, consumers and
+the deadline watch."""
 
+from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import VERTICAL_ASSIGN
+from concord_shared.topics import HORIZONTAL_REPLIES, VERTICAL_ASSIGN
 from fastapi import FastAPI
 
+from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import CASES, MediationRepository
-from concord_mediation.domain.deadlines import DeadlinePolicy
+from concord_mediation.domain.assignment import load_mediators
+from concord_mediation.domain.calendar import DAY_S, load_calendar
+from concord_mediation.domain.clock import Clock, FileClock, SystemClock
+from concord_mediation.domain.deadlines import DeadlinePolicy, Span, default_rules
 from concord_mediation.entrypoints.http import mediation_router
 from concord_mediation.handlers import SERVICE, Mediation
+from concord_mediation.reports import Reports
 from concord_mediation.settings import MediationSettings
+from concord_mediation.timers import DeadlineWatch
+from concord_mediation.workflow import Workflow
+
+
+def deadline_policy(settings: MediationSettings) -> DeadlinePolicy:
+    rules = settings.deadline_rules or default_rules(
+        settings.acceptance_days, settings.handling_days, settings.high_severity_warning_hours
+    )
+    return DeadlinePolicy(
+        rules=tuple(rules),
+        calendar=load_calendar(*settings.calendar_paths),
+        warn_share=settings.warn_share,
+        extension_max=Span(settings.extension_max_days * DAY_S, "working"),
+        review_window=Span(settings.review_window_days * DAY_S, "calendar"),
+    )
 
 
 def build_app(settings: MediationSettings | None = None) -> FastAPI:
     settings = settings or MediationSettings()
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     repo = MediationRepository(runtime.db)
-    mediation = Mediation(
+    locks = CaseLocks(runtime.db)
+    runtime.relay.guard = locks.hold
+    registry = load_registry(settings.registry_path)
+    policy = deadline_policy(settings)
+    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    workflow = Workflow(
         repo=repo,
-        deadlines=DeadlinePolicy(
-            settings.acceptance_days, settings.handling_days, settings.high_severity_warning_hours
-        ),
+        registry=registry,
+        policy=policy,
+        mediators=load_mediators(settings.mediators_path),
+        clock=clock,
         topic=runtime.topic,
         on_written=runtime.relay.notify,
+        locks=locks,
     )
+    mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.notify)
+    reports = Reports(repo, registry, policy.calendar, settings.rating)
+    watch = DeadlineWatch(workflow, settings.timer_interval_s)
+
+    async def start_watch() -> None:
+        watch.start()
+
     runtime.startup.append(repo.ensure_indexes)
-    subscribe(runtime, [VERTICAL_ASSIGN], mediation.handlers())
-    return create_app(runtime, [mediation_router(repo)], title="Concord mediation")
+    runtime.startup.append(start_watch)
+    subscribe(runtime, [VERTICAL_ASSIGN, HORIZONTAL_REPLIES], mediation.handlers())
+    app = create_app(
+        runtime,
+        [mediation_router(repo, workflow, reports, settings.api_keys)],
+        title="Concord mediation",
+    )
+    app.state.deadline_watch = watch
+    return app

@@ -1,12 +1,36 @@
+from pathlib import Path
+
 from concord_shared.settings import ServiceSettings
 from pydantic_settings import SettingsConfigDict
 
+from concord_mediation.domain.access import ApiKey
+from concord_mediation.domain.deadlines import DeadlineRule
+from concord_mediation.domain.rating import RatingPolicy
+
+SAMPLE = Path(__file__).resolve().parents[4] / "deploy" / "sample"
+
 
 class MediationSettings(ServiceSettings):
-    model_config = SettingsConfigDict(env_prefix="CONCORD_MEDIATION_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="CONCORD_MEDIATION_", extra="ignore", env_nested_delimiter="__"
+    )
 
     http_port: int = 8003
-    # Defaults after the 2022 Regulations on Letters and Visits (calendar days for now).
+    # Defaults after the 2022 Regulations on Letters and Visits, in working days.
     acceptance_days: int = 15
     handling_days: int = 60
     high_severity_warning_hours: int = 4
+    # JSON list of {kind?, level?, severity?, acceptance, handling} (spans like 15wd, 30d,
+    # 4h); the most specific matching rule wins. Empty: the defaults above.
+    deadline_rules: list[DeadlineRule] = []
+    extension_max_days: int = 30  # working days, once
+    review_window_days: int = 30  # calendar days after closing
+    warn_share: float = 0.8
+    calendar_paths: list[Path] = [SAMPLE / "calendar-cn-2026.yaml"]
+    mediators_path: Path = SAMPLE / "mediators.yaml"
+    rating: RatingPolicy = RatingPolicy()
+    api_keys: dict[str, ApiKey] = {}
+    # Deadline timers: how often to look for due ones. The clock file, when set, holds the
+    # current time as ISO text (a controllable clock for tests and drills).
+    timer_interval_s: float = 5.0
+    clock_file: Path | None = None

@@ -1,31 +1,101 @@
-"""Mediation's store: one document per case at its platform, with history and outbox."""
+"""Mediation's store: one document per case at its platform, with its deadlines, history and
+outbox; mediators' availability.
 
+Every change of a case is one conditional single-document update: on `rev` (optimistic
+concurrency, so two instances or two clerks never both win) or on `processed` (a consumed
+event applied once). Only `_id` lookups are fast on FerretDB; the few queries that are not
+(the timer scan, a platform's queue, ratings) scan the collection, which is fine at the
+volume of one county and uses the indexes on MongoDB.
+"""
+
+from datetime import datetime
 from typing import Any
 
-from concord_shared.outbox import Emit, apply_once
+from concord_shared.outbox import Emit, apply_once, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
 CASES = "cases"
+MEDIATORS = "mediators"
+HIDDEN = {"outbox": 0, "processed": 0, "outbox_pending": 0}
 
 
 class MediationRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db[CASES]
+        self._mediators = db[MEDIATORS]
 
     async def ensure_indexes(self) -> None:
         await self._cases.create_index([("platform", 1), ("status", 1)])
+        await self._cases.create_index("next_timer_at", sparse=True)
+        await self._cases.create_index("received_at")
 
     async def open_case(
         self, case_id: str, cause_id: str, case: dict[str, Any], emits: list[Emit]
     ) -> bool:
         return await apply_once(self._cases, case_id, cause_id, {"$setOnInsert": case}, emits)
 
+    async def apply_event(
+        self,
+        case_id: str,
+        cause_id: str,
+        update: dict[str, Any],
+        emits: list[Emit] = (),  # type: ignore[assignment]
+    ) -> bool:
+        """A consumed event's effect on an existing case, once."""
+        return await apply_once(self._cases, case_id, cause_id, update, emits, upsert=False)
+
+    async def update(
+        self,
+        case_id: str,
+        rev: int,
+        update: dict[str, Any],
+        emits: list[Emit],
+        cause_id: str | None = None,
+    ) -> bool:
+        """Apply if nobody changed the case since it was read at `rev`."""
+        full = with_outbox(update, emits)
+        full.setdefault("$inc", {})["rev"] = 1
+        query: dict[str, Any] = {"_id": case_id, "rev": rev}
+        if cause_id is not None:
+            query["processed"] = {"$ne": cause_id}
+            full.setdefault("$push", {})["processed"] = cause_id
+        result = await self._cases.update_one(query, full)
+        return result.matched_count == 1
+
     async def get(self, case_id: str) -> dict[str, Any] | None:
-        return await self._cases.find_one({"_id": case_id}, {"outbox": 0, "processed": 0})
+        return await self._cases.find_one({"_id": case_id}, HIDDEN)
 
     async def at_platform(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
-        cursor = self._cases.find(
-            {"platform": platform}, {"outbox": 0, "processed": 0}, limit=limit
-        ).sort("opened_at", -1)
+        cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort("opened_at", -1)
         return await cursor.to_list()
+
+    async def due_for_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
+        cursor = self._cases.find(
+            {"next_timer_at": {"$lte": now}}, {"_id": 1, "next_timer_at": 1}, limit=limit
+        )
+        return await cursor.to_list()
+
+    async def open_with_mediators(self, platform: str, statuses: list[str]) -> list[dict[str, Any]]:
+        cursor = self._cases.find(
+            {"platform": platform, "status": {"$in": statuses}},
+            {"mediator": 1, "status": 1, "rev": 1},
+        )
+        return await cursor.to_list()
+
+    async def received_between(
+        self, start: datetime, end: datetime, fields: list[str]
+    ) -> list[dict[str, Any]]:
+        cursor = self._cases.find(
+            {"received_at": {"$gte": start, "$lt": end}}, {f: 1 for f in fields}
+        )
+        return await cursor.to_list()
+
+    async def unavailable_mediators(self) -> set[str]:
+        docs = await self._mediators.find({"available": False}, {"_id": 1}).to_list()
+        return {str(d["_id"]) for d in docs}
+
+    async def set_availability(self, ref: str, available: bool) -> None:
+        await self._mediators.update_one(
+            {"_id": ref}, {"$set": {"available": available}}, upsert=True
+        )

@@ -1,24 +1,180 @@
-"""Mediation's API: a case at its platform, and a platform's queue."""
+"""Mediation's API: cases and their workflow, mediators, ratings and indicators."""
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi.exceptions import RequestValidationError
 
+from concord_mediation import commands as c
+from concord_mediation.adapters.locks import LockTimeout
 from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.domain.access import ApiKey, Right
+from concord_mediation.domain.periods import Period
+from concord_mediation.domain.workflow import TransitionRefused, allowed_actions
+from concord_mediation.entrypoints.auth import authenticated, require
+from concord_mediation.reports import Reports
+from concord_mediation.workflow import Workflow
 
 
-def mediation_router(repo: MediationRepository) -> APIRouter:
+def _public(doc: dict[str, Any]) -> dict[str, Any]:
+    """A case as the API shows it: internal minutes only through /sessions."""
+    sessions = [{k: v for k, v in s.items() if k != "minutes"} for s in doc.get("sessions", [])]
+    body = {"case_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
+    if sessions:
+        body["sessions"] = sessions
+    if "department_replies" in body:
+        # In the order the departments sent them (a redelivery may attach out of order).
+        body["department_replies"] = sorted(body["department_replies"], key=lambda r: r["at"])
+    return body
+
+
+async def _guard(call: Any) -> dict[str, Any]:
+    try:
+        result: dict[str, Any] = await call
+    except TransitionRefused as exc:
+        raise HTTPException(409, exc.message) from exc
+    except c.Refused as exc:
+        raise HTTPException(409, exc.message) from exc
+    except c.NotFound as exc:
+        raise HTTPException(404, f"not found: {exc}") from exc
+    except c.Forbidden as exc:
+        raise HTTPException(403, "not permitted") from exc
+    except LockTimeout as exc:
+        raise HTTPException(
+            503, "the case is busy; try again", headers={"Retry-After": "1"}
+        ) from exc
+    except c.InvalidInput as exc:
+        raise RequestValidationError(
+            [{"loc": ("body", exc.field), "msg": exc.message, "type": "value_error"}]
+        ) from exc
+    return result
+
+
+def mediation_router(
+    repo: MediationRepository, workflow: Workflow, reports: Reports, keys: dict[str, ApiKey]
+) -> APIRouter:
     router = APIRouter(tags=["mediation"])
+    Key = Annotated[ApiKey, Depends(authenticated(keys))]
 
     @router.get("/cases/{case_id}")
     async def case(case_id: str) -> dict[str, Any]:
+        """The case at its platform: status, deadlines, history. No internal minutes."""
         doc = await repo.get(case_id)
         if doc is None:
             raise HTTPException(404, f"mediation has no case {case_id}")
-        return {"case_id": doc.pop("_id"), **doc}
+        body = _public(doc)
+        body["allowed_actions"] = [a.value for a in allowed_actions(doc["status"])]
+        return body
 
     @router.get("/platforms/{platform}/cases")
     async def queue(platform: str) -> list[dict[str, Any]]:
-        return [{"case_id": d.pop("_id"), **d} for d in await repo.at_platform(platform)]
+        return [_public(d) for d in await repo.at_platform(platform)]
+
+    @router.post("/cases/{case_id}/transitions")
+    async def transition(
+        case_id: str, command: Annotated[c.Command, Body()], key: Key
+    ) -> dict[str, Any]:
+        """Take a workflow action; 409 with the reason when the workflow does not allow it."""
+        return _public(await _guard(workflow.act(case_id, command, key)))
+
+    @router.post("/cases/{case_id}/feedback")
+    async def feedback(case_id: str, body: c.Feedback, key: Key) -> dict[str, Any]:
+        """The citizen's say after closing; not satisfied opens a review one level up."""
+        require(key, Right.FEEDBACK, (await _case_platform(repo, case_id)))
+        return _public(await _guard(workflow.feedback(case_id, body, key)))
+
+    @router.post("/cases/{case_id}/extension")
+    async def extension(case_id: str, body: c.Extension, key: Key) -> dict[str, Any]:
+        """The one extension of the handling deadline; the citizen is told."""
+        return _public(await _guard(workflow.extend(case_id, body, key)))
+
+    @router.post("/cases/{case_id}/sessions/{session_id}/record")
+    async def record(
+        case_id: str, session_id: str, body: c.SessionRecord, key: Key
+    ) -> dict[str, Any]:
+        """Attendance and minutes (internal) of a session."""
+        return _public(await _guard(workflow.record_session(case_id, session_id, body, key)))
+
+    @router.get("/cases/{case_id}/sessions")
+    async def sessions(case_id: str, key: Key) -> list[dict[str, Any]]:
+        """Sessions with their minutes: staff of the platform, supervisors, auditors."""
+        doc = await repo.get(case_id)
+        if doc is None:
+            raise HTTPException(404, f"mediation has no case {case_id}")
+        require(key, Right.READ_INTERNAL, doc["platform"])
+        return list(doc.get("sessions", []))
+
+    @router.get("/mediators")
+    async def mediators(platform: str) -> list[dict[str, Any]]:
+        """A platform's mediators with their load (open cases) and availability."""
+        loads = await workflow.loads(platform)
+        away = await repo.unavailable_mediators()
+        return [
+            {
+                **m.model_dump(mode="json"),
+                "load": loads.get(m.ref, 0),
+                "available": m.ref not in away,
+            }
+            for m in workflow.mediators
+            if m.platform == platform
+        ]
+
+    @router.put("/mediators/{ref}/availability")
+    async def availability(ref: str, body: c.Availability, key: Key) -> dict[str, Any]:
+        """Mark a mediator (un)available; their open cases are reassigned."""
+        require(key, Right.MANAGE)
+
+        async def run() -> dict[str, Any]:
+            return {
+                "mediator": ref,
+                "available": body.available,
+                "reassigned": await workflow.set_availability(ref, body.available),
+            }
+
+        return await _guard(run())
+
+    @router.get("/ratings")
+    async def ratings(
+        key: Key,
+        period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
+        platform: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Star ratings per platform with the figures and rates they come from."""
+        require(key, Right.READ_INTERNAL)
+        parsed = _period(period)
+        return [r.model_dump(mode="json") for r in await reports.ratings(parsed, platform)]
+
+    @router.get("/indicators/four-decreases")
+    async def decreases(
+        key: Key,
+        area: Annotated[str, Query(pattern=r"^[0-9]{6,12}$")],
+        period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
+    ) -> dict[str, Any]:
+        """Total, collective, repeat and escalated cases of an area against the period before."""
+        require(key, Right.READ_INTERNAL)
+        parsed = _period(period)
+        result = await reports.four_decreases(area, parsed)
+        return {
+            "area": area,
+            "period": str(parsed),
+            "previous_period": str(parsed.previous()),
+            "indicators": {k: v.model_dump() for k, v in result.items()},
+        }
 
     return router
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "period"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
+
+
+async def _case_platform(repo: MediationRepository, case_id: str) -> str:
+    doc = await repo.get(case_id)
+    if doc is None:
+        raise HTTPException(404, f"mediation has no case {case_id}")
+    return str(doc["platform"])

@@ -1,0 +1,56 @@
+"""A case's next state and the events it causes, gathered while the workflow decides and
+written as one update of the case document."""
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from concord_shared.enums import CaseStatus
+from concord_shared.envelope import EventPayload
+from concord_shared.topics import TopicSpec
+
+from concord_mediation.domain.deadlines import Timer, next_fire_at
+
+
+@dataclass
+class Change:
+    """A case's next state and the events it causes, not yet written."""
+
+    doc: dict[str, Any]
+    now: datetime
+    sets: dict[str, Any] = field(default_factory=dict)
+    push: dict[str, list[Any]] = field(default_factory=dict)
+    unset: set[str] = field(default_factory=set)
+    payloads: list[tuple[TopicSpec, EventPayload]] = field(default_factory=list)
+
+    @property
+    def platform(self) -> str:
+        return str(self.sets.get("platform", self.doc["platform"]))
+
+    @property
+    def status(self) -> CaseStatus:
+        return CaseStatus(self.sets.get("status", self.doc["status"]))
+
+    def timers(self) -> dict[str, Timer]:
+        raw = self.sets.get("deadlines", self.doc.get("deadlines") or {})
+        return {name: Timer.from_doc(t) for name, t in raw.items()}
+
+    def set_timers(self, timers: dict[str, Timer]) -> None:
+        self.sets["deadlines"] = {name: t.to_doc() for name, t in timers.items()}
+        self.sets["next_timer_at"] = next_fire_at(list(timers.values()))
+
+    def emit(self, topic: TopicSpec, payload: EventPayload) -> None:
+        self.payloads.append((topic, payload))
+
+    def add(self, key: str, value: Any) -> None:
+        self.push.setdefault(key, []).append(value)
+
+    def update(self) -> dict[str, Any]:
+        update: dict[str, Any] = {}
+        if self.sets:
+            update["$set"] = dict(self.sets)
+        if self.push:
+            update["$push"] = {k: {"$each": v} for k, v in self.push.items()}
+        if self.unset:
+            update["$unset"] = {k: "" for k in self.unset}
+        return update

@@ -1,0 +1,147 @@
+"""Durable deadline timers: due times live on the case documents; a loop in every instance
+looks for due ones and fires each warning and breach exactly once.
+
+Exactly once, with any number of instances and across restarts: firing is one conditional
+update of the case (on its `rev`) that flips the timer's flag and queues the events in the
+same write. Of two instances that see the same due timer, one update matches and the other
+finds the case changed and moves on; a restart finds the flag already set.
+"""
+
+import asyncio
+from dataclasses import dataclass, replace
+
+import structlog
+from concord_shared.enums import CaseStatus, NoticeKind, RecipientKind
+from concord_shared.events import DeadlineBreached, DeadlineWarning, NotificationRequested
+from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
+from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
+
+from concord_mediation.change import Change
+from concord_mediation.domain.deadlines import due_alarms
+from concord_mediation.domain.workflow import TRANSITIONS, Action
+from concord_mediation.workflow import Workflow
+
+log = structlog.get_logger(__name__)
+
+
+@dataclass
+class DeadlineWatch:
+    workflow: Workflow
+    interval_s: float = 5.0
+    fired: int = 0
+    _task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="deadline-watch")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            try:
+                await self._task
+            except asyncio.CancelledError:
+                pass
+            self._task = None
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.tick()
+            except asyncio.CancelledError:
+                raise
+            except TRANSIENT_STORE_ERRORS as exc:
+                log.warning("deadline watch: store unavailable", error=str(exc))
+            except Exception as exc:
+                if not is_store_busy(exc):
+                    log.exception("deadline watch failed; trying again")
+            await asyncio.sleep(self.interval_s)
+
+    async def tick(self) -> int:
+        """Fire every timer due now; the number of cases whose timers fired."""
+        now = self.workflow.clock.now()
+        fired = 0
+        for due in await self.workflow.repo.due_for_timers(now):
+            async with self.workflow.locks.hold(str(due["_id"])):
+                # Read again under the lock: another instance may have fired it meanwhile.
+                doc = await self.workflow.repo.get(str(due["_id"]))
+                if doc is None or doc.get("next_timer_at") is None or doc["next_timer_at"] > now:
+                    continue
+                change = Change(doc, now)
+                self.alarm(change)
+                if await self.workflow.write(change):
+                    fired += 1
+        self.fired += fired
+        return fired
+
+    def alarm(self, change: Change) -> None:
+        timers = change.timers()
+        platform = change.platform
+        anything = False
+        breached = []
+        for name, timer in timers.items():
+            for alarm in due_alarms(timer, change.now):
+                anything = True
+                if alarm == "warning":
+                    timers[name] = replace(timers[name], warned=True)
+                    change.emit(
+                        CASE_EVENTS,
+                        DeadlineWarning(
+                            platform=platform,
+                            deadline=name,
+                            due_at=timer.due_at,
+                            share_elapsed=self.workflow.policy.share_elapsed(timer, change.now),
+                        ),
+                    )
+                    mediator = change.doc.get("mediator")
+                    change.emit(
+                        NOTIFY_REQUESTS,
+                        NotificationRequested(
+                            notice=NoticeKind.DEADLINE_REMINDER,
+                            recipient_kind=RecipientKind.MEDIATOR
+                            if mediator
+                            else RecipientKind.LEADER,
+                            recipient_ref=mediator or f"leader:{platform}",
+                            facts={
+                                "platform": platform,
+                                "deadline": name,
+                                "due_at": timer.due_at.isoformat(),
+                            },
+                        ),
+                    )
+                else:
+                    timers[name] = replace(timers[name], breached=True)
+                    breached.append(name)
+                    change.emit(
+                        CASE_EVENTS,
+                        DeadlineBreached(platform=platform, deadline=name, due_at=timer.due_at),
+                    )
+                    change.emit(
+                        NOTIFY_REQUESTS,
+                        NotificationRequested(
+                            notice=NoticeKind.DEADLINE_BREACH,
+                            recipient_kind=RecipientKind.LEADER,
+                            recipient_ref=f"leader:{platform}",
+                            urgent=True,
+                            facts={
+                                "platform": platform,
+                                "deadline": name,
+                                "due_at": timer.due_at.isoformat(),
+                            },
+                        ),
+                    )
+        if not anything:
+            change.set_timers(timers)  # nothing due after all: just fix next_timer_at
+            return
+        if breached and self._can_escalate(change):
+            reason = f"{breached[0]} deadline breached"
+            self.workflow.transition(change, Action.ESCALATE, reason=reason, actor="deadline")
+            self.workflow.escalate(change, timers, reason)
+        change.set_timers(timers)
+        log.info("deadline alarms", case_id=change.doc["_id"], breached=breached)
+
+    def _can_escalate(self, change: Change) -> bool:
+        sources, _ = TRANSITIONS[Action.ESCALATE]
+        return (
+            CaseStatus(change.status) in sources
+            and self.workflow.registry.parent_of(change.platform) is not None
+        )
