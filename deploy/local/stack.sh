@@ -49,11 +49,14 @@ start_kafka() {
   wait_port "$KAFKA_PORT" Kafka kafka 90
 }
 
+# synchronous(normal) with FerretDB's write-ahead log: a commit is in the log before the write
+# returns, so killing FerretDB (or anything else) loses nothing; only a power cut could lose
+# the last commits, which MongoDB's journal covers in the production-like setup.
 start_store() {
   if running ferretdb; then return 0; fi
   if port_open "$MONGO_PORT"; then echo "port $MONGO_PORT is taken by another process; not starting FerretDB" >&2; return 1; fi
   "$here/build-ferretdb.sh"
-  setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/" \
+  setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$CONCORD_STATE" --debug-addr=- \
     --telemetry=disable --log-level=warn \
     >> "$LOG_DIR/ferretdb.log" 2>&1 < /dev/null &

@@ -19,6 +19,7 @@ DEPARTMENTS = "departments"  # department systems, one topic each
 INTEGRATORS = "integrators"  # a 12345 hotline, a court system, an Open311 bridge
 OPERATORS = "operators"  # people replaying dead letters
 ANYONE_ENTITLED = "subscribers"  # dashboards, auditors, other systems granted the case log
+DESKS = "desks"  # the desk applications of each platform (reception, mediation, ...)
 
 DEPARTMENT_CHANNEL = "horizontal.{department}"
 DEAD_LETTER_CHANNEL = "dlq.{service}"
@@ -82,7 +83,7 @@ FLOWS: tuple[Flow, ...] = (
         _name(INTERNAL_TASKS),
         ("DeskTaskCreated", "DeskTaskCompleted"),
         ("routing", "mediation"),
-        ("mediation",),
+        (DESKS,),
     ),
     Flow(_name(NOTIFY_REQUESTS), ("NotificationRequested",), ("mediation",), ("notification",)),
     Flow(
