@@ -8,8 +8,7 @@ and consumers deduplicate on event id.
 """
 
 import asyncio
-from collections.abc import Callable, Iterable, Sequence
-from contextlib import AbstractAsyncContextManager, nullcontext
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -108,11 +107,6 @@ class OutboxRelay:
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self.published = 0
-        # FerretDB 1.24 applies an update as read, change, write back the whole document,
-        # in two steps: an update racing with another on the same document can undo it. A
-        # service whose documents are written concurrently (by HTTP requests, timers and this
-        # relay) sets a guard: a per-document lock held around each of its writes.
-        self.guard: Callable[[str], AbstractAsyncContextManager[object]] | None = None
 
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("outbox_pending", sparse=True)
@@ -208,19 +202,19 @@ class OutboxRelay:
         return len(futures)
 
     async def _clear(self, doc: dict[str, Any]) -> bool:
-        """Remove what was published from one document; True if a write raced with us."""
-        guard = self.guard(str(doc["_id"])) if self.guard is not None else nullcontext()
-        async with guard:
-            # Clear the outbox if it still holds exactly what was published...
-            result = await self._collection.update_one(
-                {"_id": doc["_id"], "outbox": doc["outbox"]},
-                {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
-            )
-            if result.matched_count:
-                return False
-            # ...else a write raced with us and queued more: remove only what went out; the
-            # document stays pending and its new events go in the next round.
-            await self._collection.update_one(
-                {"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}
-            )
-            return True
+        """Remove what was published from one document; True if a write raced with us.
+        (Each update is atomic in the store -- see deploy/local/build-ferretdb.sh for the
+        local FerretDB -- so this never undoes a concurrent write of the document.)"""
+        # Clear the outbox if it still holds exactly what was published...
+        result = await self._collection.update_one(
+            {"_id": doc["_id"], "outbox": doc["outbox"]},
+            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+        )
+        if result.matched_count:
+            return False
+        # ...else a write raced with us and queued more: remove only what went out; the
+        # document stays pending and its new events go in the next round.
+        await self._collection.update_one(
+            {"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}
+        )
+        return True

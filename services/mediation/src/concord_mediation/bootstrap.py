@@ -38,7 +38,6 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     repo = MediationRepository(runtime.db)
     locks = CaseLocks(runtime.db)
-    runtime.relay.guard = locks.hold
     registry = load_registry(settings.registry_path)
     policy = deadline_policy(settings)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
