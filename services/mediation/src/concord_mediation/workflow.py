@@ -25,6 +25,7 @@ from concord_shared.events import (
     CaseEscalated,
     CaseResolved,
     CaseStatusChanged,
+    DeskTaskCompleted,
     FeedbackReceived,
     MediationFailed,
     NotificationRequested,
@@ -33,7 +34,13 @@ from concord_shared.events import (
 )
 from concord_shared.outbox import Emit
 from concord_shared.registry import Registry
-from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, VERTICAL_ESCALATE, TopicSpec
+from concord_shared.topics import (
+    CASE_EVENTS,
+    INTERNAL_TASKS,
+    NOTIFY_REQUESTS,
+    VERTICAL_ESCALATE,
+    TopicSpec,
+)
 
 from concord_mediation import commands as c
 from concord_mediation.adapters.locks import CaseLocks
@@ -287,6 +294,16 @@ class Workflow:
                 "platform": change.platform,
                 "on_time": acceptance is None or change.now <= acceptance.due_at,
             }
+            # The desk's task from routing ("handle_case") is done: the case is decided on.
+            change.emit(
+                INTERNAL_TASKS,
+                DeskTaskCompleted(
+                    platform=change.platform,
+                    desk=change.doc.get("desk", "mediation"),
+                    task="handle_case",
+                    outcome="accepted" if accepted else "not_accepted",
+                ),
+            )
         _stop(timers, "acceptance")
 
     def _assign(
