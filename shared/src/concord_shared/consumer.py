@@ -63,6 +63,7 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         attempts: int = 3,
         backoff_s: float = 0.2,
+        concurrency: int = 32,
     ) -> None:
         self._broker = broker
         self._service = service
@@ -72,6 +73,9 @@ class EventConsumer:
         self._backoff_s = backoff_s
         self.dead_lettered = 0
         self._subscribers: list[Any] = []
+        # Cases handled at once within a batch; bounded so as not to exhaust the store's
+        # connection pool.
+        self._concurrency = asyncio.Semaphore(concurrency)
 
     def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
         """One Kafka consumer per topic, all in the service's group: a backlog on one topic
@@ -111,10 +115,21 @@ class EventConsumer:
         return {"records": total, "partitions": partitions}
 
     async def on_batch(self, message: KafkaMessage) -> None:
+        """Handle a batch: the records of one key (one case) in order, different cases side
+        by side -- the store's round trips of one case overlap with another's."""
         records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
+        by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+        for record in records:
+            by_key.setdefault(record.key, []).append(record)
         try:
-            for record in records:
-                await self.process(record)
+            results = await asyncio.gather(
+                *(self._in_order(keyed) for keyed in by_key.values()), return_exceptions=True
+            )
+            failures = [r for r in results if isinstance(r, BaseException)]
+            if failures:
+                # A transient failure anywhere rewinds the whole batch (what was stored is
+                # deduplicated when it comes again); any other failure is raised as it is.
+                raise next((f for f in failures if not is_transient(f)), failures[0])
         except Exception as exc:
             if not is_transient(exc):
                 raise
@@ -122,6 +137,11 @@ class EventConsumer:
             log.warning("transient failure, batch will be redelivered", error=repr(exc))
             await asyncio.sleep(1.0)
             raise
+
+    async def _in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+        async with self._concurrency:
+            for record in records:
+                await self.process(record)
 
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
         try:
