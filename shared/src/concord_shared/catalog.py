@@ -39,7 +39,12 @@ def _name(spec: TopicSpec) -> str:
 FLOWS: tuple[Flow, ...] = (
     Flow(_name(INTAKE_SUBMISSIONS), ("SubmitCase",), (INTEGRATORS,), ("intake",)),
     Flow(_name(CASE_EVENTS), ("CaseReceived",), ("intake",), ("routing", ANYONE_ENTITLED)),
-    Flow(_name(CASE_EVENTS), ("CaseRouted",), ("routing",), ("intake", ANYONE_ENTITLED)),
+    Flow(
+        _name(CASE_EVENTS),
+        ("CaseRouted",),
+        ("routing",),
+        ("intake", "notification", ANYONE_ENTITLED),
+    ),
     Flow(
         _name(CASE_EVENTS),
         (
@@ -48,15 +53,18 @@ FLOWS: tuple[Flow, ...] = (
             "SessionScheduled",
             "AgreementReached",
             "MediationFailed",
-            "CaseResolved",
-            "CaseClosed",
             "ReviewRequested",
             "FeedbackReceived",
-            "DeadlineWarning",
-            "DeadlineBreached",
         ),
         ("mediation",),
         ("intake", ANYONE_ENTITLED),
+    ),
+    # Notification passes these on to the case's departments that subscribed by webhook.
+    Flow(
+        _name(CASE_EVENTS),
+        ("CaseResolved", "CaseClosed", "DeadlineWarning", "DeadlineBreached"),
+        ("mediation",),
+        ("intake", "notification", ANYONE_ENTITLED),
     ),
     Flow(
         _name(CASE_EVENTS),
@@ -66,7 +74,12 @@ FLOWS: tuple[Flow, ...] = (
     ),
     Flow(_name(VERTICAL_ASSIGN), ("CaseAssigned",), ("routing",), ("mediation",)),
     Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
-    Flow(DEPARTMENT_CHANNEL, ("CoordinationRequested",), ("routing",), (DEPARTMENTS,)),
+    Flow(
+        DEPARTMENT_CHANNEL,
+        ("CoordinationRequested",),
+        ("routing",),
+        (DEPARTMENTS, "notification"),  # notification: to departments' webhooks
+    ),
     Flow(
         _name(HORIZONTAL_REPLIES),
         ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),
