@@ -75,7 +75,7 @@ class DeliveryLog:
                 "$set": {f"{f}.status": Status.SENDING.value, f"{f}.lease_until": now + lease},
                 "$inc": {f"{f}.attempts": 1},
             },
-            projection={f: 1},
+            # No projection: FerretDB 1.24 does not take one in findAndModify.
             return_document=ReturnDocument.AFTER,
         )
         return None if doc is None else dict(doc["deliveries"][key])
