@@ -64,6 +64,7 @@ class Dispatcher:
     batch_size: int = 50
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _task: asyncio.Task[None] | None = None
+    _in_flight: set[str] = field(default_factory=set)
 
     def wake(self) -> None:
         self._wake.set()
@@ -99,8 +100,18 @@ class Dispatcher:
 
     async def dispatch_due(self) -> int:
         due = await self.pending.due(self.clock(), self.batch_size)
-        await asyncio.gather(*(self.attempt(d) for d in due))
-        return len(due)
+        fresh = [d for d in due if d.key not in self._in_flight]
+        await asyncio.gather(*(self._attempt_once(d) for d in fresh))
+        return len(fresh)
+
+    async def _attempt_once(self, delivery: Delivery) -> None:
+        # Within this process, one attempt at a time per delivery; across processes the
+        # claim in the log decides.
+        self._in_flight.add(delivery.key)
+        try:
+            await self.attempt(delivery)
+        finally:
+            self._in_flight.discard(delivery.key)
 
     async def attempt(self, delivery: Delivery) -> None:
         d = delivery
@@ -110,14 +121,16 @@ class Dispatcher:
             now = self.clock()
             if self.planner.held(d, now):
                 until = self.planner.quiet.release_at(now)
-                await self.deliveries.hold(d.case_id, d.key, until)
+                await self.deliveries.hold(d.key, until)
                 await self.pending.reschedule(d.key, until)
                 return
-            entry = await self.deliveries.claim(d.case_id, d.key, now, self.policy.lease)
+            entry = await self.deliveries.claim(d.key, now, self.policy.lease)
             if entry is None:
                 await self._not_claimed(d, now)
                 return
             attempts = int(entry["attempts"])
+            # Others look again only when the lease ends (if this process dies mid-send).
+            await self.pending.reschedule(d.key, now + self.policy.lease)
             try:
                 await self.send(d)
             except SendFailed as exc:
@@ -128,7 +141,7 @@ class Dispatcher:
                 await self._delivered(d, attempts)
 
     async def _not_claimed(self, d: Delivery, now: datetime) -> None:
-        current = await self.deliveries.entry(d.case_id, d.key)
+        current = await self.deliveries.entry(d.key)
         if current is None or current["status"] in (Status.DELIVERED, Status.FAILED):
             await self.pending.remove(d.key)  # settled already (or a re-queued duplicate)
         else:  # another sender holds it: look again when its lease ends
@@ -200,7 +213,6 @@ class Dispatcher:
             request_event_id=d.request_event_id,
         )
         settled = await self.deliveries.settle(
-            d.case_id,
             d.key,
             attempts,
             Status.DELIVERED,
@@ -209,7 +221,7 @@ class Dispatcher:
             [self._emit(self.topic(CASE_EVENTS), delivered, d)],
         )
         if settled:
-            self.on_written([d.case_id])
+            self.on_written([d.key])
             log.info("notice delivered", channel=d.channel, notice=d.notice, attempts=attempts)
         await self.pending.remove(d.key)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
@@ -221,7 +233,6 @@ class Dispatcher:
             delay = backoff_delay(attempts, self.policy.base_delay_s, self.policy.max_delay_s)
             next_at = now + timedelta(seconds=delay)
             if await self.deliveries.settle(
-                d.case_id,
                 d.key,
                 attempts,
                 Status.PENDING,
@@ -242,7 +253,6 @@ class Dispatcher:
             attempts=attempts,
         )
         settled = await self.deliveries.settle(
-            d.case_id,
             d.key,
             attempts,
             Status.FAILED,
@@ -258,7 +268,7 @@ class Dispatcher:
         await self.pending.remove(d.key)
         if not settled:
             return
-        self.on_written([d.case_id])
+        self.on_written([d.key])
         log.error("delivery gave up", error=exc.error, attempts=attempts, channel=d.channel)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
             paused = await self.subscriptions.failed(
@@ -322,4 +332,8 @@ class Dispatcher:
             }
         )
         log.warning("webhook endpoint paused", subscription=sub["_id"], department=department)
-        await self.planner.plan(d.case_id, cause_id, [owner_notice])
+        # Indexed under the subscription, not the case: the consumer alone writes a case's
+        # index (see adapters/delivery_log.py); GET /cases/subscription:<id>/deliveries.
+        await self.planner.plan(
+            d.case_id, cause_id, [owner_notice], index_id=f"subscription:{sub['_id']}"
+        )

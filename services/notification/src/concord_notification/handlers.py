@@ -148,6 +148,7 @@ class Notification:
         cause_id: str,
         planned: list[Delivery],
         extra: dict[str, Any] | None = None,
+        index_id: str | None = None,
     ) -> None:
         """Log the deliveries (once per cause) and queue them. Queued even when the cause
         was seen before: a crash may have come between the two writes. The dispatcher's
@@ -161,7 +162,7 @@ class Notification:
                 due, status = self.quiet.release_at(now), Status.HELD
             entries[delivery.key] = delivery.log_entry(status, now, due)
             queued.append((delivery, due))
-        first_time = await self.deliveries.plan(case_id, cause_id, entries, extra)
+        first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
         for delivery, due in queued:
             await self.pending.add(delivery, due)
         if queued:

@@ -1,11 +1,19 @@
-"""The delivery log: per case, one entry per (request event, recipient, channel), never two.
+"""The delivery log: one document per (request event, recipient, channel), never two, and
+per case an index of its deliveries.
 
-One document per case, so reading a case's log is one lookup by _id, and recording a
-delivery, its outcome and the events it causes is one atomic write. Before a notice is sent
-its entry is claimed with a conditional update: of two dispatchers (or a redelivered
-request) only one sends.
+Why two collections: the local store (FerretDB 1.24 on SQLite) loses updates when two
+writers change the same document at once (measured: concurrent ``$inc`` on one document
+drops about a fifth). So each delivery's state lives in its own document, written by one
+sender at a time (the claim below, and one attempt per delivery per process); the case's
+index is written only by the consumer, which handles one case's events in order.
+
+Before a notice is sent its document is claimed with a conditional update: of two
+dispatchers, or a redelivered request, only one sends. The events a delivery causes
+(NotificationDelivered, NotificationFailed, the dead letter) go into the same document's
+outbox in the same write that settles it.
 """
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,22 +21,21 @@ from concord_shared.outbox import Emit, apply_once, with_outbox
 from concord_shared.store import Document
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-from concord_notification.domain.deliveries import OPEN, Delivery, Status
+from concord_notification.domain.deliveries import OPEN, Status
 
-DELIVERIES = "case_deliveries"
-_INTERNAL = ("lease_until",)
-
-
-def _field(key: str) -> str:
-    return f"deliveries.{key}"
+DELIVERIES = "deliveries"  # one per delivery; the outbox relay's collection
+CASE_INDEX = "case_deliveries"  # one per case: its delivery keys, departments, processed ids
+_SHOWN_EXCEPT = {"_id", "outbox", "outbox_pending", "lease_until", "case_id"}
 
 
 class DeliveryLog:
-    """Every lookup is by case id (_id): no secondary index needed."""
+    """Every lookup is by _id: no secondary index needed."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._log = db[DELIVERIES]
+        self._deliveries = db[DELIVERIES]
+        self._cases = db[CASE_INDEX]
 
     async def plan(
         self,
@@ -36,53 +43,53 @@ class DeliveryLog:
         cause_id: str,
         entries: dict[str, dict[str, Any]],
         extra: dict[str, Any] | None = None,
-        emits: list[Emit] | None = None,
+        index_id: str | None = None,
     ) -> bool:
-        """Record planned deliveries once per cause event; False for a redelivered cause."""
-        update: dict[str, Any] = {"$set": {_field(k): v for k, v in entries.items()}}
+        """Record planned deliveries once per cause event; False for a redelivered cause.
+
+        The deliveries are inserted first (a redelivery finds them there), then the case's
+        index learns their keys and the cause's id in one write."""
+        for key, entry in entries.items():
+            try:
+                await self._deliveries.insert_one({"_id": key, "case_id": case_id, **entry})
+            except DuplicateKeyError:
+                pass  # planned before: a redelivery, or a crash after this insert
+        update: dict[str, Any] = {}
+        if entries:
+            update["$addToSet"] = {"keys": {"$each": list(entries)}}
         for op, fields in (extra or {}).items():
             update.setdefault(op, {}).update(fields)
-        if not update["$set"]:
-            del update["$set"]
         if not update:
-            update = {"$set": {"touched": True}}
-        return await apply_once(self._log, case_id, cause_id, update, emits or [])
+            update = {"$set": {"case_id": case_id}}
+        return await apply_once(self._cases, index_id or case_id, cause_id, update)
 
     async def departments(self, case_id: str) -> list[str]:
-        doc = await self._log.find_one({"_id": case_id}, {"departments": 1})
+        doc = await self._cases.find_one({"_id": case_id}, {"departments": 1})
         return list((doc or {}).get("departments", []))
 
-    async def entry(self, case_id: str, key: str) -> dict[str, Any] | None:
-        doc = await self._log.find_one({"_id": case_id}, {_field(key): 1})
-        entry: dict[str, Any] | None = (doc or {}).get("deliveries", {}).get(key)
-        return entry
+    async def entry(self, key: str) -> dict[str, Any] | None:
+        return await self._deliveries.find_one({"_id": key}, {"outbox": 0})
 
-    async def claim(
-        self, case_id: str, key: str, now: datetime, lease: timedelta
-    ) -> dict[str, Any] | None:
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """Take the delivery for one attempt: only if it is open, or its sender's lease ran
-        out (that sender crashed). Returns the entry after the claim, or None."""
-        f = _field(key)
-        doc = await self._log.find_one_and_update(
+        out (that sender crashed). Returns the delivery after the claim, or None."""
+        return await self._deliveries.find_one_and_update(
             {
-                "_id": case_id,
+                "_id": key,
                 "$or": [
-                    {f"{f}.status": {"$in": [s.value for s in OPEN]}},
-                    {f"{f}.status": Status.SENDING.value, f"{f}.lease_until": {"$lt": now}},
+                    {"status": {"$in": [s.value for s in OPEN]}},
+                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
                 ],
             },
             {
-                "$set": {f"{f}.status": Status.SENDING.value, f"{f}.lease_until": now + lease},
-                "$inc": {f"{f}.attempts": 1},
+                "$set": {"status": Status.SENDING.value, "lease_until": now + lease},
+                "$inc": {"attempts": 1},
             },
-            # No projection: FerretDB 1.24 does not take one in findAndModify.
             return_document=ReturnDocument.AFTER,
         )
-        return None if doc is None else dict(doc["deliveries"][key])
 
     async def settle(
         self,
-        case_id: str,
         key: str,
         attempts: int,
         status: Status,
@@ -92,33 +99,30 @@ class DeliveryLog:
     ) -> bool:
         """Record an attempt's result; only the sender holding the claim for this attempt
         writes (and so only it queues the events)."""
-        f = _field(key)
         update = {
-            "$set": {f"{f}.status": status.value, **{f"{f}.{k}": v for k, v in fields.items()}},
-            "$unset": {f"{f}.lease_until": ""},
-            "$push": {f"{f}.results": result},
+            "$set": {"status": status.value, **fields},
+            "$unset": {"lease_until": ""},
+            "$push": {"results": result},
         }
-        outcome = await self._log.update_one(
-            {"_id": case_id, f"{f}.status": Status.SENDING.value, f"{f}.attempts": attempts},
+        outcome = await self._deliveries.update_one(
+            {"_id": key, "status": Status.SENDING.value, "attempts": attempts},
             with_outbox(update, emits),
         )
         return outcome.matched_count > 0
 
-    async def hold(self, case_id: str, key: str, until: datetime) -> None:
-        f = _field(key)
-        await self._log.update_one(
-            {"_id": case_id, f"{f}.status": {"$in": [s.value for s in OPEN]}},
-            {"$set": {f"{f}.status": Status.HELD.value, f"{f}.due_at": until}},
+    async def hold(self, key: str, until: datetime) -> None:
+        await self._deliveries.update_one(
+            {"_id": key, "status": {"$in": [s.value for s in OPEN]}},
+            {"$set": {"status": Status.HELD.value, "due_at": until}},
         )
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
-        doc = await self._log.find_one({"_id": case_id}, {"deliveries": 1})
+        index = await self._cases.find_one({"_id": case_id}, {"keys": 1})
+        keys = list((index or {}).get("keys", []))
+        docs = await asyncio.gather(*(self._deliveries.find_one({"_id": k}) for k in keys))
         entries = [
-            {"id": k, **{f: x for f, x in v.items() if f not in _INTERNAL}}
-            for k, v in (doc or {}).get("deliveries", {}).items()
+            {"id": d["_id"], **{f: v for f, v in d.items() if f not in _SHOWN_EXCEPT}}
+            for d in docs
+            if d is not None
         ]
         return sorted(entries, key=lambda d: d["recorded_at"])
-
-
-def planned(delivery: Delivery, status: Status, now: datetime, due: datetime) -> dict[str, Any]:
-    return delivery.log_entry(status, now, due)
