@@ -1,7 +1,7 @@
 """What time it is, as the dispatcher sees it: real time, or a time set in a file, so quiet
 hours can be tested (and drilled) without waiting for the night."""
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Protocol
 
@@ -30,7 +30,8 @@ class FileClock:
             return utcnow()
         moment = datetime.fromisoformat(text)
         moment = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-        now = moment + (utcnow() - datetime.fromtimestamp(written, UTC))
+        elapsed = max(timedelta(0), utcnow() - datetime.fromtimestamp(written, UTC))
+        now = moment + elapsed
         return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
