@@ -181,6 +181,56 @@ async def test_a_coordination_request_reaches_the_departments_endpoint(
     assert body["notice"] == "coordination_request"
 
 
+async def test_a_department_is_reminded_the_day_before_its_answer_is_due(
+    services: Services, api: httpx.AsyncClient, receiver: HttpRecorder
+) -> None:
+    await subscribe(api, LAND_KEY, receiver.url, ["CoordinationRequested"], language="en")
+    case_id = await a_case(services)
+    set_clock(services, shanghai_today(8, 30))
+    due = shanghai_today(0, days=1).date()
+    event = envelope(
+        CoordinationRequested(
+            department="land",
+            role="co",
+            platform="339901001",
+            kind=CaseKind.DISPUTE,
+            category="land_contract",
+            area_code="339901001001",
+            summary="承包地边界",
+            answer_due=due,
+        ),
+        source="routing",
+        case_id=case_id,
+    )
+    topic = department_topic("land").full_name(services.namespace)
+    await send(topic, [event.to_bytes()], key=case_id.encode())
+
+    [request] = await eventually(lambda: _now(receiver.requests))
+    assert verify(request)["notice"] == "coordination_request"
+
+    async def reminder_waiting() -> list[dict[str, Any]]:
+        return [
+            d
+            for d in await deliveries(services, case_id)
+            if d["notice"] == "deadline_reminder" and d["status"] == "pending"
+        ]
+
+    [waiting] = await eventually(reminder_waiting)
+    assert str(waiting["due_at"]).startswith(f"{shanghai_today(1).date()}T01:00:00")  # 09:00
+    assert len(receiver.requests) == 1
+
+    set_clock(services, shanghai_today(9, 0))
+
+    async def reminded() -> list[Received]:
+        return receiver.requests[1:]
+
+    [reminder] = await eventually(reminded)
+    body = verify(reminder)
+    assert body["notice"] == "deadline_reminder" and body["language"] == "en"
+    assert f"answer deadline of case {case_id[:8]}" in body["text"]
+    assert due.isoformat() in body["text"]
+
+
 async def test_a_failing_endpoint_is_retried_until_it_answers(
     services: Services, api: httpx.AsyncClient
 ) -> None:

@@ -53,6 +53,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         topic=runtime.topic,
         clock=clock,
         sms_configured=sms.configured,
+        reminder_days=s.department_reminder_days,
     )
     dispatcher = Dispatcher(
         planner=planner,

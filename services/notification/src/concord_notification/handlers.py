@@ -9,7 +9,7 @@ import base64
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
 import structlog
@@ -78,6 +78,7 @@ class Notification:
     topic: Callable[[TopicSpec], str]
     clock: Clock
     sms_configured: bool
+    reminder_days: int = 1
     wake: Callable[[], None] = lambda: None  # the dispatcher's, once it exists
 
     # --- handlers -------------------------------------------------------------------
@@ -115,6 +116,7 @@ class Notification:
         request: CoordinationRequested = event.payload
         topic = self.topic(department_topic(request.department))
         planned = await self._to_subscribers(event, [request.department], topic)
+        planned += self._reminders(event, request, planned)
         extra = {"$addToSet": {"departments": {"$each": [request.department]}}}
         await self.plan(event.case_id, event.event_id, planned, extra)
 
@@ -126,6 +128,41 @@ class Notification:
         planned = await self._to_subscribers(event, departments, self.topic(CASE_EVENTS))
         if planned:
             await self.plan(event.case_id, event.event_id, planned)
+
+    def _reminders(
+        self, event: Envelope[Any], request: CoordinationRequested, sent: list[Delivery]
+    ) -> list[Delivery]:
+        """Before the department's answer is due: a reminder to the same endpoints, kept
+        in the store until its day comes (so a restart does not lose it)."""
+        if request.answer_due is None or self.reminder_days <= 0:
+            return []
+        day = request.answer_due - timedelta(days=self.reminder_days)
+        remind_at = datetime.combine(day, time(9), tzinfo=self.quiet.timezone).astimezone(UTC)
+        facts = {
+            "case_ref": event.case_id[:8],
+            "due_at": request.answer_due.isoformat(),
+        }
+        reminders = []
+        for d in sent:
+            language_facts = {
+                **facts,
+                "deadline": "答复" if d.language is Language.ZH else "answer",
+            }
+            text = self.renderer.render(NoticeKind.DEADLINE_REMINDER, d.language, language_facts)
+            key_recipient = f"{d.recipient_ref}~{d.subscription_id}"
+            reminders.append(
+                d.model_copy(
+                    update={
+                        "key": delivery_id(f"{event.event_id}~reminder", key_recipient, d.channel),
+                        "notice": NoticeKind.DEADLINE_REMINDER,
+                        "subject": self.renderer.subject(NoticeKind.DEADLINE_REMINDER, d.language),
+                        "text": text,
+                        "not_before": remind_at,
+                        "body": self._body(event, NoticeKind.DEADLINE_REMINDER, d.language, text),
+                    }
+                )
+            )
+        return reminders
 
     def handlers(self) -> dict[str, Any]:
         case_events = {
@@ -158,7 +195,9 @@ class Notification:
         queued: list[tuple[Delivery, datetime]] = []
         for delivery in planned:
             due, status = now, Status.PENDING
-            if self.held(delivery, now):
+            if delivery.not_before is not None and delivery.not_before > now:
+                due = delivery.not_before
+            elif self.held(delivery, now):
                 due, status = self.quiet.release_at(now), Status.HELD
             entries[delivery.key] = delivery.log_entry(status, now, due)
             queued.append((delivery, due))
@@ -292,6 +331,10 @@ class Notification:
     def _webhook_body(
         self, event: Envelope[Any], notice: NoticeKind, language: Language, facts: dict[str, str]
     ) -> str:
+        return self._body(event, notice, language, self.renderer.render(notice, language, facts))
+
+    @staticmethod
+    def _body(event: Envelope[Any], notice: NoticeKind, language: Language, text: str) -> str:
         """What a department's endpoint receives: the event as published (its contract in
         contracts/), the notice it amounts to, and the notice's text."""
         return json.dumps(
@@ -299,7 +342,7 @@ class Notification:
                 "event": json.loads(event.to_bytes()),
                 "notice": notice.value,
                 "language": language.value,
-                "text": self.renderer.render(notice, language, facts),
+                "text": text,
             },
             ensure_ascii=False,
             separators=(",", ":"),

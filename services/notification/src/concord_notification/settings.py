@@ -52,5 +52,8 @@ class NotificationSettings(ServiceSettings):
     quiet_hours_start: str = "22:00"
     quiet_hours_end: str = "08:00"
     quiet_hours_timezone: str = "Asia/Shanghai"
+    # Departments are reminded this many days before a coordination answer is due, at
+    # 09:00 local time (0: no reminders).
+    department_reminder_days: int = 1
     # A file holding an ISO time the service takes as "now" (tests, drills); unset: real time.
     clock_file: Path | None = None

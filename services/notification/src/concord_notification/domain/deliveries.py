@@ -43,6 +43,7 @@ class Delivery(BaseModel):
     address_masked: str | None = None  # what the log may show of the address
     subscription_id: str | None = None  # webhooks: whose URL and secret
     body: str | None = None  # webhooks: the JSON body that is signed and sent
+    not_before: datetime | None = None  # a reminder: not sent before this moment
     original_topic: str = ""  # for the dead letter of a delivery that gave up
     original_b64: str = ""
 
