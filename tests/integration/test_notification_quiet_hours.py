@@ -1,6 +1,7 @@
 """Never at 3 a.m.: non-urgent notices to citizens wait for the morning; urgent ones do not.
 Notification's clock is moved through its clock file, so the night passes in a second."""
 
+import asyncio
 import json
 from collections.abc import Iterator
 
@@ -99,3 +100,28 @@ async def test_staff_are_not_held_by_quiet_hours(services: Services, sinks: Sink
     ]  # type: ignore[attr-defined]
     assert len(mails) == 1 and mails[0]["Subject"].endswith("Deadline breached")
     assert "acceptance deadline" in mails[0].get_content()  # type: ignore[attr-defined]
+
+
+async def test_a_held_notice_survives_a_restart_of_notification(
+    services: Services, sinks: Sinks
+) -> None:
+    set_clock(services, shanghai_today(23, 0))
+    phone = unique_phone()
+    case_id = await register_case(services, {"phone": phone})
+
+    async def receipt_held() -> list[dict[str, object]]:
+        return [d for d in await deliveries(services, case_id) if d["status"] == "held"]
+
+    await eventually(receipt_held)
+    notification = services["notification"]
+    notification.kill()  # SIGKILL: nothing is flushed, nothing said goodbye
+    notification.start()
+    await asyncio.to_thread(notification.wait_ready)
+
+    set_clock(services, shanghai_today(8, 0, days=1))
+
+    async def sent() -> list[object]:
+        return sinks.sms_to(phone)  # type: ignore[return-value]
+
+    [sms] = await eventually(sent)
+    assert "已登记" in json.loads(sms.body)["text"]  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ per event (a redelivered event plans nothing new) and queued for the dispatcher,
 sends them (dispatcher.py). Quiet hours hold non-urgent notices to citizens until morning.
 """
 
+import asyncio
 import base64
 import json
 from collections.abc import Callable
@@ -202,16 +203,12 @@ class Notification:
             entries[delivery.key] = delivery.log_entry(status, now, due)
             queued.append((delivery, due))
         first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
-        for delivery, due in queued:
-            await self.pending.add(delivery, due)
+        await asyncio.gather(*(self.pending.add(d, due) for d, due in queued))
         if queued:
             self.wake()
         if first_time and planned:
-            log.info(
-                "deliveries planned",
-                count=len(planned),
-                held=len(planned) - sum(1 for d, due in queued if due == now),
-            )
+            held = sum(1 for e in entries.values() if e["status"] == Status.HELD)
+            log.info("deliveries planned", count=len(planned), held=held)
 
     def held(self, delivery: Delivery, now: datetime) -> bool:
         """Quiet hours hold non-urgent notices to citizens; urgent ones go at once."""

@@ -49,11 +49,7 @@ class DeliveryLog:
 
         The deliveries are inserted first (a redelivery finds them there), then the case's
         index learns their keys and the cause's id in one write."""
-        for key, entry in entries.items():
-            try:
-                await self._deliveries.insert_one({"_id": key, "case_id": case_id, **entry})
-            except DuplicateKeyError:
-                pass  # planned before: a redelivery, or a crash after this insert
+        await asyncio.gather(*(self._insert(case_id, k, e) for k, e in entries.items()))
         update: dict[str, Any] = {}
         if entries:
             update["$addToSet"] = {"keys": {"$each": list(entries)}}
@@ -62,6 +58,12 @@ class DeliveryLog:
         if not update:
             update = {"$set": {"case_id": case_id}}
         return await apply_once(self._cases, index_id or case_id, cause_id, update)
+
+    async def _insert(self, case_id: str, key: str, entry: dict[str, Any]) -> None:
+        try:
+            await self._deliveries.insert_one({"_id": key, "case_id": case_id, **entry})
+        except DuplicateKeyError:
+            pass  # planned before: a redelivery, or a crash after this insert
 
     async def departments(self, case_id: str) -> list[str]:
         doc = await self._cases.find_one({"_id": case_id}, {"departments": 1})

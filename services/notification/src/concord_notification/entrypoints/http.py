@@ -1,5 +1,6 @@
 """Notification's API: the delivery log of a case, and departments' webhook subscriptions."""
 
+import hmac
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Annotated, Any
@@ -81,7 +82,7 @@ def _out(doc: dict[str, Any], with_secret: bool = False) -> SubscriptionOut:
 
 
 def authenticated(keys: Mapping[str, ApiKey]) -> Callable[..., ApiKey]:
-    import hmac
+    """The caller's key from X-API-Key, compared in constant time against every key; 401."""
 
     def dependency(x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
         found = None
