@@ -87,8 +87,9 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
             lease=timedelta(seconds=max(30.0, 3 * s.send_timeout_s)),
         ),
         interval_s=s.dispatch_interval_s,
+        sweep_interval_s=s.outbox_sweep_interval_s,
     )
-    planner.wake = dispatcher.wake
+    planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
     subscribe_by_case(
         runtime,

@@ -23,7 +23,7 @@ from concord_shared.outbox import Emit
 from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
 
 from concord_notification.adapters.channels import Mailer, SendFailed, SmsGateway, Webhooks
-from concord_notification.adapters.contacts import ContactUnavailable, Directory
+from concord_notification.adapters.contacts import CitizenContact, ContactUnavailable, Directory
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.pending import PendingDeliveries
 from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
@@ -61,12 +61,17 @@ class Dispatcher:
     on_written: Callable[[list[str]], None]
     policy: RetryPolicy
     interval_s: float = 1.0
+    sweep_interval_s: float = 30.0
     batch_size: int = 50
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
+    _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
     _task: asyncio.Task[None] | None = None
     _in_flight: set[str] = field(default_factory=set)
 
-    def wake(self) -> None:
+    def submit(self, deliveries: list[tuple[Delivery, CitizenContact | None]]) -> None:
+        """Deliveries due now, straight from the planner (with a citizen's contact, used for
+        the first attempt and then forgotten)."""
+        self._ready.update((d.key, (d, contact)) for d, contact in deliveries)
         self._wake.set()
 
     def start(self) -> None:
@@ -82,9 +87,14 @@ class Dispatcher:
             self._task = None
 
     async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        next_sweep = loop.time()  # at once: a crash may have left deliveries behind
         while True:
             self._wake.clear()
             try:
+                if loop.time() >= next_sweep:
+                    await self.sweep()
+                    next_sweep = loop.time() + self.sweep_interval_s
                 found = await self.dispatch_due()
             except asyncio.CancelledError:
                 raise
@@ -92,28 +102,39 @@ class Dispatcher:
                 log.warning("dispatcher: will retry", error=repr(exc))
                 found = 0
                 await asyncio.sleep(self.interval_s)
-            if found < self.batch_size:
+            if found < self.batch_size and not self._ready:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
                 except TimeoutError:
                     pass
 
+    async def sweep(self) -> None:
+        """Deliveries due that nobody is on (the process that planned them died)."""
+        for d in await self.deliveries.open_due(self.clock(), 500):
+            if d.key not in self._in_flight:
+                self._ready.setdefault(d.key, (d, None))
+
     async def dispatch_due(self) -> int:
+        keys = list(self._ready)[: self.batch_size]
+        ready = [self._ready.pop(k) for k in keys]
         due = await self.pending.due(self.clock(), self.batch_size)
-        fresh = [d for d in due if d.key not in self._in_flight]
-        await asyncio.gather(*(self._attempt_once(d) for d in fresh))
+        work = {d.key: (d, contact) for d, contact in ready}
+        for d in due:
+            work.setdefault(d.key, (d, None))
+        fresh = [(d, c) for k, (d, c) in work.items() if k not in self._in_flight]
+        await asyncio.gather(*(self._attempt_once(d, c) for d, c in fresh))
         return len(fresh)
 
-    async def _attempt_once(self, delivery: Delivery) -> None:
+    async def _attempt_once(self, delivery: Delivery, contact: CitizenContact | None) -> None:
         # Within this process, one attempt at a time per delivery; across processes the
         # claim in the log decides.
         self._in_flight.add(delivery.key)
         try:
-            await self.attempt(delivery)
+            await self.attempt(delivery, contact)
         finally:
             self._in_flight.discard(delivery.key)
 
-    async def attempt(self, delivery: Delivery) -> None:
+    async def attempt(self, delivery: Delivery, contact: CitizenContact | None = None) -> None:
         d = delivery
         with structlog.contextvars.bound_contextvars(
             case_id=d.case_id, event_id=d.request_event_id, delivery=d.key
@@ -122,7 +143,7 @@ class Dispatcher:
             if self.planner.held(d, now):
                 until = self.planner.quiet.release_at(now)
                 await self.deliveries.hold(d.key, until)
-                await self.pending.reschedule(d.key, until)
+                await self.pending.schedule(d, until)
                 return
             entry = await self.deliveries.claim(d.key, now, self.policy.lease)
             if entry is None:
@@ -132,7 +153,7 @@ class Dispatcher:
             # Others look again only when the lease ends (if this process dies mid-send).
             await self.pending.reschedule(d.key, now + self.policy.lease)
             try:
-                await self.send(d)
+                await self.send(d, contact)
             except SendFailed as exc:
                 await self._failed(d, attempts, exc, now)
             except Exception as exc:  # an adapter's surprise is a failed attempt, not a crash
@@ -150,7 +171,7 @@ class Dispatcher:
 
     # --- the channels ---------------------------------------------------------------
 
-    async def send(self, d: Delivery) -> None:
+    async def send(self, d: Delivery, contact: "CitizenContact | None" = None) -> None:
         if d.channel is NotificationChannel.RECORD:
             return
         if d.channel is NotificationChannel.WEBHOOK:
@@ -163,17 +184,18 @@ class Dispatcher:
                 sub["url"], sub["secret"], d.body or "", d.request_event_id, d.event_type
             )
             return
-        address = await self._address(d)
+        address = await self._address(d, contact)
         if d.channel is NotificationChannel.EMAIL:
             await self.mailer.send(address, d.subject, d.text, d.key)
         elif d.channel is NotificationChannel.SMS:
             await self.sms.send(address, d.text, d.key)
 
-    async def _address(self, d: Delivery) -> str:
-        """The address, looked up now and forgotten after the attempt."""
+    async def _address(self, d: Delivery, contact: CitizenContact | None) -> str:
+        """The address, looked up now (or just now, by the planner) and forgotten after the
+        attempt."""
         if d.recipient_kind is RecipientKind.CITIZEN:
             try:
-                contact = await self.contacts.contact(d.case_id, d.recipient_ref)
+                contact = contact or await self.contacts.contact(d.case_id, d.recipient_ref)
             except ContactUnavailable as exc:
                 raise SendFailed(str(exc), retryable=True) from exc
             if contact is None:
@@ -240,7 +262,7 @@ class Dispatcher:
                 {"due_at": next_at, "last_error": exc.error},
                 [],
             ):
-                await self.pending.reschedule(d.key, next_at)
+                await self.pending.schedule(d, next_at)
             log.warning("delivery failed, will retry", error=exc.error, attempt=attempts)
             return
         failed = NotificationFailed(

@@ -9,7 +9,7 @@ import asyncio
 import base64
 import json
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
@@ -56,6 +56,10 @@ class Target:
     language: Language
     address_masked: str | None = None
     subscription_id: str | None = None
+    contact: CitizenContact | None = None  # kept in memory for the first attempt only
+
+
+Submit = Callable[[list[tuple[Delivery, CitizenContact | None]]], None]
 
 
 def _facts(payload: Any) -> dict[str, str]:
@@ -80,7 +84,7 @@ class Notification:
     clock: Clock
     sms_configured: bool
     reminder_days: int = 1
-    wake: Callable[[], None] = lambda: None  # the dispatcher's, once it exists
+    submit: Submit = lambda _deliveries: None  # the dispatcher's, once it exists
 
     # --- handlers -------------------------------------------------------------------
 
@@ -88,8 +92,10 @@ class Notification:
         request: NotificationRequested = event.payload
         facts = {"case_ref": event.case_id[:8], **request.facts}
         targets = await self._targets(event.case_id, request)
-        planned = [
-            self._delivery(
+        contacts = {}
+        planned = []
+        for target in targets:
+            delivery = self._delivery(
                 event,
                 self.topic(NOTIFY_REQUESTS),
                 target,
@@ -102,9 +108,9 @@ class Notification:
                 if target.channel is NotificationChannel.WEBHOOK
                 else None,
             )
-            for target in targets
-        ]
-        await self.plan(event.case_id, event.event_id, planned)
+            planned.append(delivery)
+            contacts[delivery.key] = target.contact
+        await self.plan(event.case_id, event.event_id, planned, contacts=contacts)
 
     async def on_case_routed(self, event: Envelope[Any]) -> None:
         """Remember which departments work on the case: they may subscribe to its events."""
@@ -187,28 +193,37 @@ class Notification:
         planned: list[Delivery],
         extra: dict[str, Any] | None = None,
         index_id: str | None = None,
+        contacts: dict[str, CitizenContact | None] | None = None,
     ) -> None:
-        """Log the deliveries (once per cause) and queue them. Queued even when the cause
-        was seen before: a crash may have come between the two writes. The dispatcher's
-        claim on the log entry makes sure nothing goes out twice."""
+        """Log the deliveries (once per cause); hand those due now to the dispatcher (with
+        the contact just fetched, so it is not asked for again), queue the others."""
         now = self.clock()
         entries: dict[str, dict[str, Any]] = {}
-        queued: list[tuple[Delivery, datetime]] = []
+        at_once: list[Delivery] = []
+        later: list[tuple[Delivery, datetime]] = []
         for delivery in planned:
             due, status = now, Status.PENDING
             if delivery.not_before is not None and delivery.not_before > now:
                 due = delivery.not_before
             elif self.held(delivery, now):
                 due, status = self.quiet.release_at(now), Status.HELD
-            entries[delivery.key] = delivery.log_entry(status, now, due)
-            queued.append((delivery, due))
+            entries[delivery.key] = {
+                **delivery.log_entry(status, now, due),
+                "spec": delivery.model_dump(mode="json"),
+            }
+            if due > now:
+                later.append((delivery, due))
+            else:
+                at_once.append(delivery)
         first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
-        await asyncio.gather(*(self.pending.add(d, due) for d, due in queued))
-        if queued:
-            self.wake()
+        # Queued even when the cause was seen before: a crash may have come between the
+        # writes. The claim in the log makes sure nothing goes out twice.
+        await asyncio.gather(*(self.pending.add(d, due) for d, due in later))
+        if first_time and at_once:
+            # Straight to the dispatcher; after a crash its sweep of the log finds them.
+            self.submit([(d, (contacts or {}).get(d.key)) for d in at_once])
         if first_time and planned:
-            held = sum(1 for e in entries.values() if e["status"] == Status.HELD)
-            log.info("deliveries planned", count=len(planned), held=held)
+            log.info("deliveries planned", count=len(planned), later=len(later))
 
     def held(self, delivery: Delivery, now: datetime) -> bool:
         """Quiet hours hold non-urgent notices to citizens; urgent ones go at once."""
@@ -220,7 +235,7 @@ class Notification:
             contact = await self.contacts.contact(case_id, ref)
             if contact is None:
                 return [Target(NotificationChannel.RECORD, ref, request.language)]
-            return [self._citizen_target(ref, contact)]
+            return [replace(self._citizen_target(ref, contact), contact=contact)]
         if kind is RecipientKind.DEPARTMENT:
             subs = await self.subscriptions.active_for(
                 ref, {"NotificationRequested", request.notice.value}

@@ -23,11 +23,11 @@ from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from concord_notification.domain.deliveries import OPEN, Status
+from concord_notification.domain.deliveries import OPEN, Delivery, Status
 
 DELIVERIES = "deliveries"  # one per delivery; the outbox relay's collection
 CASE_INDEX = "case_deliveries"  # one per case: its delivery keys, departments, processed ids
-_SHOWN_EXCEPT = {"_id", "outbox", "outbox_pending", "lease_until", "case_id"}
+_SHOWN_EXCEPT = {"_id", "outbox", "outbox_pending", "lease_until", "case_id", "spec"}
 
 
 class DeliveryLog:
@@ -68,6 +68,21 @@ class DeliveryLog:
     async def departments(self, case_id: str) -> list[str]:
         doc = await self._cases.find_one({"_id": case_id}, {"departments": 1})
         return list((doc or {}).get("departments", []))
+
+    async def open_due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Deliveries that should be going but nobody is on: left by a crash (a scan of the
+        collection; run at start and now and then, like the outbox relay's sweep)."""
+        cursor = self._deliveries.find(
+            {
+                "$or": [
+                    {"status": Status.PENDING.value, "due_at": {"$lte": now}},
+                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
+                ]
+            },
+            {"spec": 1},
+            limit=limit,
+        )
+        return [Delivery.model_validate(d["spec"]) async for d in cursor if d.get("spec")]
 
     async def entry(self, key: str) -> dict[str, Any] | None:
         return await self._deliveries.find_one({"_id": key}, {"outbox": 0})

@@ -1,6 +1,8 @@
-"""Deliveries waiting for their (next) attempt: a small collection, one document per open
-delivery, removed when it settles. The dispatcher reads what is due; the delivery log stays
-the record of what happened."""
+"""Deliveries waiting for a later attempt (a retry, a notice held through quiet hours, a
+reminder): a small collection, one document each, removed when the delivery settles. A
+delivery due at once never comes here: the planner hands it to the dispatcher directly, and
+the dispatcher's sweep of the log finds it after a crash. The log stays the record of what
+happened."""
 
 from datetime import datetime
 from typing import Any
@@ -26,6 +28,14 @@ class PendingDeliveries:
         await self._pending.update_one(
             {"_id": delivery.key},
             {"$setOnInsert": {"delivery": delivery.model_dump(mode="json"), "due_at": due_at}},
+            upsert=True,
+        )
+
+    async def schedule(self, delivery: Delivery, due_at: datetime) -> None:
+        """Wait for `due_at` (a retry, or a notice held through quiet hours)."""
+        await self._pending.update_one(
+            {"_id": delivery.key},
+            {"$set": {"delivery": delivery.model_dump(mode="json"), "due_at": due_at}},
             upsert=True,
         )
 
