@@ -65,6 +65,8 @@ class Dispatcher:
     batch_size: int = 50
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
+    # Handed over by the planner and never queued in the store: nothing there to move.
+    _unqueued: set[str] = field(default_factory=set)
     _task: asyncio.Task[None] | None = None
     _in_flight: set[str] = field(default_factory=set)
 
@@ -72,6 +74,7 @@ class Dispatcher:
         """Deliveries due now, straight from the planner (with a citizen's contact, used for
         the first attempt and then forgotten)."""
         self._ready.update((d.key, (d, contact)) for d, contact in deliveries)
+        self._unqueued.update(d.key for d, _ in deliveries)
         self._wake.set()
 
     def start(self) -> None:
@@ -133,6 +136,11 @@ class Dispatcher:
             await self.attempt(delivery, contact)
         finally:
             self._in_flight.discard(delivery.key)
+            self._unqueued.discard(delivery.key)
+
+    async def _unqueue(self, key: str) -> None:
+        if key not in self._unqueued:
+            await self.pending.remove(key)
 
     async def attempt(self, delivery: Delivery, contact: CitizenContact | None = None) -> None:
         d = delivery
@@ -150,8 +158,9 @@ class Dispatcher:
                 await self._not_claimed(d, now)
                 return
             attempts = int(entry["attempts"])
-            # Others look again only when the lease ends (if this process dies mid-send).
-            await self.pending.reschedule(d.key, now + self.policy.lease)
+            if d.key not in self._unqueued:
+                # Others look again only when the lease ends (if this process dies mid-send).
+                await self.pending.reschedule(d.key, now + self.policy.lease)
             try:
                 await self.send(d, contact)
             except SendFailed as exc:
@@ -245,7 +254,7 @@ class Dispatcher:
         if settled:
             self.on_written([d.key])
             log.info("notice delivered", channel=d.channel, notice=d.notice, attempts=attempts)
-        await self.pending.remove(d.key)
+        await self._unqueue(d.key)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
             await self.subscriptions.succeeded(d.subscription_id)
 
@@ -263,6 +272,7 @@ class Dispatcher:
                 [],
             ):
                 await self.pending.schedule(d, next_at)
+                self._unqueued.discard(d.key)
             log.warning("delivery failed, will retry", error=exc.error, attempt=attempts)
             return
         failed = NotificationFailed(
@@ -287,7 +297,7 @@ class Dispatcher:
                 ),
             ],
         )
-        await self.pending.remove(d.key)
+        await self._unqueue(d.key)
         if not settled:
             return
         self.on_written([d.key])

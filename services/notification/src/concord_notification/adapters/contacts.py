@@ -31,10 +31,15 @@ class IntakeContacts:
         )
 
     async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None:
+        path = f"/internal/cases/{case_id}/parties/{party_ref}/contact"
         try:
-            response = await self._client.get(
-                f"/internal/cases/{case_id}/parties/{party_ref}/contact"
-            )
+            response = await self._client.get(path)
+        except httpx.TransportError:
+            # Once more: a pooled connection the server just closed is not an outage.
+            try:
+                response = await self._client.get(path)
+            except httpx.HTTPError as exc:
+                raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
         if response.status_code == 404:
