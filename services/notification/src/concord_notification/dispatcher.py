@@ -62,7 +62,7 @@ class Dispatcher:
     policy: RetryPolicy
     interval_s: float = 1.0
     sweep_interval_s: float = 30.0
-    batch_size: int = 50
+    batch_size: int = 50  # deliveries attempted side by side
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
     # Handed over by the planner and never queued in the store: nothing there to move.
