@@ -112,3 +112,21 @@ def test_the_file_clock_runs_on_from_the_time_written(tmp_path: Path) -> None:
     assert datetime(2026, 12, 10, 15, 30, tzinfo=UTC) <= first
     assert (first - datetime(2026, 12, 10, 15, 30, tzinfo=UTC)).total_seconds() < 5
     assert clock() >= first
+
+
+def test_a_citizen_is_reached_as_they_prefer() -> None:
+    from concord_notification.adapters.contacts import CitizenContact
+    from concord_notification.handlers import Notification
+    from concord_shared.enums import NotificationChannel as C
+
+    def channel(sms: bool, **contact: str) -> C:
+        planner = Notification(*[None] * 7, str, print, sms)  # type: ignore[arg-type]
+        return planner._citizen_target("p-1", CitizenContact(**contact)).channel
+
+    assert channel(True, phone="13912345678") is C.SMS
+    assert channel(True, phone="13912345678", email="a@b.example") is C.SMS
+    assert channel(True, phone="13912345678", email="a@b.example", notify_by="email") is C.EMAIL
+    assert channel(True, email="a@b.example") is C.EMAIL
+    assert channel(False, phone="13912345678", email="a@b.example") is C.EMAIL  # no gateway
+    assert channel(False, phone="13912345678") is C.RECORD
+    assert channel(True) is C.RECORD
