@@ -9,7 +9,8 @@ import pytest_asyncio
 from concord_shared.provision import declared_topics, delete_namespace, provision
 from pymongo import AsyncMongoClient
 
-from tests.support.stack import KAFKA, MONGO, Services, ensure_stack
+from tests.support.sinks import Sinks, running_sinks
+from tests.support.stack import KAFKA, MONGO, Services, ensure_stack, free_port
 
 
 @pytest.fixture(scope="session")
@@ -32,9 +33,29 @@ async def namespace(real_stack: None) -> AsyncIterator[str]:
 
 
 @pytest.fixture(scope="session")
-def services(namespace: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Services]:
+def sinks() -> Iterator[Sinks]:
+    """Where notification's channels lead in tests: a real SMTP server and a recording SMS
+    gateway, on loopback."""
+    yield from running_sinks(free_port())
+
+
+@pytest.fixture(scope="session")
+def services(
+    namespace: str, sinks: Sinks, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Services]:
     """The four services as separate processes on the real broker and store."""
-    running = Services(namespace, Path(tmp_path_factory.mktemp("service-logs")))
+    channels = {
+        "SMTP_HOST": "127.0.0.1",
+        "SMTP_PORT": str(sinks.smtp_port),
+        "SMS_GATEWAY_URL": f"{sinks.sms.url}/sms/send",
+        "SMS_GATEWAY_USERNAME": sinks.sms_user,
+        "SMS_GATEWAY_PASSWORD": sinks.sms_password,
+    }
+    running = Services(
+        namespace,
+        Path(tmp_path_factory.mktemp("service-logs")),
+        extra_env={"notification": channels},
+    )
     try:
         running.start_all()
         yield running

@@ -23,10 +23,30 @@ SERVICES = ("intake", "routing", "mediation", "notification")
 INTEGRATION_KEY = "test-integration-key"
 RECEPTION_KEY = "test-reception-chengguan"  # platform 339901001 (Chengguan town)
 AUDITOR_KEY = "test-auditor-key"
+NOTIFIER_KEY = "test-notifier-key"  # notification's key for intake's contact endpoint
 API_KEYS = {
     INTEGRATION_KEY: {"role": "integration"},
     RECEPTION_KEY: {"role": "reception", "platform": "339901001"},
     AUDITOR_KEY: {"role": "auditor"},
+    NOTIFIER_KEY: {"role": "notifier"},
+}
+# Keys of notification's subscriptions API.
+LAND_KEY = "test-department-land"
+HRSS_KEY = "test-department-hrss"
+OPERATOR_KEY = "test-notification-operator"
+NOTIFICATION_API_KEYS = {
+    OPERATOR_KEY: {"role": "operator"},
+    LAND_KEY: {"role": "department", "department": "land"},
+    HRSS_KEY: {"role": "department", "department": "hrss"},
+}
+# Notification in tests: quick retries, a quick dispatcher, endpoints paused after 2 failures.
+NOTIFICATION_TUNING = {
+    "DELIVERY_ATTEMPTS": "3",
+    "RETRY_BASE_DELAY_S": "0.05",
+    "RETRY_MAX_DELAY_S": "0.2",
+    "DISPATCH_INTERVAL_S": "0.2",
+    "PAUSE_AFTER_FAILURES": "2",
+    "SEND_TIMEOUT_S": "3",
 }
 # Routing's keys: an administrator (rules, registry, audit) and Chengguan's staff.
 ROUTING_ADMIN_KEY = "test-routing-admin"
@@ -127,13 +147,34 @@ class Services:
     namespace: str
     log_dir: Path
     processes: dict[str, ServiceProcess] = field(default_factory=dict)
-    extra: list[ServiceProcess] = field(default_factory=list)
+    extra: list[ServiceProcess] = field(default_factory=list)  # more instances
     overrides: dict[str, str] = field(default_factory=dict)  # settings for every service
+    # Extra settings per service (without prefix), e.g. where notification's channels go.
+    extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    ports: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def clock_file(self) -> Path:
+        """Notification's clock: write an ISO time here to move its "now"; remove to reset."""
+        return self.log_dir / "notification-clock"
 
     def env_for(self, name: str, port: int) -> dict[str, str]:
         prefix = f"CONCORD_{name.upper()}_"
         overrides = {f"{prefix}{k}": v for k, v in self.overrides.items()}
+        extra = {f"{prefix}{k}": v for k, v in self.extra_env.get(name, {}).items()}
+        if name == "notification":
+            extra.update(
+                {
+                    f"{prefix}INTAKE_URL": f"http://127.0.0.1:{self.ports['intake']}",
+                    f"{prefix}INTAKE_API_KEY": NOTIFIER_KEY,
+                    f"{prefix}API_KEYS": json.dumps(NOTIFICATION_API_KEYS),
+                    f"{prefix}CLOCK_FILE": str(self.clock_file),
+                    **{f"{prefix}{k}": v for k, v in NOTIFICATION_TUNING.items()},
+                    **extra,
+                }
+            )
         return {
+            **extra,
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             f"{prefix}MONGO_URL": MONGO,
             f"{prefix}MONGO_DB": f"{self.namespace}_{name}",
@@ -150,8 +191,9 @@ class Services:
         }
 
     def start_all(self) -> None:
+        self.ports = {name: free_port() for name in SERVICES}
         for name in SERVICES:
-            port = free_port()
+            port = self.ports[name]
             process = ServiceProcess(
                 name, self.env_for(name, port), self.log_dir / f"{name}.log", port
             )

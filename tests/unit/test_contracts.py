@@ -104,7 +104,9 @@ def test_services_subscribe_only_to_what_the_catalog_says() -> None:
         "intake": Intake(none, none, "", "", "", print, print, none).handlers(),  # type: ignore[arg-type]
         "routing": Routing(none, none, none, str, print).handlers(),  # type: ignore[arg-type]
         "mediation": Mediation(none, none, str, print).handlers(),  # type: ignore[arg-type]
-        "notification": Notification(none, none, str, print, print).handlers(),  # type: ignore[arg-type]
+        "notification": Notification(
+            none, none, none, none, none, none, none, str, print, False
+        ).handlers(),  # type: ignore[arg-type]
     }
     for service, handlers in tables.items():
         assert set(handlers) <= subscribed_events(service), service

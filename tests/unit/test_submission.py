@@ -77,3 +77,16 @@ def test_registry_rules_name_the_field() -> None:
     assert fields["platform"] == "no platform with code 339999"
     assert "does not take kind legal_service" in fields["category"]
     assert fields["location.area_code"] == "no platform covers area 110101001001"
+
+
+def test_a_party_may_give_an_email_address_and_how_to_be_told() -> None:
+    from concord_shared.submission import PartyIn
+
+    party = PartyIn(name="王秀英", email=" wang@mail.example ", notify_by="email")
+    assert party.email == "wang@mail.example" and party.notify_by == "email"
+    assert PartyIn(name="王秀英").email is None
+    for bad in ("wang", "wang@", "a b@mail.example", "@mail.example"):
+        with pytest.raises(ValidationError, match="email"):
+            PartyIn(name="王秀英", email=bad)
+    with pytest.raises(ValidationError, match="notify_by"):
+        PartyIn(name="王秀英", notify_by="pigeon")  # type: ignore[arg-type]

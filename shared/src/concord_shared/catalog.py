@@ -40,7 +40,12 @@ def _name(spec: TopicSpec) -> str:
 FLOWS: tuple[Flow, ...] = (
     Flow(_name(INTAKE_SUBMISSIONS), ("SubmitCase",), (INTEGRATORS,), ("intake",)),
     Flow(_name(CASE_EVENTS), ("CaseReceived",), ("intake",), ("routing", ANYONE_ENTITLED)),
-    Flow(_name(CASE_EVENTS), ("CaseRouted",), ("routing",), ("intake", ANYONE_ENTITLED)),
+    Flow(
+        _name(CASE_EVENTS),
+        ("CaseRouted",),
+        ("routing",),
+        ("intake", "notification", ANYONE_ENTITLED),
+    ),
     Flow(
         _name(CASE_EVENTS),
         (
@@ -49,15 +54,18 @@ FLOWS: tuple[Flow, ...] = (
             "SessionScheduled",
             "AgreementReached",
             "MediationFailed",
-            "CaseResolved",
-            "CaseClosed",
             "ReviewRequested",
             "FeedbackReceived",
-            "DeadlineWarning",
-            "DeadlineBreached",
         ),
         ("mediation",),
         ("intake", ANYONE_ENTITLED),
+    ),
+    # Notification passes these on to the case's departments that subscribed by webhook.
+    Flow(
+        _name(CASE_EVENTS),
+        ("CaseResolved", "CaseClosed", "DeadlineWarning", "DeadlineBreached"),
+        ("mediation",),
+        ("intake", "notification", ANYONE_ENTITLED),
     ),
     Flow(
         _name(CASE_EVENTS),
@@ -71,7 +79,7 @@ FLOWS: tuple[Flow, ...] = (
         DEPARTMENT_CHANNEL,
         ("CoordinationRequested", "CoordinationWithdrawn"),
         ("routing",),
-        (DEPARTMENTS,),
+        (DEPARTMENTS, "notification"),  # notification: to departments' webhooks
     ),
     Flow(
         _name(HORIZONTAL_REPLIES),

@@ -108,6 +108,7 @@ class NoticeKind(StrEnum):
     MAJOR_CASE = "major_case"
     DEADLINE_BREACH = "deadline_breach"
     LOW_RATING = "low_rating"
+    ENDPOINT_PAUSED = "endpoint_paused"  # to a department: its webhook kept failing
 
 
 class Language(StrEnum):

@@ -38,6 +38,7 @@ class ServiceRuntime:
     relay: OutboxRelay
     consumer: EventConsumer | None = None
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
 
     def topic(self, spec: TopicSpec) -> str:
         return spec.full_name(self.settings.topic_namespace)
@@ -130,6 +131,8 @@ def create_app(
         try:
             yield
         finally:
+            for step in runtime.shutdown:
+                await step()
             await runtime.relay.stop()
             await runtime.broker.stop()
             await runtime.db.client.close()

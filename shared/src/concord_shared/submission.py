@@ -9,7 +9,7 @@ This is the one model that carries personal data: it flows only into intake.
 
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
@@ -31,6 +31,16 @@ def normalise_phone(raw: str) -> str:
     if not (_MOBILE.match(digits) or _LANDLINE.match(digits)):
         raise ValueError("not a mainland mobile (11 digits, 1[3-9]…) or landline (0…) number")
     return digits
+
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+def normalise_email(raw: str) -> str:
+    value = raw.strip()
+    if len(value) > 254 or not _EMAIL.match(value):
+        raise ValueError("not an e-mail address (local@domain.tld)")
+    return value
 
 
 def normalise_id_number(raw: str) -> str:
@@ -64,6 +74,10 @@ class PartyIn(BaseModel):
     phone: Annotated[str, AfterValidator(normalise_phone)] | None = None
     id_number: Annotated[str, AfterValidator(normalise_id_number)] | None = None
     role: PartyRole = PartyRole.APPLICANT
+    email: Annotated[str, AfterValidator(normalise_email)] | None = None
+    notify_by: Literal["sms", "email"] | None = Field(
+        default=None, description="How the party prefers to be told; default: SMS if a phone."
+    )
 
 
 class LocationIn(BaseModel):

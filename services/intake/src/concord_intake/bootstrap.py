@@ -12,6 +12,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_intake.adapters.repository import CASES, CaseRepository
 from concord_intake.entrypoints.auth import authenticated
+from concord_intake.entrypoints.contacts import contacts_router
 from concord_intake.entrypoints.http import cases_router
 from concord_intake.entrypoints.open311 import open311_router
 from concord_intake.handlers import SERVICE, Intake
@@ -45,6 +46,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         [
             cases_router(intake, authenticated(settings.api_keys)),
             open311_router(intake, settings.api_keys, utcnow),
+            contacts_router(intake, authenticated(settings.api_keys)),
         ],
         title="Concord intake",
         description="Registers cases from every channel; the only service holding personal data.",

@@ -1,27 +1,117 @@
-"""Wires notification: settings -> store, broker, relay -> service layer -> HTTP, consumers."""
+"""Wires notification: settings -> store, broker, relay -> planner and dispatcher -> HTTP,
+consumers."""
 
-from concord_shared.envelope import utcnow
-from concord_shared.service import build_runtime, create_app, subscribe
-from concord_shared.topics import NOTIFY_REQUESTS
+from datetime import timedelta
+
+from concord_shared.registry import load_registry
+from concord_shared.service import build_runtime, create_app
+from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from fastapi import FastAPI
 
+from concord_notification.adapters.channels import (
+    Mailer,
+    SmsConfig,
+    SmsGateway,
+    SmtpConfig,
+    Webhooks,
+)
+from concord_notification.adapters.contacts import Directory, IntakeContacts
 from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
+from concord_notification.adapters.pending import PendingDeliveries
+from concord_notification.adapters.subscriptions import Subscriptions
+from concord_notification.dispatcher import Dispatcher, RetryPolicy
+from concord_notification.domain.clock import clock_for
+from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
-from concord_notification.entrypoints.http import deliveries_router
+from concord_notification.entrypoints.consumer import subscribe_by_case
+from concord_notification.entrypoints.http import deliveries_router, subscriptions_router
 from concord_notification.handlers import SERVICE, Notification
 from concord_notification.settings import NotificationSettings
 
 
 def build_app(settings: NotificationSettings | None = None) -> FastAPI:
-    settings = settings or NotificationSettings()
-    runtime = build_runtime(SERVICE, settings, outbox_collection=DELIVERIES)
+    s = settings or NotificationSettings()
+    runtime = build_runtime(SERVICE, s, outbox_collection=DELIVERIES)
+    clock = clock_for(s.clock_file)
     deliveries = DeliveryLog(runtime.db)
-    notification = Notification(
+    pending = PendingDeliveries(runtime.db)
+    subscriptions = Subscriptions(runtime.db)
+    contacts = IntakeContacts(s.intake_url, s.intake_api_key, s.send_timeout_s)
+    directory = Directory.load(s.contacts_path)
+    sms = SmsGateway(
+        SmsConfig(s.sms_gateway_url, s.sms_gateway_username, s.sms_gateway_password, s.sms_sender),
+        s.send_timeout_s,
+    )
+    webhooks = Webhooks(s.send_timeout_s)
+    planner = Notification(
         deliveries=deliveries,
+        pending=pending,
+        subscriptions=subscriptions,
+        contacts=contacts,
+        directory=directory,
         renderer=Renderer(),
+        quiet=QuietHours.parse(s.quiet_hours_start, s.quiet_hours_end, s.quiet_hours_timezone),
+        topic=runtime.topic,
+        clock=clock,
+        sms_configured=sms.configured,
+        reminder_days=s.department_reminder_days,
+    )
+    dispatcher = Dispatcher(
+        planner=planner,
+        deliveries=deliveries,
+        pending=pending,
+        subscriptions=subscriptions,
+        contacts=contacts,
+        directory=directory,
+        webhooks=webhooks,
+        mailer=Mailer(
+            SmtpConfig(
+                s.smtp_host,
+                s.smtp_port,
+                s.smtp_sender,
+                s.smtp_starttls,
+                s.smtp_username,
+                s.smtp_password,
+                s.send_timeout_s,
+            )
+        ),
+        sms=sms,
+        clock=clock,
         topic=runtime.topic,
         on_written=runtime.relay.notify,
-        clock=utcnow,
+        policy=RetryPolicy(
+            attempts=s.delivery_attempts,
+            base_delay_s=s.retry_base_delay_s,
+            max_delay_s=s.retry_max_delay_s,
+            pause_after_failures=s.pause_after_failures,
+            lease=timedelta(seconds=max(30.0, 3 * s.send_timeout_s)),
+        ),
+        interval_s=s.dispatch_interval_s,
+        sweep_interval_s=s.outbox_sweep_interval_s,
     )
-    subscribe(runtime, [NOTIFY_REQUESTS], notification.handlers())
-    return create_app(runtime, [deliveries_router(deliveries)], title="Concord notification")
+    planner.submit = dispatcher.submit
+    departments = load_registry(s.registry_path).department_codes()
+    subscribe_by_case(
+        runtime,
+        [NOTIFY_REQUESTS, CASE_EVENTS, *(department_topic(d) for d in departments)],
+        planner.handlers(),
+    )
+
+    async def start() -> None:
+        await pending.ensure_indexes()
+        dispatcher.start()
+
+    async def stop() -> None:
+        await dispatcher.stop()
+        await webhooks.close()
+        await sms.close()
+        await contacts.close()
+
+    runtime.startup.append(start)
+    runtime.shutdown.append(stop)
+    return create_app(
+        runtime,
+        [deliveries_router(deliveries), subscriptions_router(subscriptions, s.api_keys, clock)],
+        title="Concord notification",
+        description="Tells citizens, departments, mediators and leaders, once.",
+    )

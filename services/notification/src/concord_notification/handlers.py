@@ -1,66 +1,361 @@
-"""Notification's service layer: render a notice, deliver it once, log what happened."""
+"""Notification's service layer, the planning half: who is told what, over which channel.
 
+Every request or case event becomes planned deliveries, written to the per-case log once
+per event (a redelivered event plans nothing new) and queued for the dispatcher, which
+sends them (dispatcher.py). Quiet hours hold non-urgent notices to citizens until morning.
+"""
+
+import asyncio
+import base64
+import json
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from typing import Any, Protocol
 
 import structlog
-from concord_shared.enums import NotificationChannel
+from concord_shared.consumer import Unprocessable
+from concord_shared.enums import Language, NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import Envelope
-from concord_shared.events import NotificationDelivered, NotificationRequested
-from concord_shared.outbox import caused
-from concord_shared.topics import CASE_EVENTS, TopicSpec
+from concord_shared.events import CaseRouted, CoordinationRequested, NotificationRequested
+from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec, department_topic
+from jinja2 import UndefinedError
 
-from concord_notification.adapters.delivery_log import DeliveryLog, delivery_id
+from concord_notification.adapters.contacts import CitizenContact, Directory
+from concord_notification.adapters.delivery_log import DeliveryLog
+from concord_notification.adapters.pending import PendingDeliveries
+from concord_notification.adapters.subscriptions import Subscriptions
+from concord_notification.domain.clock import Clock
+from concord_notification.domain.deliveries import Delivery, Status, delivery_id
+from concord_notification.domain.masking import mask_email, mask_phone, mask_url
+from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
 
 log = structlog.get_logger(__name__)
 SERVICE = "notification"
 
+# Events a department may subscribe to with a webhook, and the notice each one is.
+SUBSCRIBABLE: dict[str, NoticeKind | None] = {
+    "CoordinationRequested": NoticeKind.COORDINATION_REQUEST,
+    "DeadlineWarning": NoticeKind.DEADLINE_REMINDER,
+    "DeadlineBreached": NoticeKind.DEADLINE_BREACH,
+    "CaseResolved": NoticeKind.OUTCOME,
+    "CaseClosed": NoticeKind.CLOSURE,
+    "NotificationRequested": None,  # the notice the request names
+}
+
+
+class Contacts(Protocol):
+    async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None: ...
+
+
+@dataclass(frozen=True)
+class Target:
+    channel: NotificationChannel
+    key_recipient: str  # the recipient part of the dedupe key
+    language: Language
+    address_masked: str | None = None
+    subscription_id: str | None = None
+    contact: CitizenContact | None = None  # kept in memory for the first attempt only
+
+
+Submit = Callable[[list[tuple[Delivery, CitizenContact | None]]], None]
+
+
+def _facts(payload: Any) -> dict[str, str]:
+    """A case event's fields as template facts: plain values only."""
+    return {
+        k: str(v)
+        for k, v in payload.model_dump(mode="json").items()
+        if isinstance(v, str | int | float) and not isinstance(v, bool)
+    }
+
 
 @dataclass
 class Notification:
     deliveries: DeliveryLog
+    pending: PendingDeliveries
+    subscriptions: Subscriptions
+    contacts: Contacts
+    directory: Directory
     renderer: Renderer
+    quiet: QuietHours
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[list[str]], None]
-    clock: Callable[[], datetime]
+    clock: Clock
+    sms_configured: bool
+    reminder_days: int = 1
+    submit: Submit = lambda _deliveries: None  # the dispatcher's, once it exists
+
+    # --- handlers -------------------------------------------------------------------
 
     async def on_notification_requested(self, event: Envelope[Any]) -> None:
         request: NotificationRequested = event.payload
-        channel = NotificationChannel.RECORD
         facts = {"case_ref": event.case_id[:8], **request.facts}
-        text = self.renderer.render(request.notice, request.language, facts)
-        key = delivery_id(event.event_id, request.recipient_ref, channel)
-        delivered = NotificationDelivered(
-            notice=request.notice,
-            recipient_kind=request.recipient_kind,
-            recipient_ref=request.recipient_ref,
-            channel=channel,
-            request_event_id=event.event_id,
-        )
-        stored = await self.deliveries.record(
-            event.case_id,
-            key,
-            {
-                "request_event_id": event.event_id,
-                "notice": request.notice,
-                "recipient_kind": request.recipient_kind,
-                "recipient_ref": request.recipient_ref,
-                "channel": channel,
-                "language": request.language,
-                "text": text,
-                "status": "recorded",
-                "attempts": 1,
-                "requested_at": event.occurred_at,
-                "recorded_at": self.clock(),
-            },
-            [caused(self.topic(CASE_EVENTS), delivered, event, SERVICE)],
-        )
-        if stored:
-            self.on_written([event.case_id])
-            log.info("notice recorded", notice=request.notice, channel=channel)
+        targets = await self._targets(event.case_id, request)
+        contacts = {}
+        planned = []
+        for target in targets:
+            delivery = self._delivery(
+                event,
+                self.topic(NOTIFY_REQUESTS),
+                target,
+                request.notice,
+                request.recipient_kind,
+                request.recipient_ref,
+                facts,
+                urgent=request.urgent,
+                body=self._webhook_body(event, request.notice, target.language, facts)
+                if target.channel is NotificationChannel.WEBHOOK
+                else None,
+            )
+            planned.append(delivery)
+            contacts[delivery.key] = target.contact
+        await self.plan(event.case_id, event.event_id, planned, contacts=contacts)
+
+    async def on_case_routed(self, event: Envelope[Any]) -> None:
+        """Remember which departments work on the case: they may subscribe to its events."""
+        routed: CaseRouted = event.payload
+        departments = [d for d in (routed.lead_department, *routed.co_departments) if d]
+        extra = {"$addToSet": {"departments": {"$each": departments}}} if departments else None
+        await self.plan(event.case_id, event.event_id, [], extra)
+
+    async def on_coordination_requested(self, event: Envelope[Any]) -> None:
+        request: CoordinationRequested = event.payload
+        topic = self.topic(department_topic(request.department))
+        planned = await self._to_subscribers(event, [request.department], topic)
+        planned += self._reminders(event, request, planned)
+        extra = {"$addToSet": {"departments": {"$each": [request.department]}}}
+        await self.plan(event.case_id, event.event_id, planned, extra)
+
+    async def on_case_event(self, event: Envelope[Any]) -> None:
+        """A case-log event, to the departments of the case that subscribed to its type."""
+        departments = await self.deliveries.departments(event.case_id)
+        if not departments:
+            return
+        planned = await self._to_subscribers(event, departments, self.topic(CASE_EVENTS))
+        if planned:
+            await self.plan(event.case_id, event.event_id, planned)
+
+    def _reminders(
+        self, event: Envelope[Any], request: CoordinationRequested, sent: list[Delivery]
+    ) -> list[Delivery]:
+        """Before the department's answer is due: a reminder to the same endpoints, kept
+        in the store until its day comes (so a restart does not lose it)."""
+        if request.answer_due is None or self.reminder_days <= 0:
+            return []
+        day = request.answer_due - timedelta(days=self.reminder_days)
+        remind_at = datetime.combine(day, time(9), tzinfo=self.quiet.timezone).astimezone(UTC)
+        facts = {
+            "case_ref": event.case_id[:8],
+            "due_at": request.answer_due.isoformat(),
+        }
+        reminders = []
+        for d in sent:
+            language_facts = {
+                **facts,
+                "deadline": "答复" if d.language is Language.ZH else "answer",
+            }
+            text = self.renderer.render(NoticeKind.DEADLINE_REMINDER, d.language, language_facts)
+            key_recipient = f"{d.recipient_ref}~{d.subscription_id}"
+            reminders.append(
+                d.model_copy(
+                    update={
+                        "key": delivery_id(f"{event.event_id}~reminder", key_recipient, d.channel),
+                        "notice": NoticeKind.DEADLINE_REMINDER,
+                        "subject": self.renderer.subject(NoticeKind.DEADLINE_REMINDER, d.language),
+                        "text": text,
+                        "not_before": remind_at,
+                        "body": self._body(event, NoticeKind.DEADLINE_REMINDER, d.language, text),
+                    }
+                )
+            )
+        return reminders
 
     def handlers(self) -> dict[str, Any]:
-        return {"NotificationRequested": self.on_notification_requested}
+        case_events = {
+            t: self.on_case_event
+            for t, notice in SUBSCRIBABLE.items()
+            if notice is not None and t != "CoordinationRequested"
+        }
+        return {
+            **case_events,
+            "NotificationRequested": self.on_notification_requested,
+            "CaseRouted": self.on_case_routed,
+            "CoordinationRequested": self.on_coordination_requested,
+        }
+
+    # --- planning -------------------------------------------------------------------
+
+    async def plan(
+        self,
+        case_id: str,
+        cause_id: str,
+        planned: list[Delivery],
+        extra: dict[str, Any] | None = None,
+        index_id: str | None = None,
+        contacts: dict[str, CitizenContact | None] | None = None,
+    ) -> None:
+        """Log the deliveries (once per cause); hand those due now to the dispatcher (with
+        the contact just fetched, so it is not asked for again), queue the others."""
+        now = self.clock()
+        entries: dict[str, dict[str, Any]] = {}
+        at_once: list[Delivery] = []
+        later: list[tuple[Delivery, datetime]] = []
+        for delivery in planned:
+            due, status = now, Status.PENDING
+            if delivery.not_before is not None and delivery.not_before > now:
+                due = delivery.not_before
+            elif self.held(delivery, now):
+                due, status = self.quiet.release_at(now), Status.HELD
+            entries[delivery.key] = {
+                **delivery.log_entry(status, now, due),
+                "spec": delivery.model_dump(mode="json"),
+            }
+            if due > now:
+                later.append((delivery, due))
+            else:
+                at_once.append(delivery)
+        first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
+        # Queued even when the cause was seen before: a crash may have come between the
+        # writes. The claim in the log makes sure nothing goes out twice.
+        await asyncio.gather(*(self.pending.add(d, due) for d, due in later))
+        if first_time and at_once:
+            # Straight to the dispatcher; after a crash its sweep of the log finds them.
+            self.submit([(d, (contacts or {}).get(d.key)) for d in at_once])
+        if first_time and planned:
+            log.info("deliveries planned", count=len(planned), later=len(later))
+
+    def held(self, delivery: Delivery, now: datetime) -> bool:
+        """Quiet hours hold non-urgent notices to citizens; urgent ones go at once."""
+        return delivery.citizen and not delivery.urgent and self.quiet.is_quiet(now)
+
+    async def _targets(self, case_id: str, request: NotificationRequested) -> list[Target]:
+        kind, ref = request.recipient_kind, request.recipient_ref
+        if kind is RecipientKind.CITIZEN:
+            contact = await self.contacts.contact(case_id, ref)
+            if contact is None:
+                return [Target(NotificationChannel.RECORD, ref, request.language)]
+            return [replace(self._citizen_target(ref, contact), contact=contact)]
+        if kind is RecipientKind.DEPARTMENT:
+            subs = await self.subscriptions.active_for(
+                ref, {"NotificationRequested", request.notice.value}
+            )
+            if subs:
+                return [
+                    Target(
+                        NotificationChannel.WEBHOOK,
+                        f"{ref}~{s['_id']}",
+                        Language(s.get("language", Language.ZH)),
+                        mask_url(s["url"]),
+                        s["_id"],
+                    )
+                    for s in subs
+                ]
+        staff = {
+            RecipientKind.MEDIATOR: self.directory.mediators,
+            RecipientKind.LEADER: self.directory.leaders,
+            RecipientKind.DEPARTMENT: self.directory.departments,
+        }[kind].get(ref)
+        if staff is None:
+            return [Target(NotificationChannel.RECORD, ref, request.language)]
+        return [Target(NotificationChannel.EMAIL, ref, staff.language, mask_email(staff.email))]
+
+    def _citizen_target(self, ref: str, contact: CitizenContact) -> Target:
+        language = contact.language
+        if contact.email and (contact.notify_by == "email" or not contact.phone):
+            return Target(NotificationChannel.EMAIL, ref, language, mask_email(contact.email))
+        if contact.phone and self.sms_configured:
+            return Target(NotificationChannel.SMS, ref, language, mask_phone(contact.phone))
+        if contact.email:
+            return Target(NotificationChannel.EMAIL, ref, language, mask_email(contact.email))
+        return Target(NotificationChannel.RECORD, ref, language)
+
+    async def _to_subscribers(
+        self, event: Envelope[Any], departments: list[str], topic: str
+    ) -> list[Delivery]:
+        notice = SUBSCRIBABLE.get(event.type)
+        if notice is None:
+            return []
+        facts = {"case_ref": event.case_id[:8], **_facts(event.payload)}
+        planned = []
+        for department in departments:
+            for sub in await self.subscriptions.active_for(department, {event.type}):
+                target = Target(
+                    NotificationChannel.WEBHOOK,
+                    f"{department}~{sub['_id']}",
+                    Language(sub.get("language", Language.ZH)),
+                    mask_url(sub["url"]),
+                    sub["_id"],
+                )
+                planned.append(
+                    self._delivery(
+                        event,
+                        topic,
+                        target,
+                        notice,
+                        RecipientKind.DEPARTMENT,
+                        department,
+                        facts,
+                        body=self._webhook_body(event, notice, target.language, facts),
+                    )
+                )
+        return planned
+
+    def _delivery(
+        self,
+        event: Envelope[Any],
+        topic: str,
+        target: Target,
+        notice: NoticeKind,
+        recipient_kind: RecipientKind,
+        recipient_ref: str,
+        facts: dict[str, str],
+        *,
+        urgent: bool = False,
+        body: str | None = None,
+    ) -> Delivery:
+        original = event.to_bytes()
+        try:
+            text = self.renderer.render(notice, target.language, facts)
+        except UndefinedError as exc:
+            raise Unprocessable("notice_fact_missing", f"{notice}: {exc}") from exc
+        return Delivery(
+            key=delivery_id(event.event_id, target.key_recipient, target.channel),
+            case_id=event.case_id,
+            request_event_id=event.event_id,
+            correlation_id=event.correlation_id,
+            event_type=event.type,
+            notice=notice,
+            recipient_kind=recipient_kind,
+            recipient_ref=recipient_ref,
+            channel=target.channel,
+            language=target.language,
+            urgent=urgent,
+            subject=self.renderer.subject(notice, target.language),
+            text=text,
+            address_masked=target.address_masked,
+            subscription_id=target.subscription_id,
+            body=body,
+            original_topic=topic,
+            original_b64=base64.b64encode(original).decode(),
+        )
+
+    def _webhook_body(
+        self, event: Envelope[Any], notice: NoticeKind, language: Language, facts: dict[str, str]
+    ) -> str:
+        return self._body(event, notice, language, self.renderer.render(notice, language, facts))
+
+    @staticmethod
+    def _body(event: Envelope[Any], notice: NoticeKind, language: Language, text: str) -> str:
+        """What a department's endpoint receives: the event as published (its contract in
+        contracts/), the notice it amounts to, and the notice's text."""
+        return json.dumps(
+            {
+                "event": json.loads(event.to_bytes()),
+                "notice": notice.value,
+                "language": language.value,
+                "text": text,
+            },
+            ensure_ascii=False,
+            separators=(",", ":"),
+        )

@@ -13,6 +13,7 @@ class Role(StrEnum):
     RECEPTION = "reception"
     INTEGRATION = "integration"
     AUDITOR = "auditor"
+    NOTIFIER = "notifier"  # the notification service: reads a party's contact, nothing else
 
 
 class ApiKey(BaseModel):
@@ -24,9 +25,13 @@ class ApiKey(BaseModel):
 class Action(StrEnum):
     REGISTER = "register"
     READ_CASE = "read_case"
+    READ_CONTACT = "read_contact"
 
 
 def permits(key: ApiKey, action: Action, platform: str) -> bool:
+    if key.role is Role.NOTIFIER or action is Action.READ_CONTACT:
+        # Contact details go to the notification service only, and it gets nothing else.
+        return key.role is Role.NOTIFIER and action is Action.READ_CONTACT
     if key.role is Role.AUDITOR:
         return action is Action.READ_CASE
     if key.role is Role.INTEGRATION:

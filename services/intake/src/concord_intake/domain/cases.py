@@ -19,6 +19,8 @@ class StoredParty(BaseModel):
     name: str
     phone: str | None = None
     id_number: str | None = None
+    email: str | None = None
+    notify_by: str | None = None  # "sms" or "email": how the party prefers to be told
 
 
 class PublicStatus(BaseModel):
@@ -76,6 +78,8 @@ def register(
             name=p.name,
             phone=p.phone,
             id_number=p.id_number,
+            email=p.email,
+            notify_by=p.notify_by,
         )
         for i, p in enumerate(submission.parties)
     ]

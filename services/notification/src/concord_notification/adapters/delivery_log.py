@@ -1,39 +1,145 @@
-"""The delivery log: per case, one entry per (request event, recipient, channel), never two.
+"""The delivery log: one document per (request event, recipient, channel), never two, and
+per case an index of its deliveries.
 
-One document per case, so reading a case's log is one lookup by _id, and recording a
-delivery, its dedupe key and its outgoing events is one atomic write.
+Why two collections: the local store (FerretDB 1.24 on SQLite) loses updates when two
+writers change the same document at once (measured: concurrent ``$inc`` on one document
+drops about a fifth). So each delivery's state lives in its own document, written by one
+sender at a time (the claim below, and one attempt per delivery per process); the case's
+index is written only by the consumer, which handles one case's events in order.
+
+Before a notice is sent its document is claimed with a conditional update: of two
+dispatchers, or a redelivered request, only one sends. The events a delivery causes
+(NotificationDelivered, NotificationFailed, the dead letter) go into the same document's
+outbox in the same write that settles it.
 """
 
+import asyncio
+from datetime import datetime, timedelta
 from typing import Any
 
-from concord_shared.outbox import Emit, apply_once
+from concord_shared.outbox import Emit, apply_once, with_outbox
 from concord_shared.store import Document
+from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
-DELIVERIES = "case_deliveries"
+from concord_notification.domain.deliveries import OPEN, Delivery, Status
 
-
-def delivery_id(request_event_id: str, recipient_ref: str, channel: str) -> str:
-    # A field name: no dots (they would nest) and no leading '$'.
-    return f"{request_event_id}:{recipient_ref}:{channel}".replace(".", "_").lstrip("$")
+DELIVERIES = "deliveries"  # one per delivery; the outbox relay's collection
+CASE_INDEX = "case_deliveries"  # one per case: its delivery keys, departments, processed ids
+_SHOWN_EXCEPT = {"_id", "outbox", "outbox_pending", "lease_until", "case_id", "spec"}
 
 
 class DeliveryLog:
-    """Every lookup is by case id (_id): no secondary index needed."""
+    """Every lookup is by _id: no secondary index needed."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
-        self._log = db[DELIVERIES]
+        self._deliveries = db[DELIVERIES]
+        self._cases = db[CASE_INDEX]
 
-    async def record(
-        self, case_id: str, key: str, delivery: dict[str, Any], emits: list[Emit]
+    async def plan(
+        self,
+        case_id: str,
+        cause_id: str,
+        entries: dict[str, dict[str, Any]],
+        extra: dict[str, Any] | None = None,
+        index_id: str | None = None,
     ) -> bool:
-        """Write the delivery once: the key is the dedupe key, so a redelivered request
-        changes nothing."""
-        return await apply_once(
-            self._log, case_id, key, {"$set": {f"deliveries.{key}": delivery}}, emits
+        """Record planned deliveries once per cause event; False for a redelivered cause.
+
+        The deliveries are inserted first (a redelivery finds them there), then the case's
+        index learns their keys and the cause's id in one write."""
+        await asyncio.gather(*(self._insert(case_id, k, e) for k, e in entries.items()))
+        update: dict[str, Any] = {}
+        if entries:
+            update["$addToSet"] = {"keys": {"$each": list(entries)}}
+        for op, fields in (extra or {}).items():
+            update.setdefault(op, {}).update(fields)
+        if not update:
+            update = {"$set": {"case_id": case_id}}
+        return await apply_once(self._cases, index_id or case_id, cause_id, update)
+
+    async def _insert(self, case_id: str, key: str, entry: dict[str, Any]) -> None:
+        try:
+            await self._deliveries.insert_one({"_id": key, "case_id": case_id, **entry})
+        except DuplicateKeyError:
+            pass  # planned before: a redelivery, or a crash after this insert
+
+    async def departments(self, case_id: str) -> list[str]:
+        doc = await self._cases.find_one({"_id": case_id}, {"departments": 1})
+        return list((doc or {}).get("departments", []))
+
+    async def open_due(self, now: datetime, limit: int) -> list[Delivery]:
+        """Deliveries that should be going but nobody is on: left by a crash (a scan of the
+        collection; run at start and now and then, like the outbox relay's sweep)."""
+        cursor = self._deliveries.find(
+            {
+                "$or": [
+                    {"status": Status.PENDING.value, "due_at": {"$lte": now}},
+                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
+                ]
+            },
+            {"spec": 1},
+            limit=limit,
+        )
+        return [Delivery.model_validate(d["spec"]) async for d in cursor if d.get("spec")]
+
+    async def entry(self, key: str) -> dict[str, Any] | None:
+        return await self._deliveries.find_one({"_id": key}, {"outbox": 0})
+
+    async def claim(self, key: str, now: datetime, lease: timedelta) -> dict[str, Any] | None:
+        """Take the delivery for one attempt: only if it is open, or its sender's lease ran
+        out (that sender crashed). Returns the delivery after the claim, or None."""
+        return await self._deliveries.find_one_and_update(
+            {
+                "_id": key,
+                "$or": [
+                    {"status": {"$in": [s.value for s in OPEN]}},
+                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
+                ],
+            },
+            {
+                "$set": {"status": Status.SENDING.value, "lease_until": now + lease},
+                "$inc": {"attempts": 1},
+            },
+            return_document=ReturnDocument.AFTER,
+        )
+
+    async def settle(
+        self,
+        key: str,
+        attempts: int,
+        status: Status,
+        result: dict[str, Any],
+        fields: dict[str, Any],
+        emits: list[Emit],
+    ) -> bool:
+        """Record an attempt's result; only the sender holding the claim for this attempt
+        writes (and so only it queues the events)."""
+        update = {
+            "$set": {"status": status.value, **fields},
+            "$unset": {"lease_until": ""},
+            "$push": {"results": result},
+        }
+        outcome = await self._deliveries.update_one(
+            {"_id": key, "status": Status.SENDING.value, "attempts": attempts},
+            with_outbox(update, emits),
+        )
+        return outcome.matched_count > 0
+
+    async def hold(self, key: str, until: datetime) -> None:
+        await self._deliveries.update_one(
+            {"_id": key, "status": {"$in": [s.value for s in OPEN]}},
+            {"$set": {"status": Status.HELD.value, "due_at": until}},
         )
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
-        doc = await self._log.find_one({"_id": case_id}, {"deliveries": 1})
-        entries = [{"id": k, **v} for k, v in (doc or {}).get("deliveries", {}).items()]
+        index = await self._cases.find_one({"_id": case_id}, {"keys": 1})
+        keys = list((index or {}).get("keys", []))
+        docs = await asyncio.gather(*(self._deliveries.find_one({"_id": k}) for k in keys))
+        entries = [
+            {"id": d["_id"], **{f: v for f, v in d.items() if f not in _SHOWN_EXCEPT}}
+            for d in docs
+            if d is not None
+        ]
         return sorted(entries, key=lambda d: d["recorded_at"])

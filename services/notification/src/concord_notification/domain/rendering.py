@@ -1,11 +1,46 @@
 """Notice texts from Jinja2 templates, one per notice kind and language."""
 
+from collections.abc import Mapping
 from pathlib import Path
 
 from concord_shared.enums import Language, NoticeKind
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFound
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+
+SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
+    Language.ZH: {
+        NoticeKind.RECEIPT: "事项登记回执",
+        NoticeKind.ACCEPTANCE_DECISION: "受理决定",
+        NoticeKind.DEADLINE_EXTENDED: "办理期限延长",
+        NoticeKind.OUTCOME: "办理结果",
+        NoticeKind.CLOSURE: "事项办结",
+        NoticeKind.FEEDBACK_REQUEST: "满意度评价",
+        NoticeKind.COORDINATION_REQUEST: "协同办理请求",
+        NoticeKind.DEADLINE_REMINDER: "办理期限提醒",
+        NoticeKind.ASSIGNMENT: "案件分派",
+        NoticeKind.MAJOR_CASE: "重大案件",
+        NoticeKind.DEADLINE_BREACH: "超期预警",
+        NoticeKind.LOW_RATING: "低评价提醒",
+        NoticeKind.ENDPOINT_PAUSED: "推送地址已暂停",
+    },
+    Language.EN: {
+        NoticeKind.RECEIPT: "Your matter is registered",
+        NoticeKind.ACCEPTANCE_DECISION: "Acceptance decision",
+        NoticeKind.DEADLINE_EXTENDED: "Handling deadline extended",
+        NoticeKind.OUTCOME: "Outcome of your matter",
+        NoticeKind.CLOSURE: "Your matter is closed",
+        NoticeKind.FEEDBACK_REQUEST: "Tell us how we did",
+        NoticeKind.COORDINATION_REQUEST: "Coordination requested",
+        NoticeKind.DEADLINE_REMINDER: "Deadline reminder",
+        NoticeKind.ASSIGNMENT: "Case assigned to you",
+        NoticeKind.MAJOR_CASE: "Major case",
+        NoticeKind.DEADLINE_BREACH: "Deadline breached",
+        NoticeKind.LOW_RATING: "Low rating",
+        NoticeKind.ENDPOINT_PAUSED: "Your webhook endpoint is paused",
+    },
+}
+PREFIX = {Language.ZH: "【清河县社会治理】", Language.EN: "[Qinghe Social Governance] "}
 
 
 class Renderer:
@@ -17,9 +52,12 @@ class Renderer:
             keep_trailing_newline=False,
         )
 
-    def render(self, notice: NoticeKind, language: Language, facts: dict[str, str]) -> str:
+    def render(self, notice: NoticeKind, language: Language, facts: Mapping[str, str]) -> str:
         try:
             template = self._env.get_template(f"{language}/{notice}.txt.j2")
         except TemplateNotFound:
             template = self._env.get_template(f"{Language.ZH}/{notice}.txt.j2")
         return template.render(**facts).strip()
+
+    def subject(self, notice: NoticeKind, language: Language) -> str:
+        return PREFIX[language] + SUBJECTS[language][notice]

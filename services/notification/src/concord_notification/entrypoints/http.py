@@ -1,10 +1,25 @@
-"""Notification's API: the delivery log of a case."""
+"""Notification's API: the delivery log of a case, and departments' webhook subscriptions."""
 
-from typing import Any
+import hmac
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Annotated, Any
 
-from fastapi import APIRouter
+from concord_shared.enums import Language
+from concord_shared.submission import normalise_email
+from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
 
 from concord_notification.adapters.delivery_log import DeliveryLog
+from concord_notification.adapters.subscriptions import (
+    ACTIVE,
+    Subscriptions,
+    new_secret,
+    new_subscription_id,
+)
+from concord_notification.domain.clock import Clock
+from concord_notification.handlers import SUBSCRIBABLE
+from concord_notification.settings import ApiKey
 
 
 def deliveries_router(deliveries: DeliveryLog) -> APIRouter:
@@ -12,7 +27,139 @@ def deliveries_router(deliveries: DeliveryLog) -> APIRouter:
 
     @router.get("/cases/{case_id}/deliveries")
     async def for_case(case_id: str) -> list[dict[str, Any]]:
-        """What went to whom, when, by which channel, with what result."""
+        """What went to whom (recipient kind and reference, a masked address at most),
+        when, by which channel, with what result after how many attempts."""
         return await deliveries.for_case(case_id)
+
+    return router
+
+
+class SubscriptionIn(BaseModel):
+    url: HttpUrl
+    event_types: list[str] = Field(min_length=1, description=f"Any of {sorted(SUBSCRIBABLE)}.")
+    secret: str | None = Field(
+        default=None, min_length=16, max_length=256, description="Omit to have one made."
+    )
+    contact_email: Annotated[str, AfterValidator(normalise_email)] | None = Field(
+        default=None, description="A work address told when the endpoint is paused."
+    )
+    language: Language = Language.ZH
+    department: str | None = Field(default=None, description="Operators only.")
+
+    @field_validator("event_types")
+    @classmethod
+    def _known(cls, value: list[str]) -> list[str]:
+        unknown = sorted(set(value) - set(SUBSCRIBABLE))
+        if unknown:
+            raise ValueError(f"not subscribable: {unknown}; choose from {sorted(SUBSCRIBABLE)}")
+        return sorted(set(value))
+
+
+class SubscriptionOut(BaseModel):
+    id: str
+    department: str
+    url: str
+    event_types: list[str]
+    status: str
+    consecutive_failures: int
+    language: Language
+    created_at: datetime
+    secret: str | None = Field(default=None, description="Shown once, when created.")
+
+
+def _out(doc: dict[str, Any], with_secret: bool = False) -> SubscriptionOut:
+    return SubscriptionOut(
+        id=doc["_id"],
+        department=doc["department"],
+        url=doc["url"],
+        event_types=doc["event_types"],
+        status=doc["status"],
+        consecutive_failures=doc.get("consecutive_failures", 0),
+        language=doc.get("language", Language.ZH),
+        created_at=doc["created_at"],
+        secret=doc["secret"] if with_secret else None,
+    )
+
+
+def authenticated(keys: Mapping[str, ApiKey]) -> Callable[..., ApiKey]:
+    """The caller's key from X-API-Key, compared in constant time against every key; 401."""
+
+    def dependency(x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
+        found = None
+        for secret, key in keys.items():
+            if x_api_key and hmac.compare_digest(secret.encode(), x_api_key.encode()):
+                found = key
+        if found is None:
+            raise HTTPException(
+                status.HTTP_401_UNAUTHORIZED,
+                "authentication required",
+                headers={"WWW-Authenticate": "ApiKey"},
+            )
+        return found
+
+    return dependency
+
+
+def subscriptions_router(
+    subscriptions: Subscriptions, keys: Mapping[str, ApiKey], clock: Clock
+) -> APIRouter:
+    router = APIRouter(tags=["subscriptions"])
+    Caller = Annotated[ApiKey, Depends(authenticated(keys))]
+
+    def department_of(caller: ApiKey, asked: str | None) -> str:
+        if caller.role == "operator" and asked:
+            return asked
+        if caller.role == "department" and caller.department and asked in (None, caller.department):
+            return caller.department
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not permitted")
+
+    async def owned(caller: ApiKey, subscription_id: str) -> dict[str, Any]:
+        doc = await subscriptions.get(subscription_id)
+        if doc is None or not (caller.role == "operator" or doc["department"] == caller.department):
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription")
+        return doc
+
+    @router.post("/subscriptions", status_code=201, response_model=SubscriptionOut)
+    async def create(body: SubscriptionIn, caller: Caller) -> SubscriptionOut:
+        """Register a webhook endpoint for the caller's department. The answer carries the
+        signing secret; it is not shown again."""
+        doc = {
+            "_id": new_subscription_id(),
+            "department": department_of(caller, body.department),
+            "url": str(body.url),
+            "secret": body.secret or new_secret(),
+            "event_types": body.event_types,
+            "contact_email": body.contact_email,
+            "language": body.language.value,
+            "status": ACTIVE,
+            "consecutive_failures": 0,
+            "created_at": clock(),
+        }
+        return _out(await subscriptions.create(doc), with_secret=True)
+
+    @router.get("/subscriptions", response_model=list[SubscriptionOut])
+    async def list_own(caller: Caller, department: str | None = None) -> list[SubscriptionOut]:
+        return [
+            _out(d) for d in await subscriptions.of_department(department_of(caller, department))
+        ]
+
+    @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)
+    async def get(subscription_id: str, caller: Caller) -> SubscriptionOut:
+        return _out(await owned(caller, subscription_id))
+
+    @router.post("/subscriptions/{subscription_id}/resume", response_model=SubscriptionOut)
+    async def resume(subscription_id: str, caller: Caller) -> SubscriptionOut:
+        """Resume a paused endpoint after fixing it."""
+        await owned(caller, subscription_id)
+        doc = await subscriptions.resume(subscription_id)
+        if doc is None:
+            raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription")
+        return _out(doc)
+
+    @router.delete("/subscriptions/{subscription_id}", status_code=204)
+    async def delete(subscription_id: str, caller: Caller) -> Response:
+        await owned(caller, subscription_id)
+        await subscriptions.delete(subscription_id)
+        return Response(status_code=204)
 
     return router

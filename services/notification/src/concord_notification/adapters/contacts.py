@@ -1,0 +1,72 @@
+"""Where a recipient is reached.
+
+Citizens: asked of intake (the only holder of personal data) at each attempt, used, and
+forgotten; nothing of it is stored or logged here. Staff and departments' fallback
+addresses: a small directory of work addresses (deploy/sample/contacts.yaml).
+"""
+
+from pathlib import Path
+
+import httpx
+import yaml
+from concord_shared.enums import Language
+from pydantic import BaseModel
+
+
+class ContactUnavailable(ConnectionError):
+    """Intake did not answer: try again later (the consumer treats it as transient)."""
+
+
+class CitizenContact(BaseModel):
+    phone: str | None = None
+    email: str | None = None
+    language: Language = Language.ZH
+    notify_by: str | None = None
+
+
+class IntakeContacts:
+    def __init__(self, base_url: str, api_key: str, timeout_s: float = 5.0) -> None:
+        self._client = httpx.AsyncClient(
+            base_url=base_url, headers={"X-API-Key": api_key}, timeout=timeout_s
+        )
+
+    async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None:
+        path = f"/internal/cases/{case_id}/parties/{party_ref}/contact"
+        try:
+            response = await self._client.get(path)
+        except httpx.TransportError:
+            # Once more: a pooled connection the server just closed is not an outage.
+            try:
+                response = await self._client.get(path)
+            except httpx.HTTPError as exc:
+                raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
+        except httpx.HTTPError as exc:
+            raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise ContactUnavailable(f"intake answered {response.status_code}")
+        return CitizenContact.model_validate(response.json())
+
+    async def close(self) -> None:
+        await self._client.aclose()
+
+
+class StaffContact(BaseModel):
+    email: str
+    language: Language = Language.ZH
+
+
+class Directory(BaseModel):
+    """Work addresses of mediators and leaders, and each department's fallback address
+    (told when its webhook is paused, or used when it has no webhook)."""
+
+    mediators: dict[str, StaffContact] = {}
+    leaders: dict[str, StaffContact] = {}
+    departments: dict[str, StaffContact] = {}
+
+    @classmethod
+    def load(cls, path: Path) -> "Directory":
+        if not path.is_file():
+            return cls()
+        return cls.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")) or {})

@@ -1,0 +1,154 @@
+"""Notification to citizens over real protocols: SMS through an HTTP gateway, e-mail over
+SMTP; in the citizen's language; never twice; the address never stored."""
+
+import base64
+import json
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from concord_shared.enums import Language, NoticeKind, RecipientKind
+
+from tests.support.cases import unique_phone
+from tests.support.notifying import (
+    applicant_ref,
+    case_log,
+    deliveries,
+    delivery_for,
+    notice_request,
+    register_case,
+    request_id,
+    request_notice,
+    set_clock,
+    shanghai_today,
+)
+from tests.support.sinks import Sinks
+from tests.support.stack import AUDITOR_KEY, INTEGRATION_KEY, NOTIFIER_KEY, Services
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.real
+
+
+@pytest.fixture(autouse=True)
+def daytime(services: Services) -> Iterator[None]:
+    """Ten in the morning in Shanghai: no quiet hours in the way."""
+    set_clock(services, shanghai_today(10))
+    yield
+    services.clock_file.unlink(missing_ok=True)
+
+
+async def test_a_citizen_gets_the_receipt_by_sms_in_chinese(
+    services: Services, sinks: Sinks
+) -> None:
+    phone = unique_phone()
+    case_id = await register_case(services, {"phone": phone})
+
+    async def texted() -> list[dict[str, str]]:
+        return [json.loads(r.body) for r in sinks.sms_to(phone)]
+
+    [sms] = await eventually(texted)
+    assert "已登记" in sms["text"] and case_id[:8] in sms["text"]
+    [request] = sinks.sms_to(phone)
+    # The gateway's credentials, checked as the gateway would: HTTP basic auth.
+    expected = base64.b64encode(f"{sinks.sms_user}:{sinks.sms_password}".encode()).decode()
+    assert request.headers["Authorization"] == f"Basic {expected}"
+
+    [entry] = [d for d in await deliveries(services, case_id) if d["status"] == "delivered"]
+    assert entry["channel"] == "sms" and entry["recipient_kind"] == "citizen"
+    assert entry["attempts"] == 1 and entry["results"][0]["ok"] is True
+    assert entry["address"] == f"{phone[:3]}****{phone[-4:]}"
+    assert phone not in json.dumps(await deliveries(services, case_id))
+
+    async def announced() -> list[object]:
+        return await case_log(services.namespace, case_id, {"NotificationDelivered"})
+
+    [delivered] = await eventually(announced)
+    assert delivered["payload"]["channel"] == "sms"
+    assert delivered["payload"]["notice"] == "receipt"
+
+
+async def test_a_citizen_without_a_phone_gets_the_receipt_by_email_in_english(
+    services: Services, sinks: Sinks
+) -> None:
+    address = f"citizen-{unique_phone()}@mail.example"
+    case_id = await register_case(services, {"email": address}, language="en")
+
+    async def mailed() -> list[object]:
+        return sinks.smtp.to(address)  # type: ignore[return-value]
+
+    [message] = await eventually(mailed)
+    assert message["Subject"] == "[Qinghe Social Governance] Your matter is registered"
+    body = message.get_content()  # type: ignore[attr-defined]
+    assert "has been registered" in body and case_id[:8] in body
+    assert "已登记" not in body
+
+    entry = (await deliveries(services, case_id))[0]
+    assert entry["channel"] == "email" and entry["language"] == "en"
+    assert entry["address"] == "c***@mail.example"
+    assert address not in json.dumps(await deliveries(services, case_id))
+
+
+async def test_a_party_may_prefer_email_over_sms(services: Services, sinks: Sinks) -> None:
+    phone, address = unique_phone(), f"prefers-{unique_phone()}@mail.example"
+    await register_case(services, {"phone": phone, "email": address, "notify_by": "email"})
+
+    async def mailed() -> list[object]:
+        return sinks.smtp.to(address)  # type: ignore[return-value]
+
+    [message] = await eventually(mailed)
+    assert "已登记" in message.get_content()  # type: ignore[attr-defined]
+    assert sinks.sms_to(phone) == []
+
+
+async def test_a_redelivered_request_sends_nothing_twice(services: Services, sinks: Sinks) -> None:
+    phone = unique_phone()
+    case_id = await register_case(services, {"phone": phone})
+    await eventually(lambda: _async(sinks.sms_to(phone)))  # the receipt
+    ref = await applicant_ref(services, case_id)
+
+    closure = notice_request(case_id, NoticeKind.CLOSURE, RecipientKind.CITIZEN, ref)
+    await request_notice(services, case_id, closure, times=3)
+    # A later request on the same case (same partition, so handled after the copies).
+    marker = notice_request(
+        case_id, NoticeKind.FEEDBACK_REQUEST, RecipientKind.CITIZEN, ref, urgent=True
+    )
+    await request_notice(services, case_id, marker)
+    await delivery_for(services, case_id, request_id(marker), "delivered")
+    await delivery_for(services, case_id, request_id(closure), "delivered")
+
+    texts = [json.loads(r.body)["text"] for r in sinks.sms_to(phone)]
+    assert sum("已办结。感谢" in t for t in texts) == 1, texts
+    entries = [
+        d
+        for d in await deliveries(services, case_id)
+        if d["request_event_id"] == request_id(closure)
+    ]
+    assert len(entries) == 1 and entries[0]["attempts"] == 1
+
+    events = await case_log(services.namespace, case_id, {"NotificationDelivered"})
+    closure_events = [e for e in events if e["payload"]["request_event_id"] == request_id(closure)]
+    assert len(closure_events) == 1
+
+
+async def test_only_the_notifier_key_reads_a_contact(services: Services) -> None:
+    phone = unique_phone()
+    case_id = await register_case(services, {"phone": phone})
+    ref = await applicant_ref(services, case_id)
+    url = f"{services['intake'].url}/internal/cases/{case_id}/parties/{ref}/contact"
+    async with httpx.AsyncClient(timeout=10) as http:
+        assert (await http.get(url)).status_code == 401
+        for key in (AUDITOR_KEY, INTEGRATION_KEY):
+            assert (await http.get(url, headers={"X-API-Key": key})).status_code == 403
+        answer = await http.get(url, headers={"X-API-Key": NOTIFIER_KEY})
+        assert answer.status_code == 200
+        assert answer.json()["phone"] == phone and answer.json()["language"] == Language.ZH
+        assert answer.headers["Cache-Control"] == "no-store"
+        # The notifier reads contacts, nothing else.
+        other = await http.get(
+            f"{services['intake'].url}/cases/{case_id}", headers={"X-API-Key": NOTIFIER_KEY}
+        )
+        assert other.status_code == 403
+
+
+async def _async(value: object) -> object:
+    return value

@@ -1,0 +1,132 @@
+"""Notification's pure rules: quiet hours, backoff, signatures, masking, every template."""
+
+import hashlib
+import hmac
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from concord_notification.domain.clock import FileClock
+from concord_notification.domain.masking import mask_email, mask_phone, mask_url
+from concord_notification.domain.quiet_hours import QuietHours
+from concord_notification.domain.rendering import Renderer
+from concord_notification.domain.retries import backoff_delay
+from concord_notification.domain.signing import signature, signed_headers
+from concord_shared.enums import Language, NoticeKind
+
+NIGHT = QuietHours.parse("22:00", "08:00", "Asia/Shanghai")
+
+
+@pytest.mark.parametrize(
+    ("utc", "quiet"),
+    [
+        (datetime(2026, 12, 10, 13, 59, tzinfo=UTC), False),  # 21:59 local
+        (datetime(2026, 12, 10, 14, 0, tzinfo=UTC), True),  # 22:00
+        (datetime(2026, 12, 10, 19, 0, tzinfo=UTC), True),  # 03:00
+        (datetime(2026, 12, 10, 23, 59, tzinfo=UTC), True),  # 07:59
+        (datetime(2026, 12, 11, 0, 0, tzinfo=UTC), False),  # 08:00
+        (datetime(2026, 12, 11, 4, 0, tzinfo=UTC), False),  # noon
+    ],
+)
+def test_quiet_hours_span_midnight_in_local_time(utc: datetime, quiet: bool) -> None:
+    assert NIGHT.is_quiet(utc) is quiet
+
+
+def test_a_notice_held_at_night_is_released_at_eight_local() -> None:
+    before_midnight = datetime(2026, 12, 10, 15, 30, tzinfo=UTC)  # 23:30 local
+    after_midnight = datetime(2026, 12, 10, 19, 0, tzinfo=UTC)  # 03:00 local, the 11th
+    morning = datetime(2026, 12, 11, 0, 0, tzinfo=UTC)  # 08:00 local, the 11th
+    assert NIGHT.release_at(before_midnight) == morning
+    assert NIGHT.release_at(after_midnight) == morning
+    noon = datetime(2026, 12, 11, 4, 0, tzinfo=UTC)
+    assert NIGHT.release_at(noon) == noon
+
+
+def test_no_quiet_hours_when_start_equals_end() -> None:
+    never = QuietHours.parse("00:00", "00:00", "Asia/Shanghai")
+    assert not never.is_quiet(datetime(2026, 12, 10, 19, 0, tzinfo=UTC))
+
+
+def test_backoff_grows_exponentially_is_capped_and_fully_jittered() -> None:
+    assert [backoff_delay(n, 2.0, 600.0, rand=lambda: 1.0) for n in (1, 2, 3, 4)] == [
+        2.0,
+        4.0,
+        8.0,
+        16.0,
+    ]
+    assert backoff_delay(20, 2.0, 600.0, rand=lambda: 1.0) == 600.0
+    assert backoff_delay(3, 2.0, 600.0, rand=lambda: 0.0) == 0.0
+    delays = {backoff_delay(5, 1.0, 600.0) for _ in range(50)}
+    assert all(0.0 <= d <= 16.0 for d in delays) and len(delays) > 1
+
+
+def test_the_signature_is_hmac_sha256_over_timestamp_dot_body() -> None:
+    body = b'{"event":{"type":"CoordinationRequested"}}'
+    headers = signed_headers("s3cret", 1767225600, body, "e-1", "CoordinationRequested")
+    expected = hmac.new(b"s3cret", b"1767225600." + body, hashlib.sha256).hexdigest()
+    assert headers["X-Concord-Signature"] == f"sha256={expected}"
+    assert headers["X-Concord-Timestamp"] == "1767225600"
+    assert headers["X-Concord-Event-Id"] == "e-1"
+    assert signature("other", 1767225600, body) != headers["X-Concord-Signature"]
+
+
+def test_masks_keep_too_little_to_use() -> None:
+    assert mask_phone("13912345678") == "139****5678"
+    assert mask_email("wang.xiuying@mail.example") == "w***@mail.example"
+    assert mask_url("https://land.example/hooks/concord?token=x") == "https://land.example/…"
+
+
+@pytest.mark.parametrize("notice", list(NoticeKind))
+def test_every_notice_has_a_template_in_both_languages(notice: NoticeKind) -> None:
+    renderer = Renderer()
+    facts = {
+        "case_ref": "ab12cd34",
+        "acceptance_due": "2026-12-20",
+        "endpoint": "https://land.example/…",
+        "failures": "3",
+        "subscription_id": "sub-1",
+    }
+    zh = renderer.render(notice, Language.ZH, facts)
+    en = renderer.render(notice, Language.EN, facts)
+    assert zh.startswith("【清河县社会治理】") and en.startswith("[Qinghe Social Governance]")
+    assert zh != en and not any("\u4e00" <= c <= "\u9fff" for c in en)
+    assert renderer.subject(notice, Language.EN).isascii()
+
+
+def test_a_template_shows_the_facts_it_is_given() -> None:
+    renderer = Renderer()
+    text = renderer.render(
+        NoticeKind.ACCEPTANCE_DECISION,
+        Language.EN,
+        {"case_ref": "ab12cd34", "accepted": "no", "reason": "already before a court"},
+    )
+    assert "not accepted" in text and "already before a court" in text
+
+
+def test_the_file_clock_runs_on_from_the_time_written(tmp_path: Path) -> None:
+    path = tmp_path / "clock"
+    clock = FileClock(path)
+    assert abs((clock() - datetime.now(UTC)).total_seconds()) < 5  # no file: real time
+    path.write_text("2026-12-10T15:30:00+00:00")
+    first = clock()
+    assert datetime(2026, 12, 10, 15, 30, tzinfo=UTC) <= first
+    assert (first - datetime(2026, 12, 10, 15, 30, tzinfo=UTC)).total_seconds() < 5
+    assert clock() >= first
+
+
+def test_a_citizen_is_reached_as_they_prefer() -> None:
+    from concord_notification.adapters.contacts import CitizenContact
+    from concord_notification.handlers import Notification
+    from concord_shared.enums import NotificationChannel as C
+
+    def channel(sms: bool, **contact: str) -> C:
+        planner = Notification(*[None] * 7, str, print, sms)  # type: ignore[arg-type]
+        return planner._citizen_target("p-1", CitizenContact(**contact)).channel
+
+    assert channel(True, phone="13912345678") is C.SMS
+    assert channel(True, phone="13912345678", email="a@b.example") is C.SMS
+    assert channel(True, phone="13912345678", email="a@b.example", notify_by="email") is C.EMAIL
+    assert channel(True, email="a@b.example") is C.EMAIL
+    assert channel(False, phone="13912345678", email="a@b.example") is C.EMAIL  # no gateway
+    assert channel(False, phone="13912345678") is C.RECORD
+    assert channel(True) is C.RECORD
