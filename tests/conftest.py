@@ -71,3 +71,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.section("fault injection")
         for line in REPORT:
             terminalreporter.write_line(line)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `last` run after all others (they look at what the whole run did)."""
+    items.sort(key=lambda item: item.get_closest_marker("last") is not None)

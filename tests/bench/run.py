@@ -161,11 +161,12 @@ async def _bench(cases: int, out: Path, scale_out: bool) -> dict[str, Any]:
                 progress.update(t, total=1, completed=1)
                 if scale_out:
                     t = progress.add_task("starting a second instance of each", total=None)
+                    alone = {n: await group_members(f"{namespace}.{n}") for n in SERVICES}
                     for name in SERVICES:
                         await asyncio.to_thread(services.start_instance, name, "2nd")
                     for name in SERVICES:
                         for _ in range(300):
-                            if await group_members(f"{namespace}.{name}") == 2:
+                            if await group_members(f"{namespace}.{name}") == 2 * alone[name]:
                                 break
                             await asyncio.sleep(0.2)
                     progress.update(t, total=1, completed=1)

@@ -84,6 +84,10 @@ async def test_a_store_restart_mid_stream_loses_and_repeats_nothing(services: Se
 
 
 async def test_two_instances_each_one_killed_mid_stream(services: Services) -> None:
+    alone = {
+        name: await eventually(lambda name=name: group_members(f"{services.namespace}.{name}"))
+        for name in SERVICES
+    }
     seconds = {name: services.start_instance(name, "twin") for name in SERVICES}
     originals = {name: services[name] for name in SERVICES}
     intakes = [originals["intake"].url, seconds["intake"].url]
@@ -91,8 +95,8 @@ async def test_two_instances_each_one_killed_mid_stream(services: Services) -> N
         for name in SERVICES:
             group = f"{services.namespace}.{name}"
 
-            async def stable(group: str = group) -> bool:
-                return await group_members(group) == 2
+            async def stable(group: str = group, members: int = 2 * alone[name]) -> bool:
+                return await group_members(group) == members
 
             await eventually(stable, within=90)
 

@@ -6,7 +6,10 @@ from typing import Any
 
 import httpx
 import pytest
+from concord_shared.envelope import envelope
+from concord_shared.events import CoordinationAccepted
 from concord_shared.topics import (
+    HORIZONTAL_REPLIES,
     INTERNAL_TASKS,
     VERTICAL_ASSIGN,
     department_topic,
@@ -146,6 +149,18 @@ async def test_an_escalated_case_is_assigned_to_the_parent_with_its_history(
     async with httpx.AsyncClient(timeout=10) as http:
         first = (await route_of(http, base, case_id))["current"]
         assert first["platform"] == "339901001001"
+        # A department accepting changes nothing at routing.
+        await send(
+            HORIZONTAL_REPLIES.full_name(ns),
+            [
+                envelope(
+                    CoordinationAccepted(department=first["lead_department"], handler_ref="j-9"),
+                    source="departments",
+                    case_id=case_id,
+                ).to_bytes()
+            ],
+            key=case_id.encode(),
+        )
         await escalate(
             ns,
             case_id,
@@ -155,7 +170,9 @@ async def test_an_escalated_case_is_assigned_to_the_parent_with_its_history(
             to_level="township",
             reason="acceptance deadline breached",
         )
-        now = (await route_of(http, base, case_id, decisions=2))["current"]
+        route = await route_of(http, base, case_id, decisions=2)
+        assert len(route["decisions"]) == 2  # the acceptance added none
+        now = route["current"]
     assert (now["platform"], now["level"], now["rule_id"]) == (
         "339901001",
         "township",

@@ -14,10 +14,11 @@ pytestmark = pytest.mark.real
 
 async def test_two_instances_route_every_case_exactly_once(services: Services) -> None:
     ns = services.namespace
+    group = f"{ns}.routing"
+    alone = await eventually(lambda: group_members(group), within=60)
     second = services.start_instance("routing", "second")
     try:
-        group = f"{ns}.routing"
-        await eventually(lambda: _members_are(group, 2), within=60)
+        await eventually(lambda: _members_are(group, 2 * alone), within=60)
         case_ids = [new_case_id() for _ in range(60)]
         await send_received(ns, {c: received(c, category="consumer") for c in case_ids})
         async with httpx.AsyncClient(timeout=10) as http:

@@ -78,25 +78,25 @@ class EventConsumer:
         self._concurrency = asyncio.Semaphore(concurrency)
 
     def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
-        """One Kafka consumer per topic, all in the service's group: a backlog on one topic
-        (the busy case log, say) never holds up another (new submissions)."""
-        for topic in topics:
-            subscriber = self._broker.subscriber(
-                topic,
-                group_id=group_id,
-                batch=True,
-                max_records=max_records,
-                auto_offset_reset="earliest",
-                ack_policy=AckPolicy.NACK_ON_ERROR,
-                parser=_tolerant_parser,
-                decoder=_no_decoding,
-            )
+        """A Kafka consumer for `topics` in the service's group. Called again with other
+        topics, another consumer: a lane of its own, so a backlog on one (the busy case log,
+        say) never holds up the other (new submissions)."""
+        subscriber = self._broker.subscriber(
+            *topics,
+            group_id=group_id,
+            batch=True,
+            max_records=max_records,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            parser=_tolerant_parser,
+            decoder=_no_decoding,
+        )
 
-            async def on_batch(message: KafkaMessage) -> None:
-                await self.on_batch(message)
+        async def on_batch(message: KafkaMessage) -> None:
+            await self.on_batch(message)
 
-            subscriber(on_batch)
-            self._subscribers.append(subscriber)
+        subscriber(on_batch)
+        self._subscribers.append(subscriber)
 
     async def lag(self) -> dict[str, int] | None:
         """Records waiting on this instance's partitions (end offset minus position), or

@@ -68,21 +68,23 @@ def subscribe(
     topics: Sequence[TopicSpec],
     handlers: Mapping[str, Handler],
 ) -> EventConsumer:
-    consumer = EventConsumer(
-        runtime.broker,
-        service=runtime.service,
-        dead_letter_topic=runtime.topic(dead_letter_topic(runtime.service)),
-        handlers=handlers,
-        attempts=runtime.settings.handler_attempts,
-        backoff_s=runtime.settings.handler_backoff_s,
-    )
-    consumer.subscribe(
+    """Consume `topics` with `handlers`. Each call is one Kafka consumer (a lane); a service
+    calls it once per lane, with the same handlers."""
+    if runtime.consumer is None:
+        runtime.consumer = EventConsumer(
+            runtime.broker,
+            service=runtime.service,
+            dead_letter_topic=runtime.topic(dead_letter_topic(runtime.service)),
+            handlers=handlers,
+            attempts=runtime.settings.handler_attempts,
+            backoff_s=runtime.settings.handler_backoff_s,
+        )
+    runtime.consumer.subscribe(
         [runtime.topic(t) for t in topics],
         group_id=runtime.group_id,
         max_records=runtime.settings.consume_max_records,
     )
-    runtime.consumer = consumer
-    return consumer
+    return runtime.consumer
 
 
 def health_router(runtime: ServiceRuntime) -> APIRouter:

@@ -40,7 +40,9 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     intake = build_intake(runtime.db, settings, runtime.relay.notify)
     runtime.startup.append(intake.repo.ensure_indexes)
-    subscribe(runtime, [INTAKE_SUBMISSIONS, CASE_EVENTS], intake.handlers())
+    # Two lanes: new submissions never wait behind the case log's backlog.
+    subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers())
+    subscribe(runtime, [CASE_EVENTS], intake.handlers())
     return create_app(
         runtime,
         [

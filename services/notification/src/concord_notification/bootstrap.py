@@ -4,7 +4,7 @@ consumers."""
 from datetime import timedelta
 
 from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app
+from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from fastapi import FastAPI
 
@@ -23,7 +23,6 @@ from concord_notification.dispatcher import Dispatcher, RetryPolicy
 from concord_notification.domain.clock import clock_for
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
-from concord_notification.entrypoints.consumer import subscribe_by_case
 from concord_notification.entrypoints.http import deliveries_router, subscriptions_router
 from concord_notification.handlers import SERVICE, Notification
 from concord_notification.settings import NotificationSettings
@@ -91,9 +90,11 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     )
     planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
-    subscribe_by_case(
+    # Two lanes: what to tell whom never waits behind the case log and department topics.
+    subscribe(runtime, [NOTIFY_REQUESTS], planner.handlers())
+    subscribe(
         runtime,
-        [NOTIFY_REQUESTS, CASE_EVENTS, *(department_topic(d) for d in departments)],
+        [CASE_EVENTS, *(department_topic(d) for d in departments)],
         planner.handlers(),
     )
 
