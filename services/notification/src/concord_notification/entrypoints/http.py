@@ -1,13 +1,13 @@
 """Notification's API: the delivery log of a case, and departments' webhook subscriptions."""
 
-import hmac
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
+from concord_shared.api_keys import authenticated
 from concord_shared.enums import Language
 from concord_shared.submission import normalise_email
-from fastapi import APIRouter, Depends, Header, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
 
 from concord_notification.adapters.delivery_log import DeliveryLog
@@ -79,25 +79,6 @@ def _out(doc: dict[str, Any], with_secret: bool = False) -> SubscriptionOut:
         created_at=doc["created_at"],
         secret=doc["secret"] if with_secret else None,
     )
-
-
-def authenticated(keys: Mapping[str, ApiKey]) -> Callable[..., ApiKey]:
-    """The caller's key from X-API-Key, compared in constant time against every key; 401."""
-
-    def dependency(x_api_key: Annotated[str | None, Header()] = None) -> ApiKey:
-        found = None
-        for secret, key in keys.items():
-            if x_api_key and hmac.compare_digest(secret.encode(), x_api_key.encode()):
-                found = key
-        if found is None:
-            raise HTTPException(
-                status.HTTP_401_UNAUTHORIZED,
-                "authentication required",
-                headers={"WWW-Authenticate": "ApiKey"},
-            )
-        return found
-
-    return dependency
 
 
 def subscriptions_router(
