@@ -4,12 +4,11 @@ import uuid
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from concord_shared.broker import make_broker
 from concord_shared.envelope import envelope
 from concord_shared.events import FeedbackReceived
 from concord_shared.outbox import Emit, OutboxRelay, apply_once
 from concord_shared.provision import provision
-from concord_shared.settings import ServiceSettings
+from concord_shared.publisher import Publisher
 from concord_shared.topics import TopicSpec
 from pymongo import AsyncMongoClient
 
@@ -24,8 +23,8 @@ async def test_a_change_and_its_events_are_written_once_and_published(namespace:
     topic = spec.full_name(namespace)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
     collection = client[f"{namespace}_outboxtest"]["docs"]
-    broker = make_broker(ServiceSettings(kafka_bootstrap_servers=KAFKA), "test")
-    relay = OutboxRelay(broker, collection)
+    publisher = Publisher(KAFKA, client_id="outbox-test")
+    relay = OutboxRelay(publisher, collection)
     await relay.ensure_indexes()
     event = envelope(FeedbackReceived(platform="339901", satisfied=True), source="t", case_id="c1")
     try:
@@ -39,7 +38,6 @@ async def test_a_change_and_its_events_are_written_once_and_published(namespace:
         doc = await collection.find_one({"_id": "c1"})
         assert doc is not None and doc["n"] == 1 and len(doc["outbox"]) == 1  # type: ignore[arg-type]
 
-        await broker.start()
         relay.notify(["c1"])
         assert await relay.publish_pending() == 1
         relay.notify(["c1"])
@@ -59,6 +57,6 @@ async def test_a_change_and_its_events_are_written_once_and_published(namespace:
         assert records[0].key == b"c1"
         assert dict(records[0].headers)["event_type"] == b"FeedbackReceived"
     finally:
-        await broker.stop()
+        await publisher.stop()
         await client.drop_database(f"{namespace}_outboxtest")
         await client.close()

@@ -25,6 +25,7 @@ from faststream.message import StreamMessage
 from concord_shared.codec import Undecodable, UnknownType, decode
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import DeadLettered
+from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 
 log = structlog.get_logger(__name__)
@@ -61,11 +62,13 @@ class EventConsumer:
         service: str,
         dead_letter_topic: str,
         handlers: Mapping[str, Handler],
+        publisher: Publisher,
         attempts: int = 3,
         backoff_s: float = 0.2,
         concurrency: int = 32,
     ) -> None:
         self._broker = broker
+        self._publisher = publisher
         self._service = service
         self._dead_letter_topic = dead_letter_topic
         self._handlers = dict(handlers)
@@ -203,12 +206,18 @@ class EventConsumer:
             attempts=attempts,
         )
         event = envelope(payload, source=self._service, case_id=key or "unknown")
-        await self._broker.publish(
-            event.to_bytes(),
-            topic=self._dead_letter_topic,
-            key=event.case_id.encode(),
-            headers=event.headers(),
-        )
+        try:
+            await (
+                await self._publisher.send(
+                    self._dead_letter_topic,
+                    event.to_bytes(),
+                    key=event.case_id.encode(),
+                    headers=event.headers(),
+                )
+            )
+        except KafkaError as exc:
+            await self._publisher.reset(exc)
+            raise
         self.dead_lettered += 1
         log.warning(
             "dead-lettered",

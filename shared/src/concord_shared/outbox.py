@@ -13,11 +13,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import structlog
-from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from concord_shared.envelope import Envelope, EventPayload, envelope
+from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document
 
 log = structlog.get_logger(__name__)
@@ -93,13 +93,13 @@ class OutboxRelay:
 
     def __init__(
         self,
-        broker: KafkaBroker,
+        publisher: Publisher,
         collection: AsyncCollection[Document],
         *,
         sweep_interval_s: float = 30.0,
         batch_size: int = 500,
     ) -> None:
-        self._broker = broker
+        self._publisher = publisher
         self._collection = collection
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
@@ -186,15 +186,18 @@ class OutboxRelay:
         for doc in docs:
             for entry in doc["outbox"]:
                 futures.append(
-                    await self._broker.publish(
+                    await self._publisher.send(
+                        entry["topic"],
                         entry["value"],
-                        topic=entry["topic"],
                         key=entry["key"].encode(),
                         headers=entry["headers"],
-                        no_confirm=True,
                     )
                 )
-        await asyncio.gather(*futures)
+        try:
+            await asyncio.gather(*futures)
+        except Exception as exc:
+            await self._publisher.reset(exc)
+            raise
         # One write per document (FerretDB stalls on bulks that touch a document twice).
         raced_flags = await asyncio.gather(*(self._clear(doc) for doc in docs))
         raced = [d for d, r in zip(docs, raced_flags, strict=True) if r]

@@ -20,6 +20,7 @@ from concord_shared.broker import make_broker
 from concord_shared.consumer import EventConsumer, Handler
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
+from concord_shared.publisher import Publisher
 from concord_shared.settings import ServiceSettings
 from concord_shared.store import Document, connect, ping
 from concord_shared.topics import TopicSpec, dead_letter_topic
@@ -36,6 +37,7 @@ class ServiceRuntime:
     db: AsyncDatabase[Document]
     broker: KafkaBroker
     relay: OutboxRelay
+    publisher: Publisher
     consumer: EventConsumer | None = None
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -55,12 +57,20 @@ def build_runtime(
 ) -> ServiceRuntime:
     db = connect(settings, service)
     broker = make_broker(settings, service)
+    publisher = Publisher(settings.kafka_bootstrap_servers, client_id=f"concord-{service}")
     relay = OutboxRelay(
-        broker,
+        publisher,
         db[outbox_collection],
         sweep_interval_s=settings.outbox_sweep_interval_s,
     )
-    return ServiceRuntime(service=service, settings=settings, db=db, broker=broker, relay=relay)
+    return ServiceRuntime(
+        service=service,
+        settings=settings,
+        db=db,
+        broker=broker,
+        relay=relay,
+        publisher=publisher,
+    )
 
 
 def subscribe(
@@ -76,6 +86,7 @@ def subscribe(
             service=runtime.service,
             dead_letter_topic=runtime.topic(dead_letter_topic(runtime.service)),
             handlers=handlers,
+            publisher=runtime.publisher,
             attempts=runtime.settings.handler_attempts,
             backoff_s=runtime.settings.handler_backoff_s,
         )
@@ -136,6 +147,7 @@ def create_app(
             for step in runtime.shutdown:
                 await step()
             await runtime.relay.stop()
+            await runtime.publisher.stop()
             await runtime.broker.stop()
             await runtime.db.client.close()
             log.info("service stopped")
