@@ -202,11 +202,17 @@ class Services:
         for process in self.processes.values():
             process.wait_ready()
 
-    def start_instance(self, name: str, label: str) -> ServiceProcess:
-        """Another instance of a service, in the same consumer group and database."""
+    def start_instance(
+        self, name: str, label: str, settings: dict[str, str] | None = None
+    ) -> ServiceProcess:
+        """Another instance of a service, in the same consumer group and database;
+        `settings` (without the prefix) override the session's."""
         port = free_port()
         log_path = self.log_dir / f"{name}-{label}.log"
-        process = ServiceProcess(name, self.env_for(name, port), log_path, port)
+        prefix = f"CONCORD_{name.upper()}_"
+        env = {**self.env_for(name, port)}
+        env.update({f"{prefix}{k}": v for k, v in (settings or {}).items()})
+        process = ServiceProcess(name, env, log_path, port)
         process.start()
         self.extra.append(process)
         process.wait_ready()
