@@ -10,6 +10,7 @@ help:
 	@echo "make run      start broker, store and the four services; submit sample cases"
 	@echo "make stop     stop all of it"
 	@echo "make test     the whole test suite on the real broker and store"
+	@echo "make bench    the benchmark: Kafka baseline, pipeline, HTTP, scale-out, memory"
 	@echo "make lint     ruff and mypy"
 	@echo "make contracts  regenerate contracts/ from the code and check compatibility"
 	@echo "make status   what runs and where its logs are"
@@ -49,6 +50,9 @@ status:
 
 test: setup
 	@$(LOCAL)/test.sh
+
+bench: setup
+	@$(LOCAL)/with-stack.sh .venv/bin/python -m tests.bench.run $(BENCH_ARGS)
 
 test-unit: setup
 	@.venv/bin/pytest tests/unit -q

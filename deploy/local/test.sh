@@ -1,20 +1,5 @@
 #!/usr/bin/env bash
-# `make test`: start the local broker and store if they are not running, run the whole suite
-# on them, and stop what this script started. Exits with the suite's status.
-set -uo pipefail
+# `make test`: the whole suite on the local broker and store (started if need be, and stopped
+# again if this started them). Arguments go to pytest.
 here="$(cd "$(dirname "$0")" && pwd)"
-root="$(cd "$here/../.." && pwd)"
-. "$here/env.sh"
-
-started=()
-port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-port_open "$KAFKA_PORT" || started+=(kafka)
-port_open "$MONGO_PORT" || started+=(store)
-cleanup() {
-  for part in "${started[@]}"; do "$here/stack.sh" "stop-$part"; done
-}
-trap cleanup EXIT
-"$here/stack.sh" up || exit 1
-
-cd "$root"
-.venv/bin/pytest "$@"
+exec "$here/with-stack.sh" .venv/bin/pytest "$@"

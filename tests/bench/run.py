@@ -105,16 +105,20 @@ async def _topic_run(
     return run.summary()
 
 
-async def _bench(cases: int, out: Path, scale_out: bool) -> dict[str, Any]:
+async def _bench(
+    cases: int, out: Path, scale_out: bool, settings: dict[str, str]
+) -> dict[str, Any]:
     ensure_stack()
     namespace = f"bench{uuid.uuid4().hex[:6]}"
     registry = load_registry()
     specs: list[TopicSpec] = all_topics(registry.department_codes())
     baseline_topic = TopicSpec("bench.baseline", "raw client baseline", partitions=4)
     await provision(KAFKA, namespace, [*specs, baseline_topic])
-    results: dict[str, Any] = {"namespace": namespace, "cases": cases}
+    results: dict[str, Any] = {"namespace": namespace, "cases": cases, "settings": settings}
     services = Services(
-        namespace, out / "logs", overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"}
+        namespace,
+        out / "logs",
+        overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30", **settings},
     )
     (out / "logs").mkdir(parents=True, exist_ok=True)
     try:
@@ -210,9 +214,13 @@ def main(
     cases: int = typer.Option(3000, help="cases per full-speed run"),
     out: Path = typer.Option(ROOT / "build" / "bench", help="where the report goes"),
     scale_out: bool = typer.Option(True, help="also measure two instances of each service"),
+    setting: list[str] = typer.Option(
+        [], help="a service setting for every service, e.g. CONSUME_CONCURRENCY=1"
+    ),
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
-    results = asyncio.run(_bench(cases, out, scale_out))
+    settings = dict(s.split("=", 1) for s in setting)
+    results = asyncio.run(_bench(cases, out, scale_out, settings))
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     json_path = report.write_json(results, out)
     png_path = report.plot(results, out)

@@ -89,6 +89,7 @@ def subscribe(
             publisher=runtime.publisher,
             attempts=runtime.settings.handler_attempts,
             backoff_s=runtime.settings.handler_backoff_s,
+            concurrency=runtime.settings.consume_concurrency,
         )
     runtime.consumer.subscribe(
         [runtime.topic(t) for t in topics],

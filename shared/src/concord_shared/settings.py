@@ -24,6 +24,8 @@ class ServiceSettings(BaseSettings):
     # Consumers: how many records one poll may hand a handler batch, and how a failing
     # handler is retried before its message is dead-lettered.
     consume_max_records: int = 200
+    # How many cases of a batch are handled at once (each case's events stay in order).
+    consume_concurrency: int = 32
     handler_attempts: int = 3
     handler_backoff_s: float = 0.2
     # Outbox relay: a write hands its documents to the relay directly; the sweep (a query
