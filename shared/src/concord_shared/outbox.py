@@ -16,6 +16,7 @@ import structlog
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from concord_shared.background import Background
 from concord_shared.envelope import Envelope, EventPayload, envelope
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document
@@ -105,7 +106,7 @@ class OutboxRelay:
         self._batch_size = batch_size
         self._pending: set[str] = set()
         self._wake = asyncio.Event()
-        self._task: asyncio.Task[None] | None = None
+        self._background = Background("outbox-relay")
         self.published = 0
 
     async def ensure_indexes(self) -> None:
@@ -117,16 +118,10 @@ class OutboxRelay:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="outbox-relay")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()

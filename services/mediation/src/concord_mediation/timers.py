@@ -8,9 +8,10 @@ finds the case changed and moves on; a restart finds the flag already set.
 """
 
 import asyncio
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import structlog
+from concord_shared.background import Background
 from concord_shared.enums import CaseStatus, NoticeKind, RecipientKind
 from concord_shared.events import DeadlineBreached, DeadlineWarning, NotificationRequested
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
@@ -29,19 +30,13 @@ class DeadlineWatch:
     workflow: Workflow
     interval_s: float = 5.0
     fired: int = 0
-    _task: asyncio.Task[None] | None = None
+    _background: Background = field(default_factory=lambda: Background("deadline-watch"))
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="deadline-watch")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         while True:

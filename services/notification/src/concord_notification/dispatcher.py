@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from concord_shared.background import Background
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
@@ -67,7 +68,7 @@ class Dispatcher:
     _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
     # Handed over by the planner and never queued in the store: nothing there to move.
     _unqueued: set[str] = field(default_factory=set)
-    _task: asyncio.Task[None] | None = None
+    _background: Background = field(default_factory=lambda: Background("notification-dispatcher"))
     _in_flight: set[str] = field(default_factory=set)
 
     def submit(self, deliveries: list[tuple[Delivery, CitizenContact | None]]) -> None:
@@ -78,16 +79,10 @@ class Dispatcher:
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="notification-dispatcher")
+        self._background.start(self._run)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            try:
-                await self._task
-            except asyncio.CancelledError:
-                pass
-            self._task = None
+        await self._background.stop()
 
     async def _run(self) -> None:
         loop = asyncio.get_running_loop()
