@@ -3,7 +3,6 @@ SMTP; in the citizen's language; never twice; the address never stored."""
 
 import base64
 import json
-from collections.abc import Iterator
 
 import httpx
 import pytest
@@ -13,28 +12,20 @@ from tests.support.cases import unique_phone
 from tests.support.notifying import (
     applicant_ref,
     case_log,
+    daytime,
     deliveries,
     delivery_for,
     notice_request,
     register_case,
     request_id,
     request_notice,
-    set_clock,
-    shanghai_today,
 )
 from tests.support.sinks import Sinks
 from tests.support.stack import AUDITOR_KEY, INTEGRATION_KEY, NOTIFIER_KEY, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
-
-
-@pytest.fixture(autouse=True)
-def daytime(services: Services) -> Iterator[None]:
-    """Ten in the morning in Shanghai: no quiet hours in the way."""
-    set_clock(services, shanghai_today(10))
-    yield
-    services.clock_file.unlink(missing_ok=True)
+__all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
 
 
 async def test_a_citizen_gets_the_receipt_by_sms_in_chinese(

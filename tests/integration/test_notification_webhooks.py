@@ -21,6 +21,7 @@ from tests.support.cases import unique_phone
 from tests.support.kafka import send
 from tests.support.notifying import (
     case_log,
+    daytime,
     dead_letters_of,
     deliveries,
     delivery_for,
@@ -36,14 +37,8 @@ from tests.support.stack import HRSS_KEY, LAND_KEY, OPERATOR_KEY, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
+__all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
 SECRET = "a-secret-only-land-and-concord-know"
-
-
-@pytest.fixture(autouse=True)
-def daytime(services: Services) -> Iterator[None]:
-    set_clock(services, shanghai_today(10))
-    yield
-    services.clock_file.unlink(missing_ok=True)
 
 
 @pytest.fixture

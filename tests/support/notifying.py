@@ -2,12 +2,14 @@
 the real topic, the delivery log, and the case log as a subscriber reads it."""
 
 import json
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from aiokafka import AIOKafkaConsumer
 from concord_shared.enums import Language, NoticeKind, RecipientKind
 from concord_shared.envelope import envelope
@@ -106,6 +108,14 @@ async def case_log(namespace: str, case_id: str, types: set[str], polls: int = 4
     finally:
         await consumer.stop()
     return found
+
+
+@pytest.fixture(autouse=True)
+def daytime(services: Services) -> Iterator[None]:
+    """Ten in the morning in Shanghai: no quiet hours in the way (autouse where imported)."""
+    set_clock(services, shanghai_today(10))
+    yield
+    services.clock_file.unlink(missing_ok=True)
 
 
 def set_clock(services: Services, local: datetime) -> None:
