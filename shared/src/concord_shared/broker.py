@@ -1,4 +1,8 @@
-"""The Kafka broker factory: the same producer guarantees for every service."""
+"""The Kafka broker factory: FastStream's broker, through which every service consumes.
+
+What a service emits (outbox events, dead letters) goes through `publisher.Publisher`,
+whose producer can be replaced after a failed send; this broker publishes nothing.
+"""
 
 from faststream.kafka import KafkaBroker
 
@@ -6,14 +10,9 @@ from concord_shared.settings import ServiceSettings
 
 
 def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
-    # acks=all with the idempotent producer: a retried send never duplicates or reorders
-    # within a partition, and nothing counts as published before every replica has it.
     return KafkaBroker(
         settings.kafka_bootstrap_servers,
         client_id=f"concord-{service}",
-        acks="all",
-        enable_idempotence=True,
-        linger_ms=2,
         request_timeout_ms=15_000,
         logger=None,
     )
