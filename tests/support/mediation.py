@@ -167,7 +167,9 @@ class MediationStack:
                         found.append(event)
         finally:
             await consumer.stop()
-        found.sort(key=lambda e: e["occurred_at"])
+        # By the instant, not the string: a time on a whole second is written without its
+        # fraction ("...:05Z" sorts after "...:05.120000Z").
+        found.sort(key=lambda e: datetime.fromisoformat(e["occurred_at"]))
         return found
 
 
