@@ -57,8 +57,8 @@ start_store() {
   if port_open "$MONGO_PORT"; then echo "port $MONGO_PORT is taken by another process; not starting FerretDB" >&2; return 1; fi
   "$here/build-ferretdb.sh"
   setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)" \
-    --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$CONCORD_STATE" --debug-addr=- \
-    --telemetry=disable --log-level=warn \
+    --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$CONCORD_STATE" --debug-addr="${FERRETDB_DEBUG_ADDR:--}" \
+    --telemetry=disable --log-level="${FERRETDB_LOG_LEVEL:-warn}" \
     >> "$LOG_DIR/ferretdb.log" 2>&1 < /dev/null &
   echo $! > "$PID_DIR/ferretdb.pid"
   wait_port "$MONGO_PORT" FerretDB ferretdb 30
