@@ -60,3 +60,53 @@ async def test_a_change_and_its_events_are_written_once_and_published(namespace:
         await publisher.stop()
         await client.drop_database(f"{namespace}_outboxtest")
         await client.close()
+
+
+async def test_events_handed_over_in_memory_are_published_in_order_and_a_racing_write_kept(
+    namespace: str,
+) -> None:
+    """The relay publishes what a writer hands it without reading the document; an event
+    queued meanwhile by someone it did not hear from (another instance) stays queued and
+    goes out in the next round -- nothing lost, nothing cleared that was not published."""
+    spec = TopicSpec(f"outbox-mem.{uuid.uuid4().hex[:6]}", "outbox test", partitions=1)
+    await provision(KAFKA, namespace, [spec])
+    topic = spec.full_name(namespace)
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+    collection = client[f"{namespace}_outboxmem"]["docs"]
+    publisher = Publisher(KAFKA, client_id="outbox-mem-test")
+    relay = OutboxRelay(publisher, collection)
+
+    def event(n: int) -> Emit:
+        payload = FeedbackReceived(platform="339901", satisfied=True, comment=f"#{n}")
+        return Emit(topic, envelope(payload, source="t", case_id="c1"))
+
+    first, second, stranger = event(1), event(2), event(3)
+    try:
+        for cause, emit in (("cause-1", first), ("cause-2", second)):
+            assert await apply_once(collection, "c1", cause, {"$inc": {"n": 1}}, [emit])
+            relay.written("c1", [emit])
+        # Another instance queues an event on the same document; this relay is not told.
+        assert await apply_once(collection, "c1", "cause-3", {"$inc": {"n": 1}}, [stranger])
+
+        assert await relay.publish_pending() == 2  # from memory, in the order written
+        doc = await collection.find_one({"_id": "c1"})
+        assert doc is not None
+        assert [e["event_id"] for e in doc["outbox"]] == [stranger.event.event_id]  # type: ignore[union-attr]
+        assert doc["outbox_pending"] is True
+
+        assert await relay.publish_pending() == 1  # the stranger's, read from the store
+        doc = await collection.find_one({"_id": "c1"})
+        assert doc is not None and doc["outbox"] == [] and "outbox_pending" not in doc
+
+        consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+        await consumer.start()
+        try:
+            batch = await consumer.getmany(timeout_ms=5000)
+        finally:
+            await consumer.stop()
+        values = [r.value for rs in batch.values() for r in rs]
+        assert values == [e.event.to_bytes() for e in (first, second, stranger)]
+    finally:
+        await publisher.stop()
+        await client.drop_database(f"{namespace}_outboxmem")
+        await client.close()

@@ -8,18 +8,20 @@ and consumers deduplicate on event id.
 """
 
 import asyncio
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import structlog
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from concord_shared.background import Background
 from concord_shared.envelope import Envelope, EventPayload, envelope
 from concord_shared.publisher import Publisher
-from concord_shared.store import TRANSIENT_STORE_ERRORS, Document
+from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
 
 log = structlog.get_logger(__name__)
 
@@ -31,7 +33,10 @@ class Emit:
     topic: str
     event: Envelope[Any]
 
-    def as_entry(self) -> dict[str, Any]:
+    @cached_property
+    def entry(self) -> dict[str, Any]:
+        """The outbox entry as stored -- built once, since the relay publishes and clears
+        the very entries the writer stored."""
         return {
             "event_id": self.event.event_id,
             "topic": self.topic,
@@ -39,6 +44,11 @@ class Emit:
             "value": self.event.to_bytes(),
             "headers": self.event.headers(),
         }
+
+
+# What a writer calls once a write is stored: the document and the events it queued there
+# (the relay's `written`).
+Written = Callable[[str, Sequence[Emit]], None]
 
 
 def caused(topic: str, payload: EventPayload, cause: Envelope[Any], source: str) -> Emit:
@@ -51,7 +61,7 @@ def with_outbox(update: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]
     if not emits:
         return update
     merged = {op: dict(fields) for op, fields in update.items()}
-    merged.setdefault("$push", {})["outbox"] = {"$each": [e.as_entry() for e in emits]}
+    merged.setdefault("$push", {})["outbox"] = {"$each": [e.entry for e in emits]}
     merged.setdefault("$set", {})["outbox_pending"] = True
     return merged
 
@@ -83,13 +93,17 @@ async def apply_once(
     return result.upserted_id is not None or result.matched_count > 0
 
 
+Entries = list[dict[str, Any]]
+
+
 class OutboxRelay:
     """Publishes queued events with the idempotent producer, then removes them.
 
-    The writer tells the relay which documents it changed (``notify``), so publishing needs
-    no query but reads by _id -- the one lookup every store answers fast. A sweep at start
-    and then every ``sweep_interval_s`` finds what a crashed process or another instance
-    left behind.
+    A writer hands the relay the events it just stored (``written``): they are published
+    from memory, with no read of the document, and removed in one bulk update per round.
+    ``notify`` names documents whose outbox must be read first (what a sweep finds). A
+    sweep at start and then every ``sweep_interval_s`` finds what a crashed process or
+    another instance left behind.
     """
 
     def __init__(
@@ -104,7 +118,8 @@ class OutboxRelay:
         self._collection = collection
         self._sweep_interval_s = sweep_interval_s
         self._batch_size = batch_size
-        self._pending: set[str] = set()
+        # Per document: the entries to publish, or None when they must be read from it.
+        self._pending: dict[str, Entries | None] = {}
         self._wake = asyncio.Event()
         self._background = Background("outbox-relay")
         self.published = 0
@@ -112,10 +127,30 @@ class OutboxRelay:
     async def ensure_indexes(self) -> None:
         await self._collection.create_index("outbox_pending", sparse=True)
 
-    def notify(self, doc_ids: Iterable[str]) -> None:
-        """Documents whose outbox just received events."""
-        self._pending.update(doc_ids)
+    def written(self, doc_id: str, emits: Sequence[Emit]) -> None:
+        """These events were just queued on the document (the write is stored)."""
+        if not emits:
+            return
+        self._merge(doc_id, [e.entry for e in emits], earlier=False)
         self._wake.set()
+
+    def notify(self, doc_ids: Iterable[str]) -> None:
+        """Documents whose outbox holds events this process has not seen: read them."""
+        for doc_id in doc_ids:
+            self._pending[doc_id] = None
+        self._wake.set()
+
+    def _merge(self, doc_id: str, entries: Entries | None, *, earlier: bool) -> None:
+        """Add entries queued `earlier` (or later) than those already pending for the
+        document: a case's events go out in the order they were queued."""
+        if doc_id not in self._pending:
+            self._pending[doc_id] = entries
+            return
+        queued = self._pending[doc_id]
+        if queued is None or entries is None:
+            self._pending[doc_id] = None
+        else:
+            self._pending[doc_id] = entries + queued if earlier else queued + entries
 
     def start(self) -> None:
         self._background.start(self._run)
@@ -155,22 +190,29 @@ class OutboxRelay:
             docs = await self._collection.find(
                 {"outbox_pending": True}, {"_id": 1}, limit=self._batch_size
             ).to_list()
-            self._pending.update(str(d["_id"]) for d in docs)
+            self.notify(str(d["_id"]) for d in docs)
             total += await self.publish_pending()
             if len(docs) < self._batch_size:
                 return total
 
     async def publish_pending(self) -> int:
-        """Publish the outboxes of the documents we were told about."""
-        ids = list(self._pending)[: self._batch_size]
-        if not ids:
+        """Publish what was queued on the documents we know of."""
+        taken = {i: self._pending.pop(i) for i in list(self._pending)[: self._batch_size]}
+        if not taken:
             return 0
-        docs = await asyncio.gather(
-            *(self._collection.find_one({"_id": i}, {"outbox": 1}) for i in ids)
-        )
-        count = await self._publish([d for d in docs if d and d.get("outbox")])
-        # Forget these ids only now: if publishing failed they are tried again.
-        self._pending.difference_update(ids)
+        try:
+            unread = [i for i, entries in taken.items() if entries is None]
+            read = await asyncio.gather(
+                *(self._collection.find_one({"_id": i}, {"outbox": 1}) for i in unread)
+            )
+            docs = [{"_id": i, "outbox": e} for i, e in taken.items() if e is not None]
+            docs += [d for d in read if d and d.get("outbox")]
+            count = await self._publish(docs)
+        except BaseException:
+            # Put them back: they are tried again (before anything queued since).
+            for doc_id, entries in taken.items():
+                self._merge(doc_id, entries, earlier=True)
+            raise
         self.published += count
         return count
 
@@ -193,26 +235,36 @@ class OutboxRelay:
         except Exception as exc:
             await self._publisher.reset(exc)
             raise
-        # One write per document (FerretDB stalls on bulks that touch a document twice).
-        raced_flags = await asyncio.gather(*(self._clear(doc) for doc in docs))
-        raced = [d for d, r in zip(docs, raced_flags, strict=True) if r]
-        self._pending.update(str(d["_id"]) for d in raced)
+        await self._clear(docs)
         return len(futures)
 
-    async def _clear(self, doc: dict[str, Any]) -> bool:
-        """Remove what was published from one document; True if a write raced with us.
-        (Each update is atomic in the store -- see deploy/local/build-ferretdb.sh for the
-        local FerretDB -- so this never undoes a concurrent write of the document.)"""
-        # Clear the outbox if it still holds exactly what was published...
-        result = await self._collection.update_one(
-            {"_id": doc["_id"], "outbox": doc["outbox"]},
-            {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+    async def _clear(self, docs: list[dict[str, Any]]) -> None:
+        """Remove what was published. (Each update is atomic in the store -- see
+        deploy/local/build-ferretdb.sh for the local FerretDB -- so this never undoes a
+        concurrent write of the document.)"""
+        # Clear each outbox that still holds exactly what was published, all in one bulk...
+        cleared = await bulk_update(
+            self._collection,
+            [
+                UpdateOne(
+                    {"_id": d["_id"], "outbox": d["outbox"]},
+                    {"$set": {"outbox": []}, "$unset": {"outbox_pending": ""}},
+                )
+                for d in docs
+            ],
         )
-        if result.matched_count:
-            return False
-        # ...else a write raced with us and queued more: remove only what went out; the
-        # document stays pending and its new events go in the next round.
-        await self._collection.update_one(
-            {"_id": doc["_id"]}, {"$pullAll": {"outbox": doc["outbox"]}}
+        if cleared == len(docs):
+            return
+        # ...else a write raced with us and queued more: remove only what went out (a no-op
+        # where the bulk cleared it); the document stays pending with its new events.
+        pulled = await asyncio.gather(
+            *(
+                self._collection.update_one(
+                    {"_id": d["_id"]}, {"$pullAll": {"outbox": d["outbox"]}}
+                )
+                for d in docs
+            )
         )
-        return True
+        for doc, result in zip(docs, pulled, strict=True):
+            if result.modified_count and doc["_id"] not in self._pending:
+                self._pending[str(doc["_id"])] = None  # queued by someone we did not hear

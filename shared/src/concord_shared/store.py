@@ -62,6 +62,10 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
 BULK_CHUNK = 50
 
 
-async def bulk_update(collection: AsyncCollection[Document], ops: Sequence[UpdateOne]) -> None:
+async def bulk_update(collection: AsyncCollection[Document], ops: Sequence[UpdateOne]) -> int:
+    """Apply the updates in chunks; returns how many matched a document."""
+    matched = 0
     for start in range(0, len(ops), BULK_CHUNK):
-        await collection.bulk_write(list(ops[start : start + BULK_CHUNK]), ordered=False)
+        result = await collection.bulk_write(list(ops[start : start + BULK_CHUNK]), ordered=False)
+        matched += result.matched_count
+    return matched

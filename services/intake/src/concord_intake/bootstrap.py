@@ -1,8 +1,7 @@
 """Wires intake: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
-from collections.abc import Callable
-
 from concord_shared.envelope import utcnow
+from concord_shared.outbox import Written
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.store import Document
@@ -20,7 +19,7 @@ from concord_intake.settings import IntakeSettings
 
 
 def build_intake(
-    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Callable[[list[str]], None]
+    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Written
 ) -> Intake:
     """The service layer, for the service process and for the bulk-import CLI alike."""
     return Intake(
@@ -38,7 +37,7 @@ def build_intake(
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
-    intake = build_intake(runtime.db, settings, runtime.relay.notify)
+    intake = build_intake(runtime.db, settings, runtime.relay.written)
     runtime.startup.append(intake.repo.ensure_indexes)
     # Two lanes: new submissions never wait behind the case log's backlog.
     subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers())

@@ -10,7 +10,7 @@ from concord_shared.consumer import Unprocessable
 from concord_shared.enums import CaseStatus
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import CaseRouted, CaseStatusChanged, MediationOpened, SubmitCase
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, Written
 from concord_shared.registry import Registry
 from concord_shared.submission import CaseSubmission
 
@@ -65,7 +65,7 @@ class Intake:
     pseudonym_key: str
     receipt_prefix: str
     case_events_topic: str
-    on_written: Callable[[list[str]], None]
+    on_written: Written
     clock: Callable[[], datetime]
     grouping: GroupingSettings
 
@@ -108,12 +108,14 @@ class Intake:
         else:  # pragma: no cover - six collisions in a row
             raise RuntimeError("could not draw a free receipt number")
         ordered = [(i, records[r.case_id]) for i, r in pending]
+        emits = {record.case_id: [self._received(record)] for _, record in ordered}
         created = await self.repo.insert_many(
-            [(record, [self._received(record)]) for _, record in ordered]
+            [(record, emits[record.case_id]) for _, record in ordered]
         )
         new = [r for (_, r), fresh in zip(ordered, created, strict=True) if fresh]
         await self.repo.remember_for_grouping(new)
-        self.on_written([r.case_id for r in new])
+        for record in new:
+            self.on_written(record.case_id, emits[record.case_id])
         existing = await self.repo.get_many(
             r.case_id for (_, r), fresh in zip(ordered, created, strict=True) if not fresh
         )

@@ -48,10 +48,10 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
         mediators=load_mediators(settings.mediators_path),
         clock=clock,
         topic=runtime.topic,
-        on_written=runtime.relay.notify,
+        on_written=runtime.relay.written,
         locks=locks,
     )
-    mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.notify)
+    mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.written)
     reports = Reports(repo, registry, policy.calendar, settings.rating)
     watch = DeadlineWatch(workflow, settings.timer_interval_s)
 

@@ -10,7 +10,7 @@ from concord_shared.consumer import Unprocessable
 from concord_shared.enums import CaseStatus, NoticeKind, PartyRole, RecipientKind
 from concord_shared.envelope import Envelope
 from concord_shared.events import CaseAssigned, MediationOpened, NotificationRequested
-from concord_shared.outbox import Emit, caused
+from concord_shared.outbox import Emit, Written, caused
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec
 
 from concord_mediation.adapters.repository import MediationRepository
@@ -28,7 +28,7 @@ class Mediation:
     repo: MediationRepository
     workflow: Workflow
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[list[str]], None]
+    on_written: Written
 
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
         # Opening needs no lock: it inserts, or (a redelivery) writes nothing at all.
@@ -112,7 +112,7 @@ class Mediation:
             ),
         ]
         if await self.repo.open_case(event.case_id, event.event_id, case, emits):
-            self.on_written([event.case_id])
+            self.on_written(event.case_id, emits)
             log.info(
                 "mediation case opened", platform=assigned.platform, platform_level=assigned.level
             )

@@ -32,7 +32,7 @@ from concord_shared.events import (
     ReviewRequested,
     SessionScheduled,
 )
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, Written
 from concord_shared.registry import Registry
 from concord_shared.topics import (
     CASE_EVENTS,
@@ -65,7 +65,7 @@ class Workflow:
     mediators: list[Mediator]
     clock: Clock
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[list[str]], None]
+    on_written: Written
     locks: CaseLocks
 
     # --- writing ------------------------------------------------------------------------
@@ -82,15 +82,12 @@ class Workflow:
 
     async def write(self, change: Change, cause_id: str | None = None) -> bool:
         case_id = change.doc["_id"]
+        emits = self.emits(change, case_id)
         written = await self.repo.update(
-            case_id,
-            change.doc.get("rev", 0),
-            change.update(),
-            self.emits(change, case_id),
-            cause_id,
+            case_id, change.doc.get("rev", 0), change.update(), emits, cause_id
         )
         if written:
-            self.on_written([case_id])
+            self.on_written(case_id, emits)
         return written
 
     async def _change_case(

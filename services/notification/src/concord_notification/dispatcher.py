@@ -20,7 +20,7 @@ from concord_shared.background import Background
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, Written
 from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
 
 from concord_notification.adapters.channels import Mailer, SendFailed, SmsGateway, Webhooks
@@ -59,7 +59,7 @@ class Dispatcher:
     sms: SmsGateway
     clock: Clock
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[list[str]], None]
+    on_written: Written
     policy: RetryPolicy
     interval_s: float = 1.0
     sweep_interval_s: float = 30.0
@@ -238,16 +238,17 @@ class Dispatcher:
             channel=d.channel,
             request_event_id=d.request_event_id,
         )
+        emits = [self._emit(self.topic(CASE_EVENTS), delivered, d)]
         settled = await self.deliveries.settle(
             d.key,
             attempts,
             Status.DELIVERED,
             {"at": now, "attempt": attempts, "ok": True},
             {"delivered_at": now, "last_error": None},
-            [self._emit(self.topic(CASE_EVENTS), delivered, d)],
+            emits,
         )
         if settled:
-            self.on_written([d.key])
+            self.on_written(d.key, emits)
             log.info("notice delivered", channel=d.channel, notice=d.notice, attempts=attempts)
         await self._unqueue(d.key)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
@@ -279,23 +280,24 @@ class Dispatcher:
             error=exc.error,
             attempts=attempts,
         )
+        emits = [
+            self._emit(self.topic(CASE_EVENTS), failed, d),
+            self._emit(
+                self.topic(dead_letter_topic(SERVICE)), self._dead_letter(d, exc, attempts), d
+            ),
+        ]
         settled = await self.deliveries.settle(
             d.key,
             attempts,
             Status.FAILED,
             result,
             {"failed_at": now, "last_error": exc.error},
-            [
-                self._emit(self.topic(CASE_EVENTS), failed, d),
-                self._emit(
-                    self.topic(dead_letter_topic(SERVICE)), self._dead_letter(d, exc, attempts), d
-                ),
-            ],
+            emits,
         )
         await self._unqueue(d.key)
         if not settled:
             return
-        self.on_written([d.key])
+        self.on_written(d.key, emits)
         log.error("delivery gave up", error=exc.error, attempts=attempts, channel=d.channel)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
             paused = await self.subscriptions.failed(

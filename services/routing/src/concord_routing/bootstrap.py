@@ -57,7 +57,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         config=live,
         config_store=store,
         topic=runtime.topic,
-        on_written=runtime.relay.notify,
+        on_written=runtime.relay.written,
         max_declines=settings.max_declines,
         provision_departments=provision_departments,
     )

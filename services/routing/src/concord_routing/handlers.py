@@ -18,7 +18,7 @@ from concord_shared.events import (
     CoordinationWithdrawn,
     DeskTaskCreated,
 )
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, Written
 from concord_shared.topics import (
     CASE_EVENTS,
     INTERNAL_TASKS,
@@ -81,7 +81,7 @@ class Routing:
     config: LiveConfig
     config_store: ConfigStore
     topic: Callable[[TopicSpec], str]
-    on_written: Callable[[list[str]], None]
+    on_written: Written
     max_declines: int = 3
     provision_departments: Callable[[list[str]], Awaitable[None]] | None = None
 
@@ -116,7 +116,7 @@ class Routing:
             event.case_id, event.event_id, facts, case, decision, event.occurred_at, emits
         )
         if stored:
-            self.on_written([event.case_id])
+            self.on_written(event.case_id, emits)
             log.info(
                 "case routed",
                 platform=decision.platform,
@@ -173,7 +173,7 @@ class Routing:
     async def recategorise(self, case_id: str, category: str, reason: str, by: str) -> Decision:
         """Re-route under a new category; the old and the new handlers are both told."""
         command = Cause(case_id, new_event_id(), "Recategorise", utcnow())
-        config = await self.config.current()
+        config = await self.config.current(fresh=True)
         if category not in config.registry.categories_by_code:
             raise ChangeRefused(f"category: unknown category {category!r}")
 
@@ -194,7 +194,7 @@ class Routing:
 
     async def change(self, part: str, data: Any, by: str, note: str) -> RoutingConfig:
         """Put a new rule set or registry in force for the next case, on every instance."""
-        config = await self.config.current()
+        config = await self.config.current(fresh=True)
         new = config.with_rules(data) if part == "rules" else config.with_registry(data)
         # The document is stored as given, so an administrator reads back what they wrote.
         registry, rules = await self.config_store.content_of(config)
@@ -258,7 +258,7 @@ class Routing:
                 decline=decline,
             )
             if outcome is Outcome.APPLIED:
-                self.on_written([cause.case_id])
+                self.on_written(cause.case_id, emits)
                 log.info(
                     "case re-routed",
                     cause=cause.type,

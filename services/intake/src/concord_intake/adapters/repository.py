@@ -97,7 +97,7 @@ class CaseRepository:
         for record, emits in records:
             doc: dict[str, Any] = {"_id": record.case_id, **record.model_dump()}
             if emits:
-                doc["outbox"] = [e.as_entry() for e in emits]
+                doc["outbox"] = [e.entry for e in emits]
                 doc["outbox_pending"] = True
             docs.append(doc)
         created = [True] * len(docs)

@@ -236,7 +236,7 @@ def main(
     async def run() -> ImportProgress:
         db = connect(settings, "intake")
         # The intake service's relay publishes the events: this CLI needs no broker.
-        intake = build_intake(db, settings, on_written=lambda ids: None)
+        intake = build_intake(db, settings, on_written=lambda doc_id, emits: None)
         await intake.repo.ensure_indexes()
         try:
             return await import_file(file, report_path, intake, batch_size, console)

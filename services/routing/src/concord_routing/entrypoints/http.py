@@ -80,7 +80,7 @@ def routes_router(
     async def config(key: Caller) -> dict[str, Any]:
         """The rules and registry in force, with their revision."""
         _check(key, Action.READ_CONFIG)
-        current = await routing.config.current()
+        current = await routing.config.current(fresh=True)
         registry, rules = await store.content_of(current)
         return {"revision": current.revision, "rules": rules, "registry": registry}
 
