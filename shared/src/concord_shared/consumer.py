@@ -12,7 +12,7 @@ import asyncio
 import base64
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
-from typing import Any
+from typing import Any, TypeAlias
 
 import structlog
 from aiokafka import ConsumerRecord
@@ -30,7 +30,15 @@ from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 
 log = structlog.get_logger(__name__)
 
+Record: TypeAlias = ConsumerRecord[bytes, bytes]
+# What a record's bytes turned out to be.
+Decoded: TypeAlias = Envelope[Any] | UnknownType | Undecodable
 Handler = Callable[[Envelope[Any]], Awaitable[None]]
+# Handles many events of one type at once (one store round trip for all, not one each) and
+# says, for each in order, None or why it is Unprocessable. Only for events whose order
+# among others does not matter: commands that each start a case of their own.
+BatchHandler = Callable[[list[Envelope[Any]]], Awaitable[list["Unprocessable | None"]]]
+BATCH_CHUNK = 100  # events handed to a batch handler at once
 
 # Failures that say "try again later", never "this message is bad".
 TRANSIENT_ERRORS = (*TRANSIENT_STORE_ERRORS, KafkaError, ConnectionError, asyncio.TimeoutError)
@@ -62,6 +70,7 @@ class EventConsumer:
         service: str,
         dead_letter_topic: str,
         handlers: Mapping[str, Handler],
+        batch_handlers: Mapping[str, BatchHandler] | None = None,
         publisher: Publisher,
         attempts: int = 3,
         backoff_s: float = 0.2,
@@ -72,6 +81,11 @@ class EventConsumer:
         self._service = service
         self._dead_letter_topic = dead_letter_topic
         self._handlers = dict(handlers)
+        self._batch_handlers = dict(batch_handlers or {})
+        # A batch that fails for a reason other than an outage is handled one by one.
+        assert set(self._batch_handlers) <= set(self._handlers), (
+            "a batch handler needs a single one"
+        )
         self._attempts = attempts
         self._backoff_s = backoff_s
         self.dead_lettered = 0
@@ -119,14 +133,26 @@ class EventConsumer:
 
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: the records of one key (one case) in order, different cases side
-        by side -- the store's round trips of one case overlap with another's."""
+        by side -- the store's round trips of one case overlap with another's; events with a
+        batch handler together, in chunks (one bulk write for many, not a write each)."""
         records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
-        by_key: dict[bytes | None, list[ConsumerRecord[bytes, bytes]]] = {}
+        by_key: dict[bytes | None, list[tuple[Record, Decoded]]] = {}
+        together: dict[str, list[tuple[Record, Envelope[Any]]]] = {}
         for record in records:
-            by_key.setdefault(record.key, []).append(record)
+            decoded = _decode(record)
+            if isinstance(decoded, Envelope) and decoded.type in self._batch_handlers:
+                together.setdefault(decoded.type, []).append((record, decoded))
+            else:
+                by_key.setdefault(record.key, []).append((record, decoded))
         try:
             results = await asyncio.gather(
-                *(self._in_order(keyed) for keyed in by_key.values()), return_exceptions=True
+                *(
+                    self._together(kind[i : i + BATCH_CHUNK])
+                    for kind in together.values()
+                    for i in range(0, len(kind), BATCH_CHUNK)
+                ),
+                *(self._in_order(keyed) for keyed in by_key.values()),
+                return_exceptions=True,
             )
             failures = [r for r in results if isinstance(r, BaseException)]
             if failures:
@@ -141,16 +167,36 @@ class EventConsumer:
             await asyncio.sleep(1.0)
             raise
 
-    async def _in_order(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
-        async with self._concurrency:
-            for record in records:
-                await self.process(record)
-
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> None:
+    async def _together(self, items: list[tuple[Record, Envelope[Any]]]) -> None:
+        """Events of one type through their batch handler; if it fails for a reason other
+        than an outage, each goes the single way, with its retries and dead letter."""
+        handler = self._batch_handlers[items[0][1].type]
         try:
-            decoded = decode(record.value)
-        except Undecodable as exc:
-            await self.dead_letter(record, exc.reason, exc.error, attempts=0)
+            outcomes = await handler([event for _, event in items])
+        except Exception as exc:
+            if is_transient(exc):
+                raise
+            log.warning("batch handler failed, handling one by one", error=repr(exc))
+            for record, event in items:
+                await self.process(record, event)
+            return
+        for (record, event), outcome in zip(items, outcomes, strict=True):
+            if outcome is not None:
+                with structlog.contextvars.bound_contextvars(
+                    case_id=event.case_id, event_id=event.event_id, event_type=event.type
+                ):
+                    await self.dead_letter(record, outcome.reason, outcome.detail, attempts=1)
+
+    async def _in_order(self, items: list[tuple[Record, Decoded]]) -> None:
+        async with self._concurrency:
+            for record, decoded in items:
+                await self.process(record, decoded)
+
+    async def process(self, record: Record, decoded: Decoded | None = None) -> None:
+        if decoded is None:
+            decoded = _decode(record)
+        if isinstance(decoded, Undecodable):
+            await self.dead_letter(record, decoded.reason, decoded.error, attempts=0)
             return
         if isinstance(decoded, UnknownType):
             log.info("skipped unknown event type", event_type=decoded.type, topic=record.topic)
@@ -226,6 +272,13 @@ class EventConsumer:
             partition=record.partition,
             offset=record.offset,
         )
+
+
+def _decode(record: Record) -> Decoded:
+    try:
+        return decode(record.value)
+    except Undecodable as exc:
+        return exc
 
 
 def _text(raw: bytes | None) -> str | None:

@@ -17,7 +17,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
-from concord_shared.consumer import EventConsumer, Handler
+from concord_shared.consumer import BatchHandler, EventConsumer, Handler
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
 from concord_shared.publisher import Publisher
@@ -77,6 +77,7 @@ def subscribe(
     runtime: ServiceRuntime,
     topics: Sequence[TopicSpec],
     handlers: Mapping[str, Handler],
+    batch_handlers: Mapping[str, BatchHandler] | None = None,
 ) -> EventConsumer:
     """Consume `topics` with `handlers`. Each call is one Kafka consumer (a lane); a service
     calls it once per lane, with the same handlers."""
@@ -86,6 +87,7 @@ def subscribe(
             service=runtime.service,
             dead_letter_topic=runtime.topic(dead_letter_topic(runtime.service)),
             handlers=handlers,
+            batch_handlers=batch_handlers,
             publisher=runtime.publisher,
             attempts=runtime.settings.handler_attempts,
             backoff_s=runtime.settings.handler_backoff_s,

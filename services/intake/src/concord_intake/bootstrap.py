@@ -40,8 +40,8 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     intake = build_intake(runtime.db, settings, runtime.relay.written)
     runtime.startup.append(intake.repo.ensure_indexes)
     # Two lanes: new submissions never wait behind the case log's backlog.
-    subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers())
-    subscribe(runtime, [CASE_EVENTS], intake.handlers())
+    subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers(), intake.batch_handlers())
+    subscribe(runtime, [CASE_EVENTS], intake.handlers(), intake.batch_handlers())
     return create_app(
         runtime,
         [
