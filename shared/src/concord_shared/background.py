@@ -1,4 +1,4 @@
-"""A service's long-running loop (the outbox relay, a dispatcher, a timer watch): started
+"""A service's long-running loops (the outbox relay, a dispatcher, a timer watch): started
 with the service, cancelled and awaited when the service stops."""
 
 import asyncio
@@ -9,16 +9,19 @@ from typing import Any
 class Background:
     def __init__(self, name: str) -> None:
         self._name = name
-        self._task: asyncio.Task[None] | None = None
+        self._tasks: list[asyncio.Task[None]] = []
 
-    def start(self, run: Callable[[], Coroutine[Any, Any, None]]) -> None:
-        self._task = asyncio.create_task(run(), name=self._name)
+    def start(self, *runs: Callable[[], Coroutine[Any, Any, None]]) -> None:
+        """Each loop in a task of its own: a slow one (a sweep of the store) never holds up
+        another (publishing what was just written)."""
+        self._tasks += [asyncio.create_task(run(), name=self._name) for run in runs]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        tasks, self._tasks = self._tasks, []
+        for task in tasks:
+            task.cancel()
+        for task in tasks:
             try:
-                await self._task
+                await task
             except asyncio.CancelledError:
                 pass
-            self._task = None

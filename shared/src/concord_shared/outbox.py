@@ -153,25 +153,18 @@ class OutboxRelay:
             self._pending[doc_id] = entries + queued if earlier else queued + entries
 
     def start(self) -> None:
-        self._background.start(self._run)
+        # The sweep, a scan of the collection on FerretDB, runs beside publishing: events
+        # just written never wait for it.
+        self._background.start(self._publish_loop, self._sweep_loop)
 
     async def stop(self) -> None:
         await self._background.stop()
 
-    async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time()  # sweep at once: a crash may have left events behind
+    async def _publish_loop(self) -> None:
         while True:
-            timeout = max(0.0, next_sweep - loop.time())
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=timeout)
-            except TimeoutError:
-                pass
+            await self._wake.wait()
             self._wake.clear()
             try:
-                if loop.time() >= next_sweep:
-                    await self.sweep()
-                    next_sweep = loop.time() + self._sweep_interval_s
                 while self._pending:
                     await self.publish_pending()
             except asyncio.CancelledError:
@@ -179,21 +172,35 @@ class OutboxRelay:
             except TRANSIENT_STORE_ERRORS as exc:
                 log.warning("outbox relay: store unavailable, will retry", error=str(exc))
                 await asyncio.sleep(0.5)
+                self._wake.set()
             except Exception as exc:  # the broker may be away; the events stay queued
                 log.warning("outbox relay: publish failed, will retry", error=repr(exc))
                 await asyncio.sleep(0.5)
+                self._wake.set()
+
+    async def _sweep_loop(self) -> None:
+        while True:  # at once first: a crash may have left events behind
+            try:
+                await self.find_queued()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning("outbox relay: sweep failed, will retry", error=repr(exc))
+            await asyncio.sleep(self._sweep_interval_s)
+
+    async def find_queued(self) -> int:
+        """Hand the publishing loop every document with events queued, whoever queued them."""
+        docs = await self._collection.find({"outbox_pending": True}, {"_id": 1}).to_list()
+        self.notify(str(d["_id"]) for d in docs)
+        return len(docs)
 
     async def sweep(self) -> int:
         """Publish everything queued in the store, whoever queued it."""
+        await self.find_queued()
         total = 0
-        while True:
-            docs = await self._collection.find(
-                {"outbox_pending": True}, {"_id": 1}, limit=self._batch_size
-            ).to_list()
-            self.notify(str(d["_id"]) for d in docs)
+        while self._pending:
             total += await self.publish_pending()
-            if len(docs) < self._batch_size:
-                return total
+        return total
 
     async def publish_pending(self) -> int:
         """Publish what was queued on the documents we know of."""

@@ -79,20 +79,27 @@ class Dispatcher:
         self._wake.set()
 
     def start(self) -> None:
-        self._background.start(self._run)
+        # The sweep, a scan of the log on FerretDB, runs beside dispatching: a notice just
+        # planned never waits for it.
+        self._background.start(self._run, self._sweep_loop)
 
     async def stop(self) -> None:
         await self._background.stop()
 
+    async def _sweep_loop(self) -> None:
+        while True:  # at once first: a crash may have left deliveries behind
+            try:
+                await self.sweep()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be away: the deliveries wait in it
+                log.warning("dispatcher: sweep will retry", error=repr(exc))
+            await asyncio.sleep(self.sweep_interval_s)
+
     async def _run(self) -> None:
-        loop = asyncio.get_running_loop()
-        next_sweep = loop.time()  # at once: a crash may have left deliveries behind
         while True:
             self._wake.clear()
             try:
-                if loop.time() >= next_sweep:
-                    await self.sweep()
-                    next_sweep = loop.time() + self.sweep_interval_s
                 found = await self.dispatch_due()
             except asyncio.CancelledError:
                 raise
@@ -111,6 +118,8 @@ class Dispatcher:
         for d in await self.deliveries.open_due(self.clock(), 500):
             if d.key not in self._in_flight:
                 self._ready.setdefault(d.key, (d, None))
+        if self._ready:
+            self._wake.set()
 
     async def dispatch_due(self) -> int:
         keys = list(self._ready)[: self.batch_size]
