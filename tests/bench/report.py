@@ -80,3 +80,14 @@ def table(results: dict[str, Any], console: Console) -> None:
     for name, mb in results["peak_rss_mb"].items():
         rss.add_row(name, f"{mb:.0f}")
     console.print(rss)
+    cpu = results.get("cpu_ms_per_case")
+    if cpu:
+        where = Table(title="Where the time goes: CPU ms per case at full speed")
+        where.add_column("process")
+        where.add_column("CPU ms/case", justify="right")
+        where.add_column("share", justify="right")
+        total = sum(cpu.values())
+        for name, ms in sorted(cpu.items(), key=lambda kv: -kv[1]):
+            where.add_row(name, f"{ms:.1f}", f"{ms / total:.0%}")
+        where.add_row("all", f"{total:.1f}", "100%")
+        console.print(where)

@@ -21,7 +21,8 @@ from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, TopicSpec, al
 from rich.console import Console
 from rich.progress import Progress
 
-from tests.bench import baseline, report
+from tests.bench import baseline, cpu, report
+from tests.bench.cpu import CpuMeter
 from tests.bench.pipeline import Run, Submitter, Watcher, submit_http
 from tests.support.kafka import group_members
 from tests.support.stack import INTEGRATION_KEY, KAFKA, MONGO, SERVICES, Services, ensure_stack
@@ -139,9 +140,21 @@ async def _bench(
             await submitter.start()
             try:
                 await _topic_run("warm-up", watcher, submitter, 200, None, progress)
+                meter = CpuMeter(
+                    {
+                        **{n: p.proc.pid for n, p in services.processes.items() if p.proc},
+                        **cpu.infrastructure(),
+                    }
+                )
+                meter.start()
                 results["max"] = await _topic_run(
                     "pipeline, as fast as it goes", watcher, submitter, cases, None, progress
                 )
+                spent = meter.stop()
+                completed = max(1, results["max"]["completed"])
+                results["cpu_ms_per_case"] = {
+                    label: 1000 * s / completed for label, s in spent.items()
+                }
                 top = results["max"]["per_s"]
                 results["paced"] = [
                     await _topic_run(

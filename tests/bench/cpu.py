@@ -1,0 +1,48 @@
+"""Where the time goes: CPU seconds each process spent (from /proc), so a run can say how
+much of a case's cost is the store, the broker and each service."""
+
+import os
+from pathlib import Path
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+PID_DIR = Path(os.environ.get("CONCORD_STATE", Path.home() / ".local/state/concord")) / "pids"
+
+
+def cpu_seconds(pid: int) -> float | None:
+    """User plus system CPU time of a process, or None if it is gone."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
+
+
+def infrastructure() -> dict[str, int]:
+    """The local broker's and store's process ids, as deploy/local/stack.sh recorded them."""
+    found = {}
+    for label, name in (("kafka broker", "kafka"), ("store (FerretDB)", "ferretdb")):
+        path = PID_DIR / f"{name}.pid"
+        if path.exists():
+            found[label] = int(path.read_text().strip())
+    return found
+
+
+class CpuMeter:
+    """CPU seconds per process between `start` and `stop`."""
+
+    def __init__(self, pids: dict[str, int]) -> None:
+        self._pids = pids
+        self._start: dict[str, float] = {}
+
+    def start(self) -> None:
+        self._start = {
+            label: t for label, pid in self._pids.items() if (t := cpu_seconds(pid)) is not None
+        }
+
+    def stop(self) -> dict[str, float]:
+        spent = {}
+        for label, before in self._start.items():
+            after = cpu_seconds(self._pids[label])
+            if after is not None:
+                spent[label] = after - before
+        return spent
