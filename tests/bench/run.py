@@ -6,6 +6,7 @@ instances of every service -- and each service's peak memory.
 """
 
 import asyncio
+import signal
 import time
 import uuid
 from pathlib import Path
@@ -223,6 +224,19 @@ async def _bench(
     return results
 
 
+async def _bench_until_stopped(
+    cases: int, out: Path, scale_out: bool, settings: dict[str, str]
+) -> dict[str, Any]:
+    """The benchmark, cancelled by SIGTERM or SIGINT: its `finally` then stops the services
+    it started (they run in sessions of their own and would outlive it)."""
+    task = asyncio.current_task()
+    assert task is not None
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, task.cancel)
+    return await _bench(cases, out, scale_out, settings)
+
+
 def main(
     cases: int = typer.Option(3000, help="cases per full-speed run"),
     out: Path = typer.Option(ROOT / "build" / "bench", help="where the report goes"),
@@ -233,7 +247,11 @@ def main(
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     settings = dict(s.split("=", 1) for s in setting)
-    results = asyncio.run(_bench(cases, out, scale_out, settings))
+    try:
+        results = asyncio.run(_bench_until_stopped(cases, out, scale_out, settings))
+    except asyncio.CancelledError:
+        console.print("benchmark stopped; its services are stopped too")
+        raise typer.Exit(143) from None
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     json_path = report.write_json(results, out)
     png_path = report.plot(results, out)
