@@ -7,6 +7,8 @@ import json
 import statistics
 import time
 from dataclasses import dataclass, field
+from datetime import datetime
+from itertools import pairwise
 from typing import Any
 
 import httpx
@@ -19,6 +21,8 @@ from concord_shared.submission import CaseSubmission
 from tests.support.casegen import CaseGenerator
 
 SOURCE = "bench"
+# The case-log events that mark each service's step, in the order they happen.
+MILESTONES = ("CaseReceived", "CaseRouted", "MediationOpened", "NotificationDelivered")
 
 
 @dataclass
@@ -29,6 +33,20 @@ class Run:
     offered_per_s: float | None  # None: as fast as possible
     submitted: dict[str, float] = field(default_factory=dict)
     delivered: dict[str, float] = field(default_factory=dict)
+    # When each service wrote its step of the case (the events' occurred_at).
+    milestones: dict[str, dict[str, float]] = field(default_factory=dict)
+
+    def hops(self) -> dict[str, dict[str, float]]:
+        """Where the latency goes: the time between one step and the next, per step."""
+        gaps: dict[str, list[float]] = {}
+        for case_id, at in self.milestones.items():
+            times = [("submitted", self.submitted.get(case_id))]
+            times += [(step, at.get(step)) for step in MILESTONES]
+            times += [("seen by the bench", self.delivered.get(case_id))]
+            for (a, t0), (b, t1) in pairwise(times):
+                if t0 is not None and t1 is not None:
+                    gaps.setdefault(f"{a} → {b}", []).append((t1 - t0) * 1000)
+        return {hop: _percentiles(sorted(ms)) for hop, ms in gaps.items()}
 
     def summary(self) -> dict[str, Any]:
         done = [c for c in self.submitted if c in self.delivered]
@@ -43,6 +61,7 @@ class Run:
             "seconds": last - first,
             "per_s": len(done) / (last - first) if done else 0.0,
             "latency_ms": _percentiles(latencies),
+            "hops_ms": self.hops(),
         }
 
 
@@ -61,6 +80,7 @@ class Watcher:
             case_events, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
         )
         self.delivered: dict[str, float] = {}
+        self.milestones: dict[str, dict[str, float]] = {}
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
@@ -72,11 +92,16 @@ class Watcher:
             batch = await self._consumer.getmany(timeout_ms=100, max_records=5000)
             now = time.time()
             for record in (r for rs in batch.values() for r in rs):
-                if b"NotificationDelivered" not in dict(record.headers).get("event_type", b""):
+                event_type = dict(record.headers).get("event_type", b"").decode()
+                if event_type not in MILESTONES:
                     continue
                 event = json.loads(record.value)
-                if event["payload"]["notice"] == "receipt":
+                if event_type == "NotificationDelivered":
+                    if event["payload"]["notice"] != "receipt":
+                        continue
                     self.delivered.setdefault(event["case_id"], now)
+                at = datetime.fromisoformat(event["occurred_at"]).timestamp()
+                self.milestones.setdefault(event["case_id"], {}).setdefault(event_type, at)
 
     async def wait_for(self, run: Run, timeout_s: float) -> None:
         deadline = time.time() + timeout_s
@@ -85,6 +110,7 @@ class Watcher:
                 break
             await asyncio.sleep(0.05)
         run.delivered = {c: self.delivered[c] for c in run.submitted if c in self.delivered}
+        run.milestones = {c: self.milestones[c] for c in run.submitted if c in self.milestones}
 
     async def stop(self) -> None:
         if self._task is not None:

@@ -80,6 +80,14 @@ def table(results: dict[str, Any], console: Console) -> None:
     for name, mb in results["peak_rss_mb"].items():
         rss.add_row(name, f"{mb:.0f}")
     console.print(rss)
+    half = next((r for r in results.get("paced", []) if "50%" in r["name"]), None)
+    if half and half.get("hops_ms"):
+        hops = Table(title=f"Where the latency goes: {half['name']}, step to step (ms)")
+        for column in ("step", "p50", "p95", "p99"):
+            hops.add_column(column, justify="left" if column == "step" else "right")
+        for hop, q in half["hops_ms"].items():
+            hops.add_row(hop, f"{q['p50']:.0f}", f"{q['p95']:.0f}", f"{q['p99']:.0f}")
+        console.print(hops)
     cpu = results.get("cpu_ms_per_case")
     if cpu:
         where = Table(title="Where the time goes: CPU ms per case at full speed")

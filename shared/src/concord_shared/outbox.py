@@ -66,6 +66,13 @@ def with_outbox(update: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]
     return merged
 
 
+def inserted_with_outbox(doc: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]:
+    """A new document with its events queued: inserting it is the atomic write."""
+    if not emits:
+        return doc
+    return {**doc, "outbox": [e.entry for e in emits], "outbox_pending": True}
+
+
 async def apply_once(
     collection: AsyncCollection[Document],
     doc_id: str,

@@ -33,13 +33,6 @@ class Mediation:
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
         # Opening needs no lock: it inserts, or (a redelivery) writes nothing at all.
         assigned: CaseAssigned = event.payload
-        existing = await self.repo.get(event.case_id)
-        if existing is not None:
-            async with self.workflow.locks.hold(event.case_id):
-                fresh = await self.repo.get(event.case_id)
-                if fresh is not None:
-                    await self._reopen(fresh, event)
-            return
         policy = self.workflow.policy
         acceptance_span, _ = policy.spans(assigned.kind, assigned.level, assigned.severity)
         acceptance = policy.start("acceptance", acceptance_span, assigned.received_at)
@@ -111,11 +104,18 @@ class Mediation:
                 if party.role is PartyRole.APPLICANT
             ),
         ]
+        # A new case is one insert (no read first); a known one is an escalated case come
+        # back, or a redelivery.
         if await self.repo.open_case(event.case_id, event.event_id, case, emits):
             self.on_written(event.case_id, emits)
             log.info(
                 "mediation case opened", platform=assigned.platform, platform_level=assigned.level
             )
+            return
+        async with self.workflow.locks.hold(event.case_id):
+            fresh = await self.repo.get(event.case_id)
+            if fresh is not None:
+                await self._reopen(fresh, event)
 
     async def _reopen(self, doc: dict[str, Any], event: Envelope[Any]) -> None:
         """An escalated case assigned to the parent platform starts there again, with its

@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
-from concord_shared.outbox import Emit, apply_once
+from concord_shared.outbox import Emit, apply_once, inserted_with_outbox
 from concord_shared.store import Document, bulk_update
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -93,13 +93,10 @@ class CaseRepository:
         """Store new cases, each with its events in the same document (one atomic write
         each). Per case: True if new; False if the case id existed (an idempotent retry),
         in which case nothing was written and its freshly claimed receipt is released."""
-        docs = []
-        for record, emits in records:
-            doc: dict[str, Any] = {"_id": record.case_id, **record.model_dump()}
-            if emits:
-                doc["outbox"] = [e.entry for e in emits]
-                doc["outbox_pending"] = True
-            docs.append(doc)
+        docs = [
+            inserted_with_outbox({"_id": record.case_id, **record.model_dump()}, emits)
+            for record, emits in records
+        ]
         created = [True] * len(docs)
         if not docs:
             return created

@@ -11,9 +11,10 @@ volume of one county and uses the indexes on MongoDB.
 from datetime import datetime
 from typing import Any
 
-from concord_shared.outbox import Emit, apply_once, with_outbox
+from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
 
 CASES = "cases"
 MEDIATORS = "mediators"
@@ -33,7 +34,13 @@ class MediationRepository:
     async def open_case(
         self, case_id: str, cause_id: str, case: dict[str, Any], emits: list[Emit]
     ) -> bool:
-        return await apply_once(self._cases, case_id, cause_id, {"$setOnInsert": case}, emits)
+        """Insert a new case with its events; False if the case exists (nothing written)."""
+        doc = {"_id": case_id, **case, "processed": [cause_id]}
+        try:
+            await self._cases.insert_one(inserted_with_outbox(doc, emits))
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def apply_event(
         self,
