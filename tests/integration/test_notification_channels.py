@@ -141,5 +141,36 @@ async def test_only_the_notifier_key_reads_a_contact(services: Services) -> None
         assert other.status_code == 403
 
 
+async def test_many_contacts_in_one_request_only_for_the_notifier(services: Services) -> None:
+    """The batch form notification uses for a batch of notices: answers in the order asked,
+    None for a party the case does not have; only the notifier key may ask."""
+    phones = [unique_phone(), unique_phone()]
+    cases = [await register_case(services, {"phone": p}) for p in phones]
+    refs = [await applicant_ref(services, c) for c in cases]
+    asked = [
+        {"case_id": cases[1], "party_ref": refs[1]},
+        {"case_id": cases[0], "party_ref": "no-such-party"},
+        {"case_id": cases[0], "party_ref": refs[0]},
+    ]
+    url = f"{services['intake'].url}/internal/contacts"
+    async with httpx.AsyncClient(timeout=10) as http:
+        assert (await http.post(url, json={"parties": asked})).status_code == 401
+        denied = await http.post(url, json={"parties": asked}, headers={"X-API-Key": AUDITOR_KEY})
+        assert denied.status_code == 403
+        answer = await http.post(url, json={"parties": asked}, headers={"X-API-Key": NOTIFIER_KEY})
+        assert answer.status_code == 200, answer.text
+        assert answer.headers["Cache-Control"] == "no-store"
+        found = answer.json()["contacts"]
+        assert [c["case_id"] for c in found] == [cases[1], cases[0], cases[0]]
+        assert found[0]["contact"]["phone"] == phones[1]
+        assert found[1]["contact"] is None
+        assert found[2]["contact"]["phone"] == phones[0]
+        too_many = await http.post(
+            url, json={"parties": asked * 200}, headers={"X-API-Key": NOTIFIER_KEY}
+        )
+        assert too_many.status_code == 422
+        assert too_many.json()["detail"][0]["loc"][-1] == "parties"
+
+
 async def _async(value: object) -> object:
     return value

@@ -12,6 +12,7 @@ import asyncio
 import base64
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
+from contextlib import AbstractContextManager
 from typing import Any, TypeAlias
 
 import structlog
@@ -182,9 +183,7 @@ class EventConsumer:
             return
         for (record, event), outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
-                with structlog.contextvars.bound_contextvars(
-                    case_id=event.case_id, event_id=event.event_id, event_type=event.type
-                ):
+                with about(event):
                     await self.dead_letter(record, outcome.reason, outcome.detail, attempts=1)
 
     async def _in_order(self, items: list[tuple[Record, Decoded]]) -> None:
@@ -204,12 +203,7 @@ class EventConsumer:
         handler = self._handlers.get(decoded.type)
         if handler is None:
             return  # a known event that this service does not act on
-        with structlog.contextvars.bound_contextvars(
-            case_id=decoded.case_id,
-            event_id=decoded.event_id,
-            correlation_id=decoded.correlation_id,
-            event_type=decoded.type,
-        ):
+        with about(decoded):
             await self._handle_with_retries(handler, decoded, record)
 
     async def _handle_with_retries(
@@ -272,6 +266,16 @@ class EventConsumer:
             partition=record.partition,
             offset=record.offset,
         )
+
+
+def about(event: Envelope[Any]) -> AbstractContextManager[None]:
+    """Log lines written while handling `event` name it (a batch handler uses it per event)."""
+    return structlog.contextvars.bound_contextvars(
+        case_id=event.case_id,
+        event_id=event.event_id,
+        correlation_id=event.correlation_id,
+        event_type=event.type,
+    )
 
 
 def _decode(record: Record) -> Decoded:

@@ -91,11 +91,12 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
     # Two lanes: what to tell whom never waits behind the case log and department topics.
-    subscribe(runtime, [NOTIFY_REQUESTS], planner.handlers())
+    subscribe(runtime, [NOTIFY_REQUESTS], planner.handlers(), planner.batch_handlers())
     subscribe(
         runtime,
         [CASE_EVENTS, *(department_topic(d) for d in departments)],
         planner.handlers(),
+        planner.batch_handlers(),
     )
 
     async def start() -> None:

@@ -14,7 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
 import structlog
-from concord_shared.consumer import Unprocessable
+from concord_shared.consumer import Unprocessable, about
 from concord_shared.enums import Language, NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import Envelope
 from concord_shared.events import CaseRouted, CoordinationRequested, NotificationRequested
@@ -33,6 +33,7 @@ from concord_notification.domain.rendering import Renderer
 
 log = structlog.get_logger(__name__)
 SERVICE = "notification"
+PLAN_CONCURRENCY = 32  # requests of a batch planned side by side
 
 # Events a department may subscribe to with a webhook, and the notice each one is.
 SUBSCRIBABLE: dict[str, NoticeKind | None] = {
@@ -47,6 +48,10 @@ SUBSCRIBABLE: dict[str, NoticeKind | None] = {
 
 class Contacts(Protocol):
     async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None: ...
+
+    async def contacts(
+        self, parties: list[tuple[str, str]]
+    ) -> dict[tuple[str, str], CitizenContact | None]: ...
 
 
 @dataclass(frozen=True)
@@ -88,10 +93,40 @@ class Notification:
 
     # --- handlers -------------------------------------------------------------------
 
-    async def on_notification_requested(self, event: Envelope[Any]) -> None:
+    async def on_notification_requests(
+        self, events: list[Envelope[Any]]
+    ) -> list[Unprocessable | None]:
+        """Many requests at once: the citizens' contacts in one request to intake, then
+        each planned as on its own."""
+        citizens = sorted(
+            {
+                (e.case_id, e.payload.recipient_ref)
+                for e in events
+                if e.payload.recipient_kind is RecipientKind.CITIZEN
+            }
+        )
+        known = await self.contacts.contacts(citizens) if citizens else {}
+        at_once = asyncio.Semaphore(PLAN_CONCURRENCY)
+
+        async def one(event: Envelope[Any]) -> Unprocessable | None:
+            async with at_once:
+                try:
+                    with about(event):
+                        await self.on_notification_requested(event, known)
+                except Unprocessable as exc:
+                    return exc
+                return None
+
+        return list(await asyncio.gather(*(one(e) for e in events)))
+
+    async def on_notification_requested(
+        self,
+        event: Envelope[Any],
+        known: dict[tuple[str, str], CitizenContact | None] | None = None,
+    ) -> None:
         request: NotificationRequested = event.payload
         facts = {"case_ref": event.case_id[:8], **request.facts}
-        targets = await self._targets(event.case_id, request)
+        targets = await self._targets(event.case_id, request, known)
         contacts = {}
         planned = []
         for target in targets:
@@ -171,6 +206,9 @@ class Notification:
             )
         return reminders
 
+    def batch_handlers(self) -> dict[str, Any]:
+        return {"NotificationRequested": self.on_notification_requests}
+
     def handlers(self) -> dict[str, Any]:
         case_events = {
             t: self.on_case_event
@@ -229,10 +267,18 @@ class Notification:
         """Quiet hours hold non-urgent notices to citizens; urgent ones go at once."""
         return delivery.citizen and not delivery.urgent and self.quiet.is_quiet(now)
 
-    async def _targets(self, case_id: str, request: NotificationRequested) -> list[Target]:
+    async def _targets(
+        self,
+        case_id: str,
+        request: NotificationRequested,
+        known: dict[tuple[str, str], CitizenContact | None] | None = None,
+    ) -> list[Target]:
         kind, ref = request.recipient_kind, request.recipient_ref
         if kind is RecipientKind.CITIZEN:
-            contact = await self.contacts.contact(case_id, ref)
+            if known is not None and (case_id, ref) in known:
+                contact = known[(case_id, ref)]
+            else:
+                contact = await self.contacts.contact(case_id, ref)
             if contact is None:
                 return [Target(NotificationChannel.RECORD, ref, request.language)]
             return [replace(self._citizen_target(ref, contact), contact=contact)]
