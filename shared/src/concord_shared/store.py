@@ -57,9 +57,10 @@ async def ping(db: AsyncDatabase[Document]) -> bool:
 
 
 # FerretDB 1.24 holds one SQLite connection per statement of an update command until the
-# command ends, from a pool of 100: an update or delete bulk of 100 statements or more
-# deadlocks it. Every bulk of updates goes through here, in chunks well below that.
-BULK_CHUNK = 50
+# command ends, from a pool of 100: bulks of 100 statements or more in flight at once
+# deadlock it. Every bulk of updates goes through here, in chunks small enough that the
+# few a service runs at once (a consumer lane's, the outbox relay's) stay well below that.
+BULK_CHUNK = 20
 
 
 async def bulk_update(collection: AsyncCollection[Document], ops: Sequence[UpdateOne]) -> int:
