@@ -95,7 +95,9 @@ class EventConsumer:
         # connection pool.
         self._concurrency = asyncio.Semaphore(concurrency)
 
-    def subscribe(self, topics: list[str], *, group_id: str, max_records: int = 200) -> None:
+    def subscribe(
+        self, topics: list[str], *, group_id: str, max_records: int = 200, poll_ms: int = 20
+    ) -> None:
         """A Kafka consumer for `topics` in the service's group. Called again with other
         topics, another consumer: a lane of its own, so a backlog on one (the busy case log,
         say) never holds up the other (new submissions)."""
@@ -104,6 +106,7 @@ class EventConsumer:
             group_id=group_id,
             batch=True,
             max_records=max_records,
+            batch_timeout_ms=poll_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.NACK_ON_ERROR,
             parser=_tolerant_parser,

@@ -97,6 +97,7 @@ def subscribe(
         [runtime.topic(t) for t in topics],
         group_id=runtime.group_id,
         max_records=runtime.settings.consume_max_records,
+        poll_ms=runtime.settings.consume_poll_ms,
     )
     return runtime.consumer
 
