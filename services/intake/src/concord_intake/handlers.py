@@ -242,21 +242,9 @@ class Intake:
 
     async def on_submit_case(self, event: Envelope[Any]) -> None:
         """A submission from another system; (source system, its reference) is idempotent."""
-        command: SubmitCase = event.payload
-        try:
-            registered = await self.register(
-                Registration(
-                    command.case,
-                    idempotency_scope=f"source:{command.source_system}",
-                    idempotency_key=command.source_ref,
-                    source_system=command.source_system,
-                    source_ref=command.source_ref,
-                )
-            )
-        except SubmissionRejected as exc:
-            raise Unprocessable("rejected", str(exc)) from exc
-        if not registered.created:
-            log.info("resubmission of a known case ignored", case_id=registered.record.case_id)
+        (refused,) = await self.on_submit_cases([event])
+        if refused is not None:
+            raise refused
 
     # --- following the case log -----------------------------------------------------------
 
