@@ -6,6 +6,7 @@ addresses: a small directory of work addresses (deploy/sample/contacts.yaml).
 """
 
 from pathlib import Path
+from typing import Any
 
 import httpx
 import yaml
@@ -33,18 +34,21 @@ class IntakeContacts:
             base_url=base_url, headers={"X-API-Key": api_key}, timeout=timeout_s
         )
 
-    async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None:
-        path = f"/internal/cases/{case_id}/parties/{party_ref}/contact"
+    async def _ask(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        """One request to intake; ContactUnavailable when intake does not answer."""
         try:
-            response = await self._client.get(path)
+            return await self._client.request(method, path, **kwargs)
         except httpx.TransportError:
             # Once more: a pooled connection the server just closed is not an outage.
             try:
-                response = await self._client.get(path)
+                return await self._client.request(method, path, **kwargs)
             except httpx.HTTPError as exc:
                 raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
         except httpx.HTTPError as exc:
             raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
+
+    async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None:
+        response = await self._ask("GET", f"/internal/cases/{case_id}/parties/{party_ref}/contact")
         if response.status_code == 404:
             return None
         if response.status_code != 200:
@@ -60,15 +64,7 @@ class IntakeContacts:
         for start in range(0, len(parties), CONTACTS_PER_REQUEST):
             chunk = parties[start : start + CONTACTS_PER_REQUEST]
             body = {"parties": [{"case_id": c, "party_ref": r} for c, r in chunk]}
-            try:
-                response = await self._client.post("/internal/contacts", json=body)
-            except httpx.TransportError:
-                try:  # once more, as for one contact
-                    response = await self._client.post("/internal/contacts", json=body)
-                except httpx.HTTPError as exc:
-                    raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
-            except httpx.HTTPError as exc:
-                raise ContactUnavailable(f"intake unreachable: {type(exc).__name__}") from exc
+            response = await self._ask("POST", "/internal/contacts", json=body)
             if response.status_code != 200:
                 raise ContactUnavailable(f"intake answered {response.status_code}")
             for (case_id, ref), item in zip(chunk, response.json()["contacts"], strict=True):
