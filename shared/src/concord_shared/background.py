@@ -2,8 +2,12 @@
 with the service, cancelled and awaited when the service stops."""
 
 import asyncio
-from collections.abc import Callable, Coroutine
+from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
+
+import structlog
+
+log = structlog.get_logger(__name__)
 
 
 class Background:
@@ -25,3 +29,22 @@ class Background:
                 await task
             except asyncio.CancelledError:
                 pass
+
+
+def every(
+    interval_s: float, action: Callable[[], Awaitable[Any]], failed: str
+) -> Callable[[], Coroutine[Any, Any, None]]:
+    """A loop for `Background.start`: `action` at once, then every `interval_s`; a failure
+    (the store away, say) is logged with `failed` and tried again at the next turn."""
+
+    async def loop() -> None:
+        while True:
+            try:
+                await action()
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:
+                log.warning(failed, error=repr(exc))
+            await asyncio.sleep(interval_s)
+
+    return loop

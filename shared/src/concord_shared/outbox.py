@@ -18,7 +18,7 @@ from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from concord_shared.background import Background
+from concord_shared.background import Background, every
 from concord_shared.envelope import Envelope, EventPayload, envelope
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
@@ -162,7 +162,11 @@ class OutboxRelay:
     def start(self) -> None:
         # The sweep, a scan of the collection on FerretDB, runs beside publishing: events
         # just written never wait for it.
-        self._background.start(self._publish_loop, self._sweep_loop)
+        # At once first: a crash may have left events behind.
+        sweep = every(
+            self._sweep_interval_s, self.find_queued, "outbox relay: sweep failed, will retry"
+        )
+        self._background.start(self._publish_loop, sweep)
 
     async def stop(self) -> None:
         await self._background.stop()
@@ -184,16 +188,6 @@ class OutboxRelay:
                 log.warning("outbox relay: publish failed, will retry", error=repr(exc))
                 await asyncio.sleep(0.5)
                 self._wake.set()
-
-    async def _sweep_loop(self) -> None:
-        while True:  # at once first: a crash may have left events behind
-            try:
-                await self.find_queued()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:
-                log.warning("outbox relay: sweep failed, will retry", error=repr(exc))
-            await asyncio.sleep(self._sweep_interval_s)
 
     async def find_queued(self) -> int:
         """Hand the publishing loop every document with events queued, whoever queued them."""

@@ -16,7 +16,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from concord_shared.background import Background
+from concord_shared.background import Background, every
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
@@ -81,20 +81,13 @@ class Dispatcher:
     def start(self) -> None:
         # The sweep, a scan of the log on FerretDB, runs beside dispatching: a notice just
         # planned never waits for it.
-        self._background.start(self._run, self._sweep_loop)
+        # At once first: a crash may have left deliveries behind; if the store is away they
+        # wait in it for the next turn.
+        sweep = every(self.sweep_interval_s, self.sweep, "dispatcher: sweep will retry")
+        self._background.start(self._run, sweep)
 
     async def stop(self) -> None:
         await self._background.stop()
-
-    async def _sweep_loop(self) -> None:
-        while True:  # at once first: a crash may have left deliveries behind
-            try:
-                await self.sweep()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store may be away: the deliveries wait in it
-                log.warning("dispatcher: sweep will retry", error=repr(exc))
-            await asyncio.sleep(self.sweep_interval_s)
 
     async def _run(self) -> None:
         while True:
