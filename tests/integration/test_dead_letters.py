@@ -2,6 +2,7 @@
 
 import base64
 import json
+from functools import partial
 
 import httpx
 import pytest
@@ -10,6 +11,7 @@ from concord_shared.topics import CASE_EVENTS, dead_letter_topic
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import dead_letters_for, send
+from tests.support.routing import all_routed
 from tests.support.stack import AUTH, KAFKA, Services
 from tests.support.wait import eventually
 
@@ -54,14 +56,7 @@ async def test_an_unknown_event_type_is_skipped_and_the_partition_moves_on(
             for _ in range(6)
         ]
 
-        async def all_routed() -> bool:
-            for case_id in case_ids:
-                r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
-                if r.status_code != 200:
-                    return False
-            return True
-
-        assert await eventually(all_routed)
+        assert await eventually(partial(all_routed, http, services["routing"].url, case_ids))
 
     consumer = AIOKafkaConsumer(
         dead_letter_topic("routing").full_name(services.namespace),

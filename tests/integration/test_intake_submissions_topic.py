@@ -2,6 +2,7 @@
 
 import json
 import uuid
+from functools import partial
 from typing import Any
 
 import httpx
@@ -15,6 +16,7 @@ from pymongo import AsyncMongoClient
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import dead_letters_for, send
+from tests.support.routing import all_routed
 from tests.support.stack import AUDITOR_KEY, KAFKA, MONGO, Services
 from tests.support.wait import eventually
 
@@ -103,15 +105,7 @@ async def test_a_burst_is_registered_together_and_only_the_bad_one_refused(
 
     case_ids = [case_id_for("source:hotline-12345", r) for r in refs]
     async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": AUDITOR_KEY}) as http:
-
-        async def all_routed() -> bool:
-            for case_id in case_ids:
-                r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
-                if r.status_code != 200:
-                    return False
-            return True
-
-        await eventually(all_routed, within=60)
+        await eventually(partial(all_routed, http, services["routing"].url, case_ids), within=60)
         cases = [(await http.get(f"{services['intake'].url}/cases/{c}")).json() for c in case_ids]
         bad_case = await http.get(
             f"{services['intake'].url}/cases/{case_id_for('source:hotline-12345', bad_ref)}"

@@ -3,7 +3,7 @@
 import uuid
 
 import pytest
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from concord_shared.envelope import envelope
 from concord_shared.events import FeedbackReceived
 from concord_shared.outbox import Emit, OutboxRelay, apply_once
@@ -15,6 +15,17 @@ from pymongo import AsyncMongoClient
 from tests.support.stack import KAFKA, MONGO
 
 pytestmark = pytest.mark.real
+
+
+async def published(topic: str) -> list[ConsumerRecord[bytes, bytes]]:
+    """What the relay put on the (one-partition) topic, in order."""
+    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    await consumer.start()
+    try:
+        batch = await consumer.getmany(timeout_ms=5000)
+    finally:
+        await consumer.stop()
+    return [r for rs in batch.values() for r in rs]
 
 
 async def test_a_change_and_its_events_are_written_once_and_published(namespace: str) -> None:
@@ -46,13 +57,7 @@ async def test_a_change_and_its_events_are_written_once_and_published(namespace:
         doc = await collection.find_one({"_id": "c1"})
         assert doc is not None and doc["outbox"] == [] and "outbox_pending" not in doc
 
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
-        await consumer.start()
-        try:
-            batch = await consumer.getmany(timeout_ms=5000)
-        finally:
-            await consumer.stop()
-        records = [r for rs in batch.values() for r in rs]
+        records = await published(topic)
         assert [r.value for r in records] == [event.to_bytes()]
         assert records[0].key == b"c1"
         assert dict(records[0].headers)["event_type"] == b"FeedbackReceived"
@@ -98,13 +103,7 @@ async def test_events_handed_over_in_memory_are_published_in_order_and_a_racing_
         doc = await collection.find_one({"_id": "c1"})
         assert doc is not None and doc["outbox"] == [] and "outbox_pending" not in doc
 
-        consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
-        await consumer.start()
-        try:
-            batch = await consumer.getmany(timeout_ms=5000)
-        finally:
-            await consumer.stop()
-        values = [r.value for rs in batch.values() for r in rs]
+        values = [r.value for r in await published(topic)]
         assert values == [e.event.to_bytes() for e in (first, second, stranger)]
     finally:
         await publisher.stop()

@@ -83,3 +83,11 @@ async def route_of(
         return body if len(body["decisions"]) >= decisions else None
 
     return await eventually(probe)
+
+
+async def all_routed(http: httpx.AsyncClient, routing_url: str, case_ids: list[str]) -> bool:
+    """Whether routing has decided on every one of the cases (a probe for `eventually`)."""
+    for case_id in case_ids:
+        if (await http.get(f"{routing_url}/cases/{case_id}/routing")).status_code != 200:
+            return False
+    return True
