@@ -21,7 +21,7 @@ from concord_shared.events import CaseRouted, CoordinationRequested, Notificatio
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec, department_topic
 from jinja2 import UndefinedError
 
-from concord_notification.adapters.contacts import CitizenContact, Directory
+from concord_notification.adapters.contacts import CitizenContact, Directory, KnownContacts
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.pending import PendingDeliveries
 from concord_notification.adapters.subscriptions import Subscriptions
@@ -49,9 +49,7 @@ SUBSCRIBABLE: dict[str, NoticeKind | None] = {
 class Contacts(Protocol):
     async def contact(self, case_id: str, party_ref: str) -> CitizenContact | None: ...
 
-    async def contacts(
-        self, parties: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], CitizenContact | None]: ...
+    async def contacts(self, parties: list[tuple[str, str]]) -> KnownContacts: ...
 
 
 @dataclass(frozen=True)
@@ -122,7 +120,7 @@ class Notification:
     async def on_notification_requested(
         self,
         event: Envelope[Any],
-        known: dict[tuple[str, str], CitizenContact | None] | None = None,
+        known: KnownContacts | None = None,
     ) -> None:
         request: NotificationRequested = event.payload
         facts = {"case_ref": event.case_id[:8], **request.facts}
@@ -271,7 +269,7 @@ class Notification:
         self,
         case_id: str,
         request: NotificationRequested,
-        known: dict[tuple[str, str], CitizenContact | None] | None = None,
+        known: KnownContacts | None = None,
     ) -> list[Target]:
         kind, ref = request.recipient_kind, request.recipient_ref
         if kind is RecipientKind.CITIZEN:

@@ -28,6 +28,11 @@ class CitizenContact(BaseModel):
 CONTACTS_PER_REQUEST = 200
 
 
+# Contacts fetched for a batch of notices, by (case id, party reference); None: no such
+# party. Held in memory for the batch only.
+KnownContacts = dict[tuple[str, str], CitizenContact | None]
+
+
 class IntakeContacts:
     def __init__(self, base_url: str, api_key: str, timeout_s: float = 5.0) -> None:
         self._client = httpx.AsyncClient(
@@ -55,12 +60,10 @@ class IntakeContacts:
             raise ContactUnavailable(f"intake answered {response.status_code}")
         return CitizenContact.model_validate(response.json())
 
-    async def contacts(
-        self, parties: list[tuple[str, str]]
-    ) -> dict[tuple[str, str], CitizenContact | None]:
+    async def contacts(self, parties: list[tuple[str, str]]) -> KnownContacts:
         """Many (case id, party reference) at once: one request for a batch of notices
         (an HTTP round trip cost notification half its CPU when made for each)."""
-        found: dict[tuple[str, str], CitizenContact | None] = {}
+        found: KnownContacts = {}
         for start in range(0, len(parties), CONTACTS_PER_REQUEST):
             chunk = parties[start : start + CONTACTS_PER_REQUEST]
             body = {"parties": [{"case_id": c, "party_ref": r} for c, r in chunk]}
