@@ -52,14 +52,21 @@ async def provision(
         wanted = {
             s.full_name(namespace): (max(s.partitions, min_partitions or 0), s) for s in specs
         }
-        existing = {
-            t["topic"]: len(t["partitions"])
-            for t in await admin.describe_topics(list(wanted))
-            if t["error_code"] == 0
-        }
+        existing = await _partitions(admin, list(wanted))
         missing = [name for name in wanted if name not in existing]
         if missing:
-            await _create(admin, [(n, *wanted[n]) for n in missing], report)
+            there = await _create(admin, [(n, *wanted[n]) for n in missing], report)
+            # A topic can exist before the broker describes it (just created, by us or by
+            # another run): it is existing, to be grown and aligned like the others.
+            for _ in range(50):
+                if not there:
+                    break
+                found = await _partitions(admin, there)
+                existing.update(found)
+                there = [n for n in there if n not in found]
+                await asyncio.sleep(0.1)
+            else:
+                raise RuntimeError(f"topics exist but the broker does not describe them: {there}")
         grow = {n: NewPartitions(wanted[n][0]) for n in existing if existing[n] < wanted[n][0]}
         if grow:
             await admin.create_partitions(grow)
@@ -70,21 +77,35 @@ async def provision(
     return report
 
 
+async def _partitions(admin: AIOKafkaAdminClient, names: list[str]) -> dict[str, int]:
+    """Partition counts of the topics the broker describes."""
+    return {
+        t["topic"]: len(t["partitions"])
+        for t in await admin.describe_topics(names)
+        if t["error_code"] == 0
+    }
+
+
 async def _create(
     admin: AIOKafkaAdminClient,
     topics: list[tuple[str, int, TopicSpec]],
     report: ProvisionReport,
-) -> None:
+) -> list[str]:
+    """Create the topics; returns those that turned out to exist already."""
     new = [
         NewTopic(name, num_partitions=partitions, replication_factor=1, topic_configs=s.config())
         for name, partitions, s in topics
     ]
     response = await admin.create_topics(new)
+    there = []
     for name, code, *_ in response.topic_errors:
         if code == 0:
             report.created.append(name)
-        elif code != TopicAlreadyExistsError.errno:  # created meanwhile by another run: fine
+        elif code == TopicAlreadyExistsError.errno:
+            there.append(name)
+        else:
             raise RuntimeError(f"could not create topic {name}: error code {code}")
+    return there
 
 
 async def _align_configs(
