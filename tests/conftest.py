@@ -66,7 +66,12 @@ def services(
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Show what the fault tests measured, whatever their outcome."""
     from tests.support.faults import REPORT
+    from tests.support.security import SECURITY
 
+    if lines := SECURITY.lines():
+        terminalreporter.section("security")
+        for line in lines:
+            terminalreporter.write_line(line)
     if REPORT:
         terminalreporter.section("fault injection")
         for line in REPORT:

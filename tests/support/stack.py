@@ -71,6 +71,12 @@ KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 
 
+def kafka_client_options(principal: str = "admin") -> dict[str, str]:
+    """Keyword arguments for any aiokafka client a test makes: the credentials of a Kafka
+    principal (the broker's administrator by default). Use it in every AIOKafka* constructor."""
+    return {}
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as s:
         s.settimeout(0.5)
@@ -175,6 +181,7 @@ class Services:
             )
         return {
             **extra,
+            f"{prefix}DEVELOPMENT": "true",
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": KAFKA,
             f"{prefix}MONGO_URL": MONGO,
             f"{prefix}MONGO_DB": f"{self.namespace}_{name}",

@@ -12,7 +12,15 @@ from concord_shared.registry import DEFAULT_REGISTRY
 class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="CONCORD_", extra="ignore")
 
+    # Development mode (`make run`, the tests): development keys and plain-HTTP loopback
+    # webhooks are accepted. Outside it a service refuses to start with a development secret.
+    development: bool = False
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    # The service's Kafka principal (SASL/SCRAM-SHA-512); empty: no authentication.
+    kafka_security_protocol: Literal["PLAINTEXT", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
+    kafka_sasl_username: str = ""
+    kafka_sasl_password: str = ""
+    kafka_ssl_cafile: Path | None = None
     mongo_url: str = "mongodb://127.0.0.1:27017"
     mongo_db: str = ""  # empty: concord_<service>
     topic_namespace: str = "concord"
