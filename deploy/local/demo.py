@@ -55,6 +55,13 @@ def main(
     notification: str = "http://127.0.0.1:8004",
     timeout: float = 20.0,
     api_key: str = typer.Option("dev-integration", envvar="CONCORD_DEMO_API_KEY"),
+    # Mediation's cases and notification's delivery log need a key too (deploy/local/dev.env).
+    mediation_key: str = typer.Option(
+        "dev-mediation-supervisor", envvar="CONCORD_DEMO_MEDIATION_API_KEY"
+    ),
+    notification_key: str = typer.Option(
+        "dev-notification-operator", envvar="CONCORD_DEMO_NOTIFICATION_API_KEY"
+    ),
 ) -> None:
     console = Console(width=160)
     table = Table(title="Sample cases through Concord")
@@ -83,8 +90,11 @@ def main(
             route = case = notices = None
             while time.monotonic() - started < timeout and not notices:
                 route = route or _get(http, f"{routing}/cases/{case_id}/routing")
-                case = case or _get(http, f"{mediation}/cases/{case_id}")
-                notices = _get(http, f"{notification}/cases/{case_id}/deliveries") or None
+                case = case or _get(http, f"{mediation}/cases/{case_id}", mediation_key)
+                notices = (
+                    _get(http, f"{notification}/cases/{case_id}/deliveries", notification_key)
+                    or None
+                )
                 time.sleep(0.05)
             elapsed = round((time.monotonic() - started) * 1000)
             decision = (route or {}).get("decisions", [{}])[-1]
@@ -118,8 +128,8 @@ def main(
         raise typer.Exit(1)
 
 
-def _get(http: httpx.Client, url: str) -> Any:
-    response = http.get(url)
+def _get(http: httpx.Client, url: str, key: str | None = None) -> Any:
+    response = http.get(url, headers={"X-API-Key": key} if key else None)
     return response.json() if response.status_code == 200 else None
 
 

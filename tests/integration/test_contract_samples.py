@@ -24,10 +24,11 @@ from concord_shared.submission import CaseSubmission
 from concord_shared.topics import INTAKE_SUBMISSIONS
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import AUTH, BIN, KAFKA, SERVICES, Services
+from tests.support.stack import AUTH, BIN, KAFKA, OPERATOR_KEY, SERVICES, Services
 from tests.support.wait import eventually
 
 pytestmark = [pytest.mark.real, pytest.mark.last]
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
 
 EVERY_TYPE = set(EVENT_TYPES)
 
@@ -105,7 +106,9 @@ async def test_captured_messages_validate_against_the_published_schemas(
             await producer.stop()
 
         async def delivered() -> bool:
-            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            r = await http.get(
+                f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
+            )
             return bool(r.json())
 
         # Within 120 s: this runs right after test_bulk_import, whose 1,500 receipts

@@ -4,10 +4,12 @@ import httpx
 import pytest
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import AUTH, Services
+from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, OPERATOR_KEY, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
+SUPERVISOR = {"X-API-Key": MEDIATION_SUPERVISOR_KEY}
 
 
 async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) -> None:
@@ -33,7 +35,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert decision["rule_id"]
 
         async def opened() -> dict | None:  # type: ignore[type-arg]
-            r = await http.get(f"{services['mediation'].url}/cases/{case_id}")
+            r = await http.get(f"{services['mediation'].url}/cases/{case_id}", headers=SUPERVISOR)
             return r.json() if r.status_code == 200 else None
 
         mediation = await eventually(opened)
@@ -43,7 +45,9 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert "王秀英" not in str(mediation) and phone not in str(mediation)
 
         async def notified() -> list | None:  # type: ignore[type-arg]
-            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            r = await http.get(
+                f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
+            )
             return r.json() or None
 
         # Within 120 s: right after test_bulk_import, notification still works through

@@ -8,10 +8,11 @@ import httpx
 import pytest
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import AUTH, STACK_SH, Services, port_open
+from tests.support.stack import AUTH, OPERATOR_KEY, STACK_SH, Services, port_open
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
 
 
 async def test_a_case_accepted_while_kafka_is_down_flows_once_it_is_back(
@@ -35,7 +36,9 @@ async def test_a_case_accepted_while_kafka_is_down_flows_once_it_is_back(
     async with httpx.AsyncClient(timeout=10) as http:
 
         async def notified() -> list | None:  # type: ignore[type-arg]
-            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            r = await http.get(
+                f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
+            )
             return r.json() or None
 
         deliveries = await eventually(notified, within=120)

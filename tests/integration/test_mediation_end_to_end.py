@@ -22,7 +22,10 @@ async def test_staff_accept_and_the_public_status_follows(services: Services) ->
         case_id = receipt["case_id"]
 
         async def opened() -> dict | None:  # type: ignore[type-arg]
-            r = await http.get(f"{mediation}/cases/{case_id}")
+            r = await http.get(
+                f"{mediation}/cases/{case_id}",
+                headers={"X-API-Key": MEDIATION_SUPERVISOR_KEY},
+            )
             return r.json() if r.status_code == 200 else None
 
         case = await eventually(opened)

@@ -8,10 +8,11 @@ from aiokafka import AIOKafkaConsumer
 from aiokafka.admin import AIOKafkaAdminClient
 
 from tests.support.cases import neighbour_dispute, unique_phone, valid_id_number
-from tests.support.stack import AUTH, KAFKA, Services
+from tests.support.stack import AUTH, KAFKA, OPERATOR_KEY, Services
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
+OPERATOR = {"X-API-Key": OPERATOR_KEY}
 
 
 async def test_names_numbers_and_addresses_reach_no_log_and_no_topic(services: Services) -> None:
@@ -32,7 +33,9 @@ async def test_names_numbers_and_addresses_reach_no_log_and_no_topic(services: S
         case_id = response.json()["case_id"]
 
         async def notified() -> bool:
-            r = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
+            r = await http.get(
+                f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
+            )
             return bool(r.json())
 
         await eventually(notified)

@@ -18,7 +18,7 @@ from concord_shared.topics import CASE_EVENTS
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import events_on
-from tests.support.stack import AUTH
+from tests.support.stack import AUTH, OPERATOR_KEY
 
 # The lines the fault tests print; tests/conftest.py shows them at the end of the run.
 REPORT: list[str] = []
@@ -107,7 +107,10 @@ async def reckon(
         while pending and time.monotonic() < deadline:
             for case_id in sorted(pending):
                 try:
-                    r = await http.get(f"{notification}/cases/{case_id}/deliveries")
+                    r = await http.get(
+                        f"{notification}/cases/{case_id}/deliveries",
+                        headers={"X-API-Key": OPERATOR_KEY},
+                    )
                 except httpx.TransportError:
                     continue
                 sent = [d for d in r.json() if d["notice"] == "receipt"] if r.is_success else []

@@ -203,7 +203,7 @@ def mediation(
 
 
 async def get_case(stack: MediationStack, case_id: str) -> dict[str, Any] | None:
-    async with httpx.AsyncClient(timeout=10) as http:
+    async with httpx.AsyncClient(timeout=10, headers=SUPERVISOR) as http:
         r = await http.get(f"{stack.url}/cases/{case_id}")
         return r.json() if r.status_code == 200 else None
 

@@ -18,7 +18,7 @@ from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import send
-from tests.support.stack import AUDITOR_KEY, AUTH, KAFKA, Services
+from tests.support.stack import AUDITOR_KEY, AUTH, KAFKA, OPERATOR_KEY, Services
 from tests.support.wait import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -68,8 +68,11 @@ async def request_notice(services: Services, case_id: str, raw: bytes, times: in
     await send(topic, [raw] * times, key=case_id.encode())
 
 
-async def deliveries(services: Services, case_id: str) -> list[dict[str, Any]]:
-    async with httpx.AsyncClient(timeout=10) as http:
+async def deliveries(
+    services: Services, case_id: str, key: str = OPERATOR_KEY
+) -> list[dict[str, Any]]:
+    """The case's delivery log as a key sees it (an operator's by default)."""
+    async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": key}) as http:
         response = await http.get(f"{services['notification'].url}/cases/{case_id}/deliveries")
     assert response.status_code == 200, response.text
     return list(response.json())

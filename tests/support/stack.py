@@ -60,9 +60,17 @@ MEDIATION_SUPERVISOR_KEY = "test-mediation-supervisor"
 MEDIATION_STAFF_KEY = "test-mediation-staff-001001"  # staff of village platform 339901001001
 MEDIATION_AUDITOR_KEY = "test-mediation-auditor"
 MEDIATION_INTEGRATION_KEY = "test-mediation-integration"
+MEDIATION_NEIGHBOUR_STAFF_KEY = "test-mediation-staff-001002"  # village 339901001002 (Xiguan)
+MEDIATION_TOWNSHIP_STAFF_KEY = "test-mediation-staff-001"  # 339901001, the villages' parent
 MEDIATION_API_KEYS = {
     MEDIATION_SUPERVISOR_KEY: {"role": "supervisor", "holder": "sup-1"},
     MEDIATION_STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-7"},
+    MEDIATION_NEIGHBOUR_STAFF_KEY: {
+        "role": "staff",
+        "platform": "339901001002",
+        "holder": "clerk-9",
+    },
+    MEDIATION_TOWNSHIP_STAFF_KEY: {"role": "staff", "platform": "339901001", "holder": "clerk-3"},
     MEDIATION_AUDITOR_KEY: {"role": "auditor"},
     MEDIATION_INTEGRATION_KEY: {"role": "integration"},
 }

@@ -63,7 +63,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     subscribe(runtime, [VERTICAL_ASSIGN, HORIZONTAL_REPLIES], mediation.handlers())
     app = create_app(
         runtime,
-        [mediation_router(repo, workflow, reports, settings.api_keys)],
+        [mediation_router(repo, workflow, reports, settings.api_keys, registry)],
         title="Concord mediation",
     )
     app.state.deadline_watch = watch

@@ -1,6 +1,8 @@
 from pathlib import Path
+from typing import Any
 
 from concord_shared.settings import ServiceSettings
+from pydantic import ValidationError, ValidatorFunctionWrapHandler, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from concord_mediation.domain.access import ApiKey
@@ -12,7 +14,10 @@ SAMPLE = Path(__file__).resolve().parents[4] / "deploy" / "sample"
 
 class MediationSettings(ServiceSettings):
     model_config = SettingsConfigDict(
-        env_prefix="CONCORD_MEDIATION_", extra="ignore", env_nested_delimiter="__"
+        env_prefix="CONCORD_MEDIATION_",
+        extra="ignore",
+        env_nested_delimiter="__",
+        hide_input_in_errors=True,
     )
 
     http_port: int = 8003
@@ -36,3 +41,13 @@ class MediationSettings(ServiceSettings):
     # file, when set, holds the current time as ISO text (a controllable clock for tests).
     timer_interval_s: float = 30.0
     clock_file: Path | None = None
+
+    @field_validator("api_keys", mode="wrap")
+    @classmethod
+    def _keys_unnamed_in_errors(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+        # The mapping's keys are the secrets: say what is wrong, never which key.
+        try:
+            return handler(value)
+        except ValidationError as exc:
+            problems = sorted({e["msg"].removeprefix("Value error, ") for e in exc.errors()})
+            raise ValueError("; ".join(problems)) from None

@@ -113,7 +113,10 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     runtime.shutdown.append(stop)
     return create_app(
         runtime,
-        [deliveries_router(deliveries), subscriptions_router(subscriptions, s.api_keys, clock)],
+        [
+            deliveries_router(deliveries, s.api_keys),
+            subscriptions_router(subscriptions, s.api_keys, clock),
+        ],
         title="Concord notification",
         description="Tells citizens, departments, mediators and leaders, once.",
     )

@@ -7,7 +7,7 @@ from concord_shared.api_keys import authenticated, find_key, forbidden
 
 from concord_mediation.domain.access import ApiKey, Right, permits
 
-__all__ = ["authenticated", "find_key", "require"]
+__all__ = ["authenticated", "find_key", "forbidden", "require"]
 
 
 def require(key: ApiKey, right: Right, platform: str | None = None) -> None:

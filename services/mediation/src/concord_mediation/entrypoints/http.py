@@ -2,30 +2,42 @@
 
 from typing import Annotated, Any
 
+from concord_shared.enums import CaseKind
+from concord_shared.registry import Registry
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
 from concord_mediation import commands as c
 from concord_mediation.adapters.locks import LockTimeout
 from concord_mediation.adapters.repository import MediationRepository
-from concord_mediation.domain.access import ApiKey, Right
+from concord_mediation.domain.access import (
+    ApiKey,
+    CaseScope,
+    Right,
+    View,
+    case_view,
+    may_see_platform,
+    permits,
+)
 from concord_mediation.domain.periods import Period
+from concord_mediation.domain.views import case_body, minimised_sessions
+from concord_mediation.domain.views import sessions as sessions_of
 from concord_mediation.domain.workflow import TransitionRefused, allowed_actions
-from concord_mediation.entrypoints.auth import authenticated, require
+from concord_mediation.entrypoints.auth import authenticated, forbidden, require
 from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
 
 
-def _public(doc: dict[str, Any]) -> dict[str, Any]:
-    """A case as the API shows it: internal minutes only through /sessions."""
-    sessions = [{k: v for k, v in s.items() if k != "minutes"} for s in doc.get("sessions", [])]
-    body = {"case_id": doc["_id"], **{k: v for k, v in doc.items() if k != "_id"}}
-    if sessions:
-        body["sessions"] = sessions
-    if "department_replies" in body:
-        # In the order the departments sent them (a redelivery may attach out of order).
-        body["department_replies"] = sorted(body["department_replies"], key=lambda r: r["at"])
-    return body
+def _ancestors(registry: Registry, platform: str) -> tuple[str, ...]:
+    """The platforms above one, parent first; none for a platform the registry lacks."""
+    if platform not in registry.platforms_by_code:
+        return ()
+    chain: list[str] = []
+    parent = registry.parent_of(platform)
+    while parent is not None:
+        chain.append(parent.code)
+        parent = registry.parent_of(parent.code)
+    return tuple(chain)
 
 
 async def _guard(call: Any) -> dict[str, Any]:
@@ -51,62 +63,96 @@ async def _guard(call: Any) -> dict[str, Any]:
 
 
 def mediation_router(
-    repo: MediationRepository, workflow: Workflow, reports: Reports, keys: dict[str, ApiKey]
+    repo: MediationRepository,
+    workflow: Workflow,
+    reports: Reports,
+    keys: dict[str, ApiKey],
+    registry: Registry,
 ) -> APIRouter:
     router = APIRouter(tags=["mediation"])
     Key = Annotated[ApiKey, Depends(authenticated(keys))]
 
-    @router.get("/cases/{case_id}")
-    async def case(case_id: str) -> dict[str, Any]:
-        """The case at its platform: status, deadlines, history. No internal minutes."""
+    def scope(doc: dict[str, Any]) -> CaseScope:
+        return CaseScope(
+            platform=doc["platform"],
+            ancestors=_ancestors(registry, doc["platform"]),
+            early_warning=doc.get("kind") == CaseKind.EARLY_WARNING,
+        )
+
+    async def readable(case_id: str, key: ApiKey) -> tuple[dict[str, Any], View]:
         doc = await repo.get(case_id)
         if doc is None:
             raise HTTPException(404, f"mediation has no case {case_id}")
-        body = _public(doc)
+        view = case_view(key, scope(doc))
+        if view is None:
+            raise forbidden()
+        return doc, view
+
+    def platform_visible(key: ApiKey, platform: str) -> None:
+        if not may_see_platform(key, platform, _ancestors(registry, platform)):
+            raise forbidden()
+
+    @router.get("/cases/{case_id}")
+    async def case(case_id: str, key: Key) -> dict[str, Any]:
+        """The case at its platform: status, deadlines, history; no internal minutes.
+        Staff of the platform or above, supervisors: all of it; auditors: minimised."""
+        doc, view = await readable(case_id, key)
+        body = case_body(doc, view)
         body["allowed_actions"] = [a.value for a in allowed_actions(doc["status"])]
         return body
 
     @router.get("/platforms/{platform}/cases")
-    async def queue(platform: str) -> list[dict[str, Any]]:
-        return [_public(d) for d in await repo.at_platform(platform)]
+    async def queue(platform: str, key: Key) -> list[dict[str, Any]]:
+        """A platform's cases, each as the key may see it (early warnings: its staff only)."""
+        platform_visible(key, platform)
+        shown = []
+        for doc in await repo.at_platform(platform):
+            view = case_view(key, scope(doc))
+            if view is not None:
+                shown.append(case_body(doc, view))
+        return shown
 
     @router.post("/cases/{case_id}/transitions")
     async def transition(
         case_id: str, command: Annotated[c.Command, Body()], key: Key
     ) -> dict[str, Any]:
         """Take a workflow action; 409 with the reason when the workflow does not allow it."""
-        return _public(await _guard(workflow.act(case_id, command, key)))
+        return case_body(await _guard(workflow.act(case_id, command, key)), View.FULL)
 
     @router.post("/cases/{case_id}/feedback")
     async def feedback(case_id: str, body: c.Feedback, key: Key) -> dict[str, Any]:
-        """The citizen's say after closing; not satisfied opens a review one level up."""
+        """The citizen's say after closing, through the citizen's channel (an integration
+        key) or a supervisor; not satisfied opens a review one level up."""
         require(key, Right.FEEDBACK, (await _case_platform(repo, case_id)))
-        return _public(await _guard(workflow.feedback(case_id, body, key)))
+        doc = await _guard(workflow.feedback(case_id, body, key))
+        return case_body(doc, case_view(key, scope(doc)) or View.MINIMISED)
 
     @router.post("/cases/{case_id}/extension")
     async def extension(case_id: str, body: c.Extension, key: Key) -> dict[str, Any]:
         """The one extension of the handling deadline; the citizen is told."""
-        return _public(await _guard(workflow.extend(case_id, body, key)))
+        return case_body(await _guard(workflow.extend(case_id, body, key)), View.FULL)
 
     @router.post("/cases/{case_id}/sessions/{session_id}/record")
     async def record(
         case_id: str, session_id: str, body: c.SessionRecord, key: Key
     ) -> dict[str, Any]:
         """Attendance and minutes (internal) of a session."""
-        return _public(await _guard(workflow.record_session(case_id, session_id, body, key)))
+        doc = await _guard(workflow.record_session(case_id, session_id, body, key))
+        return case_body(doc, View.FULL)
 
     @router.get("/cases/{case_id}/sessions")
     async def sessions(case_id: str, key: Key) -> list[dict[str, Any]]:
-        """Sessions with their minutes: staff of the platform, supervisors, auditors."""
-        doc = await repo.get(case_id)
-        if doc is None:
-            raise HTTPException(404, f"mediation has no case {case_id}")
-        require(key, Right.READ_INTERNAL, doc["platform"])
-        return list(doc.get("sessions", []))
+        """Sessions with their minutes for the platform's staff and supervisors; without
+        minutes for the levels above; auditors: when and who mediated, no place."""
+        doc, view = await readable(case_id, key)
+        if view is View.MINIMISED:
+            return minimised_sessions(doc)
+        return sessions_of(doc, with_minutes=permits(key, Right.READ_INTERNAL, doc["platform"]))
 
     @router.get("/mediators")
-    async def mediators(platform: str) -> list[dict[str, Any]]:
+    async def mediators(platform: str, key: Key) -> list[dict[str, Any]]:
         """A platform's mediators with their load (open cases) and availability."""
+        platform_visible(key, platform)
         loads = await workflow.loads(platform)
         away = await repo.unavailable_mediators()
         return [
@@ -140,7 +186,7 @@ def mediation_router(
         platform: str | None = None,
     ) -> list[dict[str, Any]]:
         """Star ratings per platform with the figures and rates they come from."""
-        require(key, Right.READ_INTERNAL)
+        require(key, Right.READ_AGGREGATES)
         parsed = _period(period)
         return [r.model_dump(mode="json") for r in await reports.ratings(parsed, platform)]
 
@@ -151,7 +197,7 @@ def mediation_router(
         period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
     ) -> dict[str, Any]:
         """Total, collective, repeat and escalated cases of an area against the period before."""
-        require(key, Right.READ_INTERNAL)
+        require(key, Right.READ_AGGREGATES)
         parsed = _period(period)
         result = await reports.four_decreases(area, parsed)
         return {

@@ -5,7 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from concord_shared.api_keys import authenticated
-from concord_shared.enums import Language
+from concord_shared.enums import Language, RecipientKind
 from concord_shared.submission import normalise_email
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
@@ -22,16 +22,38 @@ from concord_notification.handlers import SUBSCRIBABLE
 from concord_notification.settings import ApiKey
 
 
-def deliveries_router(deliveries: DeliveryLog) -> APIRouter:
+def deliveries_router(deliveries: DeliveryLog, keys: Mapping[str, ApiKey]) -> APIRouter:
     router = APIRouter(tags=["deliveries"])
+    Caller = Annotated[ApiKey, Depends(authenticated(keys))]
 
     @router.get("/cases/{case_id}/deliveries")
-    async def for_case(case_id: str) -> list[dict[str, Any]]:
+    async def for_case(case_id: str, caller: Caller) -> list[dict[str, Any]]:
         """What went to whom (recipient kind and reference, a masked address at most),
-        when, by which channel, with what result after how many attempts."""
-        return await deliveries.for_case(case_id)
+        when, by which channel, with what result after how many attempts. A department sees
+        only what went to it; an operator sees every delivery but no citizen's address."""
+        entries = await deliveries.for_case(case_id)
+        if caller.role == "operator":
+            return [_without_citizen_contact(e) for e in entries]
+        if caller.role == "department" and caller.department:
+            return [e for e in entries if _to_department(e, caller.department)]
+        raise HTTPException(status.HTTP_403_FORBIDDEN, "not permitted")
 
     return router
+
+
+def _to_department(entry: dict[str, Any], department: str) -> bool:
+    return bool(
+        entry.get("recipient_kind") == RecipientKind.DEPARTMENT
+        and entry.get("recipient_ref") == department
+    )
+
+
+def _without_citizen_contact(entry: dict[str, Any]) -> dict[str, Any]:
+    # Operators fix failing deliveries: a directory's work address or a webhook's host helps
+    # them; a citizen's phone or e-mail, even masked, is not theirs to see.
+    if entry.get("recipient_kind") == RecipientKind.CITIZEN:
+        return {k: v for k, v in entry.items() if k != "address"}
+    return entry
 
 
 class SubscriptionIn(BaseModel):
