@@ -32,7 +32,10 @@ class PartyRef(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    ref: str = Field(description="Pseudonymous, stable per person within a deployment.")
+    ref: str = Field(
+        description="Pseudonymous, stable per person within a deployment; for a third person "
+        "an early warning names, valid within that case only."
+    )
     role: PartyRole
 
 
@@ -57,13 +60,21 @@ class CaseReceived(EventPayload):
     area_code: str
     coordinates: Coordinates | None = None
     severity: Severity = Severity.LOW
-    summary: str = Field(description="The description with phone and identity numbers masked.")
+    summary: str = Field(
+        description="The description, redacted: the parties' names and addresses, phone "
+        "numbers, identity numbers and e-mail addresses replaced by markers such as 〔姓名〕."
+    )
     parties: list[PartyRef]
     party_count: int = Field(ge=1)
     language: Language = Language.ZH
     repeat_of: str | None = Field(default=None, description="case_id of the earlier case.")
     collective: bool = False
     collective_group: str | None = None
+    situation_group: str | None = Field(
+        default=None,
+        description="Early warnings only: case_id of the first warning on the same place and "
+        "category within a window. Warnings are grouped by situation, never by person.",
+    )
     source_system: str | None = None
 
 

@@ -5,12 +5,13 @@ line they log carries them.
 """
 
 import logging
-import re
 import sys
 from collections.abc import MutableMapping
 from typing import Any
 
 import structlog
+
+from concord_shared.redaction import redact
 
 # Keys whose values are personal data wherever they appear in a log call.
 PERSONAL_KEYS = frozenset(
@@ -29,13 +30,6 @@ PERSONAL_KEYS = frozenset(
         "contacts",
     }
 )
-# Mainland mobile numbers and resident identity numbers, wherever they hide in free text.
-_PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?1[3-9]\d[- ]?\d{4}[- ]?\d{4}(?!\d)")
-_ID_NUMBER = re.compile(r"(?<!\d)\d{17}[\dXx](?!\d)")
-
-
-def mask_personal_numbers(text: str) -> str:
-    return _ID_NUMBER.sub("[id-number]", _PHONE.sub("[phone]", text))
 
 
 def drop_personal_data(
@@ -45,7 +39,8 @@ def drop_personal_data(
         if key.lower() in PERSONAL_KEYS:
             event_dict[key] = "[redacted]"
         elif isinstance(event_dict[key], str):
-            event_dict[key] = mask_personal_numbers(event_dict[key])
+            # Free text (an error, a note): the same redactor as what leaves intake.
+            event_dict[key] = redact(event_dict[key])
     return event_dict
 
 

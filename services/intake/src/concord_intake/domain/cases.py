@@ -4,11 +4,14 @@ from datetime import datetime
 
 from concord_shared.enums import CaseKind, CaseStatus, Channel, Language, Level, PartyRole, Severity
 from concord_shared.events import CaseReceived, Coordinates, PartyRef
-from concord_shared.logging import mask_personal_numbers
-from concord_shared.submission import CaseSubmission, LocationIn
+from concord_shared.redaction import redact
+from concord_shared.submission import CaseSubmission, LocationIn, PartyIn
 from pydantic import BaseModel
 
-from concord_intake.domain.identity import party_ref
+from concord_intake.domain.identity import case_party_ref, party_ref
+
+# Who files an early warning; every other party of one is a third person it names.
+_EARLY_WARNING_FILERS = frozenset({PartyRole.REPORTER, PartyRole.APPLICANT})
 
 
 class StoredParty(BaseModel):
@@ -55,6 +58,8 @@ class CaseRecord(BaseModel):
     repeat_of: str | None = None
     collective: bool = False
     collective_group: str | None = None
+    # Early warnings on one place and category within a window: a situation, not a person.
+    situation_group: str | None = None
     public: PublicStatus
 
 
@@ -71,9 +76,7 @@ def register(
 ) -> CaseRecord:
     parties = [
         StoredParty(
-            ref=party_ref(
-                pseudonym_key, phone=p.phone, id_number=p.id_number, fallback=f"{case_id}:{i}"
-            ),
+            ref=_ref(submission.kind, p, pseudonym_key, case_id, i),
             role=p.role,
             name=p.name,
             phone=p.phone,
@@ -104,6 +107,26 @@ def register(
     )
 
 
+def _ref(kind: CaseKind, party: PartyIn, key: str, case_id: str, index: int) -> str:
+    """A person's stable pseudonym, except for a third person an early warning names: one
+    that holds for this case only, so no service can follow that person across reports."""
+    if kind is CaseKind.EARLY_WARNING and party.role not in _EARLY_WARNING_FILERS:
+        return case_party_ref(key, case_id, index)
+    return party_ref(
+        key, phone=party.phone, id_number=party.id_number, fallback=f"{case_id}:{index}"
+    )
+
+
+def summary(record: CaseRecord) -> str:
+    """The description as it may leave intake: the parties' names, the place's address and
+    every phone number, identity number and e-mail address replaced by markers."""
+    return redact(
+        record.description,
+        names=[p.name for p in record.parties],
+        addresses=[record.location.address],
+    )
+
+
 def case_received(record: CaseRecord) -> CaseReceived:
     """The event the platform learns of the case by: pseudonyms, no personal data."""
     loc = record.location
@@ -118,12 +141,13 @@ def case_received(record: CaseRecord) -> CaseReceived:
         if loc.lat is not None and loc.lon is not None
         else None,
         severity=record.severity,
-        summary=mask_personal_numbers(record.description),
+        summary=summary(record),
         parties=[PartyRef(ref=p.ref, role=p.role) for p in record.parties],
         party_count=len(record.parties),
         language=record.language,
         repeat_of=record.repeat_of,
         collective=record.collective,
         collective_group=record.collective_group,
+        situation_group=record.situation_group,
         source_system=record.source_system,
     )

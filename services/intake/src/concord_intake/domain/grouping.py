@@ -4,6 +4,10 @@ A repeat is the same party (same pseudonymous reference, so the same normalised 
 identity number) on a similar matter -- same category and area, similar description --
 within a window. A collective matter has many parties, or is one of several similar cases on
 the same matter in a short time.
+
+An early warning describes a situation, never a person to watch: its parties are never
+matched (no repeat, no crowd of the same people), and it is grouped with other warnings on
+the same place and category within a window -- a situation group.
 """
 
 from collections.abc import Sequence
@@ -31,6 +35,8 @@ class EarlierCase:
     description: str
     received_at: datetime
     collective_group: str | None = None
+    early_warning: bool = False
+    situation_group: str | None = None
 
 
 @dataclass(frozen=True)
@@ -41,6 +47,8 @@ class NewCase:
     area_code: str
     description: str
     received_at: datetime
+    early_warning: bool = False
+    case_id: str = ""  # an early warning that starts a situation names the group after itself
 
 
 @dataclass(frozen=True)
@@ -48,6 +56,7 @@ class Grouping:
     repeat_of: str | None = None
     collective: bool = False
     collective_group: str | None = None
+    situation_group: str | None = None
 
 
 def _same_matter(case: NewCase, earlier: EarlierCase, threshold: float) -> bool:
@@ -67,8 +76,12 @@ def group(
     threshold: float,
     party_threshold: int,
     min_cases: int,
+    situation_window: timedelta | None = None,
 ) -> Grouping:
-    matters = [e for e in earlier if _same_matter(case, e, threshold)]
+    if case.early_warning:
+        return _situation(case, earlier, situation_window or collective_window, party_threshold)
+    # An early warning is no earlier handling of anyone's matter: never a repeat's origin.
+    matters = [e for e in earlier if not e.early_warning and _same_matter(case, e, threshold)]
     repeats = [
         e
         for e in matters
@@ -89,3 +102,24 @@ def group(
         first = recent[0]
         return Grouping(repeat_of, True, first.collective_group or first.case_id)
     return Grouping(repeat_of, case.party_count >= party_threshold, None)
+
+
+def _situation(
+    case: NewCase, earlier: Sequence[EarlierCase], window: timedelta, party_threshold: int
+) -> Grouping:
+    """An early warning joins the situation of the earliest warning on the same place and
+    category within the window, or starts one; who reported it or whom it names plays no
+    part."""
+    same = sorted(
+        (
+            e
+            for e in earlier
+            if e.early_warning
+            and e.category == case.category
+            and e.area_code == case.area_code
+            and timedelta(0) <= case.received_at - e.received_at <= window
+        ),
+        key=lambda e: e.received_at,
+    )
+    situation = (same[0].situation_group or same[0].case_id) if same else case.case_id
+    return Grouping(collective=case.party_count >= party_threshold, situation_group=situation)

@@ -35,3 +35,10 @@ def party_ref(key: str, *, phone: str | None, id_number: str | None, fallback: s
     basis = f"id:{id_number}" if id_number else f"phone:{phone}" if phone else f"anon:{fallback}"
     digest = hmac.new(key.encode(), basis.encode(), hashlib.sha256).hexdigest()
     return f"p-{digest[:24]}"
+
+
+def case_party_ref(key: str, case_id: str, index: int) -> str:
+    """A reference that names a party within one case only (the same on a retry of the
+    case, different in every other case): for people a report names but who did not file it."""
+    digest = hmac.new(key.encode(), f"case:{case_id}:{index}".encode(), hashlib.sha256)
+    return f"p-{digest.hexdigest()[:24]}"
