@@ -41,7 +41,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         SmsConfig(s.sms_gateway_url, s.sms_gateway_username, s.sms_gateway_password, s.sms_sender),
         s.send_timeout_s,
     )
-    webhooks = Webhooks(s.send_timeout_s)
+    webhooks = Webhooks(s.send_timeout_s, public_only=not s.development)
     planner = Notification(
         deliveries=deliveries,
         pending=pending,
@@ -115,7 +115,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         runtime,
         [
             deliveries_router(deliveries, s.api_keys),
-            subscriptions_router(subscriptions, s.api_keys, clock),
+            subscriptions_router(subscriptions, s.api_keys, clock, development=s.development),
         ],
         title="Concord notification",
         description="Tells citizens, departments, mediators and leaders, once.",

@@ -2,16 +2,22 @@
 (an HTTP gateway). Each raises SendFailed, saying whether trying again could help."""
 
 import asyncio
+import ipaddress
 import json
 import smtplib
+import socket
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
 
+import anyio
+import httpcore
 import httpx
 
 from concord_notification.domain.signing import signed_headers
+from concord_notification.domain.webhook_targets import refusal_of_address, refusal_of_url
 
 
 class SendFailed(Exception):
@@ -29,17 +35,118 @@ def _http_result(response: httpx.Response) -> None:
     raise SendFailed(f"HTTP {response.status_code}", retryable=retryable)
 
 
+class TargetRefused(Exception):
+    """A webhook's host resolved to an address it may not reach; nothing was connected."""
+
+
+class PublicAddressesOnly(httpcore.AsyncNetworkBackend):
+    """Opens a connection only to public addresses: resolves the host itself, refuses if ANY
+    address it resolves to is not public (a name that answers with one public and one private
+    address could be steered to the second), then connects to one of the addresses it checked.
+    Checking and connecting with the same answer is what defeats DNS rebinding: a check before
+    the request would resolve once, and the connection again, perhaps to 127.0.0.1.
+
+    TLS is unaffected: httpcore starts it on the stream returned here with the URL's host name
+    for SNI and certificate verification, and the Host header is the URL's too."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
+        local_address: str | None = None,
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        addresses = await self._resolve(host, port, timeout)
+        for address in addresses:
+            if reason := refusal_of_address(ipaddress.ip_address(address)):
+                raise TargetRefused(f"{host} resolves to a {reason}")
+        failure: Exception = httpcore.ConnectError(f"{host} resolves to no address")
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(
+                    address, port, timeout, local_address, socket_options
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                failure = exc  # the next address may answer (IPv6 and IPv4, several hosts)
+        raise failure
+
+    @staticmethod
+    async def _resolve(host: str, port: int, limit_s: float | None) -> list[str]:
+        try:
+            with anyio.fail_after(limit_s):
+                infos = await anyio.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except OSError as exc:  # no such name, or the resolver is down: may pass
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+    async def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 -- httpcore's interface
+        socket_options: Iterable[httpcore.SOCKET_OPTION] | None = None,
+    ) -> httpcore.AsyncNetworkStream:
+        raise TargetRefused("a webhook does not go to a local socket")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)
+
+
+class _PublicOnlyTransport(httpx.AsyncHTTPTransport):
+    """httpx's own transport on a connection pool whose network backend is
+    PublicAddressesOnly (httpx takes no network backend itself, so the pool is built here,
+    with httpx's default TLS context and limits)."""
+
+    def __init__(self) -> None:
+        super().__init__(trust_env=False)
+        limits = httpx.Limits(max_connections=100, max_keepalive_connections=20, keepalive_expiry=5)
+        self._pool = httpcore.AsyncConnectionPool(
+            ssl_context=httpx.create_ssl_context(trust_env=False),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            network_backend=PublicAddressesOnly(),
+        )
+
+
 class Webhooks:
-    def __init__(self, timeout_s: float) -> None:
-        self._client = httpx.AsyncClient(timeout=timeout_s, follow_redirects=False)
+    """Signed POSTs to departments' endpoints. With `public_only` (everywhere but
+    development) an endpoint must be https and every address it resolves to public, checked
+    when the connection opens; a refused target fails the delivery at once, without a retry."""
+
+    def __init__(self, timeout_s: float, *, public_only: bool = True) -> None:
+        self._public_only = public_only
+        # No environment proxies (they would connect for us, past the address check), and no
+        # redirects: a 3xx could point anywhere, and the receiver is told to answer 2xx.
+        self._client = httpx.AsyncClient(
+            timeout=timeout_s,
+            follow_redirects=False,
+            trust_env=False,
+            transport=_PublicOnlyTransport() if public_only else None,
+        )
 
     async def post(self, url: str, secret: str, body: str, event_id: str, event_type: str) -> None:
+        # Registration checked the URL already; a subscription stored before that rule (or
+        # under development settings) is checked here again.
+        if reason := refusal_of_url(url, development=not self._public_only):
+            raise SendFailed(f"endpoint refused: URL {reason}", retryable=False)
         raw = body.encode()
         headers = signed_headers(secret, int(time.time()), raw, event_id, event_type)
         try:
             response = await self._client.post(url, content=raw, headers=headers)
+        except TargetRefused as exc:
+            raise SendFailed(f"endpoint refused: {exc}", retryable=False) from exc
         except httpx.HTTPError as exc:
             raise SendFailed(type(exc).__name__, retryable=True) from exc
+        if response.is_redirect:
+            raise SendFailed(
+                f"HTTP {response.status_code}: redirects are not followed", retryable=False
+            )
         _http_result(response)
 
     async def close(self) -> None:

@@ -20,10 +20,6 @@ def new_subscription_id() -> str:
     return f"sub-{secrets.token_hex(8)}"
 
 
-def new_secret() -> str:
-    return secrets.token_urlsafe(32)
-
-
 class Subscriptions:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._subs = db[SUBSCRIPTIONS]

@@ -8,16 +8,18 @@ from concord_shared.api_keys import authenticated
 from concord_shared.enums import Language, RecipientKind
 from concord_shared.submission import normalise_email
 from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi.exceptions import RequestValidationError
 from pydantic import AfterValidator, BaseModel, Field, HttpUrl, field_validator
 
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.subscriptions import (
     ACTIVE,
     Subscriptions,
-    new_secret,
     new_subscription_id,
 )
 from concord_notification.domain.clock import Clock
+from concord_notification.domain.webhook_secrets import new_secret, weakness_of_secret
+from concord_notification.domain.webhook_targets import refusal_of_url
 from concord_notification.handlers import SUBSCRIBABLE
 from concord_notification.settings import ApiKey
 
@@ -57,10 +59,14 @@ def _without_citizen_contact(entry: dict[str, Any]) -> dict[str, Any]:
 
 
 class SubscriptionIn(BaseModel):
-    url: HttpUrl
+    url: HttpUrl = Field(
+        description="https, to a public address (plain http and loopback in development only)."
+    )
     event_types: list[str] = Field(min_length=1, description=f"Any of {sorted(SUBSCRIBABLE)}.")
     secret: str | None = Field(
-        default=None, min_length=16, max_length=256, description="Omit to have one made."
+        default=None,
+        max_length=256,
+        description="At least 32 bytes and hard to guess; omit it to have a random one made.",
     )
     contact_email: Annotated[str, AfterValidator(normalise_email)] | None = Field(
         default=None, description="A work address told when the endpoint is paused."
@@ -103,9 +109,32 @@ def _out(doc: dict[str, Any], with_secret: bool = False) -> SubscriptionOut:
     )
 
 
+def _refused(field: str, message: str) -> RequestValidationError:
+    """A 422 shaped like pydantic's, naming the field; without the input (a URL may carry a
+    password, and a secret is a secret)."""
+    return RequestValidationError([{"type": "value_error", "loc": ("body", field), "msg": message}])
+
+
+def _checked(body: SubscriptionIn, department: str, development: bool) -> tuple[str, str]:
+    """The endpoint and secret to store, or a 422 saying what is wrong with them."""
+    url = str(body.url)
+    if reason := refusal_of_url(url, development=development):
+        raise _refused("url", f"the webhook URL {reason}")
+    if body.secret is None:
+        return url, new_secret()
+    if reason := weakness_of_secret(body.secret, [department, body.url.host or ""]):
+        raise _refused("secret", f"the secret {reason}")
+    return url, body.secret
+
+
 def subscriptions_router(
-    subscriptions: Subscriptions, keys: Mapping[str, ApiKey], clock: Clock
+    subscriptions: Subscriptions,
+    keys: Mapping[str, ApiKey],
+    clock: Clock,
+    *,
+    development: bool = False,
 ) -> APIRouter:
+    """`development` allows plain-http and loopback endpoints (`make run`, the tests)."""
     router = APIRouter(tags=["subscriptions"])
     Caller = Annotated[ApiKey, Depends(authenticated(keys))]
 
@@ -125,12 +154,15 @@ def subscriptions_router(
     @router.post("/subscriptions", status_code=201, response_model=SubscriptionOut)
     async def create(body: SubscriptionIn, caller: Caller) -> SubscriptionOut:
         """Register a webhook endpoint for the caller's department. The answer carries the
-        signing secret; it is not shown again."""
+        signing secret (the one given, or a random one made when none is); it is not shown
+        again."""
+        department = department_of(caller, body.department)
+        url, secret = _checked(body, department, development)
         doc = {
             "_id": new_subscription_id(),
-            "department": department_of(caller, body.department),
-            "url": str(body.url),
-            "secret": body.secret or new_secret(),
+            "department": department,
+            "url": url,
+            "secret": secret,
             "event_types": body.event_types,
             "contact_email": body.contact_email,
             "language": body.language.value,
