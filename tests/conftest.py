@@ -9,8 +9,9 @@ import pytest_asyncio
 from concord_shared.provision import declared_topics, delete_namespace, provision
 from pymongo import AsyncMongoClient
 
+from tests.support.access import grant_access, revoke_access
 from tests.support.sinks import Sinks, running_sinks
-from tests.support.stack import KAFKA, MONGO, Services, ensure_stack, free_port
+from tests.support.stack import ADMIN_AUTH, KAFKA, MONGO, Services, ensure_stack, free_port
 
 
 @pytest.fixture(scope="session")
@@ -22,9 +23,11 @@ def real_stack() -> None:
 async def namespace(real_stack: None) -> AsyncIterator[str]:
     """A topic namespace and database prefix of this session's own."""
     ns = f"t{uuid.uuid4().hex[:10]}"
-    await provision(KAFKA, ns, declared_topics())
+    await provision(KAFKA, ns, declared_topics(), auth=ADMIN_AUTH)
+    await grant_access(ns)
     yield ns
-    await delete_namespace(KAFKA, ns)
+    await revoke_access(ns)
+    await delete_namespace(KAFKA, ns, auth=ADMIN_AUTH)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
     for name in await client.list_database_names():
         if name.startswith(f"{ns}_"):

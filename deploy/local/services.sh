@@ -16,6 +16,16 @@ while IFS='=' read -r name value; do
   [ -n "${!name:-}" ] || export "$name=$(eval "printf '%s' $value")"
 done < "$here/dev.env"
 
+# Each service logs in to the local broker as its own principal (see kafka/server.properties.in).
+for s in "${SERVICES[@]}"; do
+  prefix="CONCORD_${s^^}_"
+  user="${prefix}KAFKA_SASL_USERNAME"
+  if [ -z "${!user:-}" ]; then
+    export "${prefix}KAFKA_SECURITY_PROTOCOL=SASL_PLAINTEXT" "$user=concord-$s" \
+      "${prefix}KAFKA_SASL_PASSWORD=$(kafka_password "concord-$s")"
+  fi
+done
+
 port_of() {
   local var="CONCORD_${1^^}_HTTP_PORT"
   case "$1" in

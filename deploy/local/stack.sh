@@ -30,18 +30,31 @@ start_kafka() {
   if running kafka; then return 0; fi
   if port_open "$KAFKA_PORT"; then echo "port $KAFKA_PORT is taken by another process; not starting Kafka" >&2; return 1; fi
   "$here/fetch-kafka.sh"
-  local conf="$CONCORD_STATE/kafka-server.properties"
+  local conf="$CONCORD_STATE/kafka-server.properties" admin_pw controller_pw
+  admin_pw="$(kafka_password concord-admin)"
+  controller_pw="$(kafka_password concord-controller)"
+  if [ -f "$KAFKA_DATA/meta.properties" ] && [ ! -f "$KAFKA_DATA/.concord-sasl" ]; then
+    # Data of a broker from before SASL: its metadata has no administrator to log in as.
+    echo "local Kafka data predates authentication; starting with an empty broker" >&2
+    rm -rf "${KAFKA_DATA:?}"/* "${KAFKA_DATA:?}"/.[!.]*
+  fi
   sed -e "s#@KAFKA_DATA@#$KAFKA_DATA#" -e "s#@KAFKA_PORT@#$KAFKA_PORT#g" \
       -e "s#@KAFKA_CONTROLLER_PORT@#$KAFKA_CONTROLLER_PORT#g" \
+      -e "s#@KAFKA_ADMIN_PASSWORD@#$admin_pw#" -e "s#@KAFKA_CONTROLLER_PASSWORD@#$controller_pw#g" \
       "$here/kafka/server.properties.in" > "$conf"
+  chmod 600 "$conf"
   local java_opts=(-Xms256m -Xmx768m -XX:+UseG1GC -Djava.awt.headless=true
                    "-Dlog4j2.configurationFile=$here/kafka/log4j2.properties")
   if [ ! -f "$KAFKA_DATA/meta.properties" ]; then
     # First start: format the storage once; later starts keep the data (restart tests rely on it).
     local cluster_id
     cluster_id="$(java -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)"
+    # The administrator's SCRAM credential goes into the metadata at format time: it is the
+    # login that provisioning then creates every other principal with.
     java "${java_opts[@]}" -cp "$KAFKA_HOME/libs/*" kafka.tools.StorageTool format --standalone \
-      -t "$cluster_id" -c "$conf" >> "$LOG_DIR/kafka.log" 2>&1
+      -t "$cluster_id" -c "$conf" --add-scram "SCRAM-SHA-512=[name=concord-admin,password=$admin_pw]" \
+      >> "$LOG_DIR/kafka.log" 2>&1
+    touch "$KAFKA_DATA/.concord-sasl"
   fi
   setsid nohup java "${java_opts[@]}" -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$conf" \
     >> "$LOG_DIR/kafka.log" 2>&1 < /dev/null &

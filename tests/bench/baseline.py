@@ -11,10 +11,16 @@ from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 
+from tests.support.stack import kafka_client_options
+
 
 async def _produce(bootstrap: str, topic: str, count: int, size: int) -> float:
     producer = AIOKafkaProducer(
-        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=5
+        bootstrap_servers=bootstrap,
+        **kafka_client_options(),
+        acks="all",
+        enable_idempotence=True,
+        linger_ms=5,
     )
     await producer.start()
     value = b"x" * size
@@ -34,7 +40,11 @@ async def _produce(bootstrap: str, topic: str, count: int, size: int) -> float:
 
 async def _consume(bootstrap: str, topic: str, count: int, ready: Any) -> float:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=f"{topic}.b"
+        topic,
+        bootstrap_servers=bootstrap,
+        **kafka_client_options(),
+        auto_offset_reset="earliest",
+        group_id=f"{topic}.b",
     )
     await consumer.start()
     try:

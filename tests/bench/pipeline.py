@@ -19,6 +19,7 @@ from concord_shared.events import SubmitCase
 from concord_shared.submission import CaseSubmission
 
 from tests.support.casegen import CaseGenerator
+from tests.support.stack import kafka_client_options
 
 SOURCE = "bench"
 # The case-log events that mark each service's step, in the order they happen.
@@ -77,7 +78,10 @@ class Watcher:
 
     def __init__(self, bootstrap: str, case_events: str) -> None:
         self._consumer = AIOKafkaConsumer(
-            case_events, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+            case_events,
+            bootstrap_servers=bootstrap,
+            **kafka_client_options(),
+            auto_offset_reset="earliest",
         )
         self.delivered: dict[str, float] = {}
         self.milestones: dict[str, dict[str, float]] = {}
@@ -124,7 +128,11 @@ class Submitter:
     def __init__(self, bootstrap: str, topic: str, services: Any, seed: int = 1) -> None:
         self.services = services
         self._producer = AIOKafkaProducer(
-            bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, linger_ms=2
+            bootstrap_servers=bootstrap,
+            **kafka_client_options(),
+            acks="all",
+            enable_idempotence=True,
+            linger_ms=2,
         )
         self._topic = topic
         self._cases = CaseGenerator(seed=seed)

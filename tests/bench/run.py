@@ -25,8 +25,17 @@ from rich.progress import Progress
 from tests.bench import baseline, cpu, report
 from tests.bench.cpu import CpuMeter
 from tests.bench.pipeline import Run, Submitter, Watcher, submit_http
+from tests.support.access import grant_access, revoke_access
 from tests.support.kafka import group_members
-from tests.support.stack import INTEGRATION_KEY, KAFKA, MONGO, SERVICES, Services, ensure_stack
+from tests.support.stack import (
+    ADMIN_AUTH,
+    INTEGRATION_KEY,
+    KAFKA,
+    MONGO,
+    SERVICES,
+    Services,
+    ensure_stack,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 console = Console()
@@ -115,7 +124,8 @@ async def _bench(
     registry = load_registry()
     specs: list[TopicSpec] = all_topics(registry.department_codes())
     baseline_topic = TopicSpec("bench.baseline", "raw client baseline", partitions=4)
-    await provision(KAFKA, namespace, [*specs, baseline_topic])
+    await provision(KAFKA, namespace, [*specs, baseline_topic], auth=ADMIN_AUTH)
+    await grant_access(namespace)
     results: dict[str, Any] = {"namespace": namespace, "cases": cases, "settings": settings}
     services = Services(
         namespace,
@@ -213,7 +223,8 @@ async def _bench(
                 await watcher.stop()
     finally:
         services.stop_all()
-        await delete_namespace(KAFKA, namespace)
+        await revoke_access(namespace)
+        await delete_namespace(KAFKA, namespace, auth=ADMIN_AUTH)
         from pymongo import AsyncMongoClient
 
         client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)

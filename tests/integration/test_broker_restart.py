@@ -9,14 +9,18 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from concord_shared.provision import provision
 from concord_shared.topics import TopicSpec
 
-from tests.support.stack import KAFKA, STACK_SH, port_open
+from tests.support.stack import ADMIN_AUTH, KAFKA, STACK_SH, kafka_client_options, port_open
 
 pytestmark = pytest.mark.real
 
 
 async def _read_all(topic: str, expected: int) -> list[bytes]:
     consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest", enable_auto_commit=False
+        topic,
+        bootstrap_servers=KAFKA,
+        **kafka_client_options(),
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
     )
     await consumer.start()
     values: list[bytes] = []
@@ -38,10 +42,12 @@ async def test_messages_survive_a_broker_restart(namespace: str) -> None:
     if "kafka     running" not in status.stdout:
         pytest.skip("the broker was not started by deploy/local/stack.sh; cannot restart it")
     topic_spec = TopicSpec(f"restart-check.{uuid.uuid4().hex[:6]}", "restart test", partitions=2)
-    await provision(KAFKA, namespace, [topic_spec])
+    await provision(KAFKA, namespace, [topic_spec], auth=ADMIN_AUTH)
     topic = topic_spec.full_name(namespace)
     sent = [f"message {i} 消息".encode() for i in range(50)]
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=KAFKA, **kafka_client_options(), acks="all", enable_idempotence=True
+    )
     await producer.start()
     try:
         for value in sent:

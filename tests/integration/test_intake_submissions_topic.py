@@ -17,7 +17,7 @@ from pymongo import AsyncMongoClient
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import dead_letters_for, send
 from tests.support.routing import all_routed
-from tests.support.stack import AUDITOR_KEY, KAFKA, MONGO, Services
+from tests.support.stack import AUDITOR_KEY, KAFKA, MONGO, Services, kafka_client_options
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -38,7 +38,7 @@ def command(source_ref: str, **case: object) -> bytes:
 async def test_a_resubmission_with_the_same_reference_makes_one_case(services: Services) -> None:
     ref = f"H-{uuid.uuid4().hex[:8]}"
     topic = INTAKE_SUBMISSIONS.full_name(services.namespace)
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, **kafka_client_options(), acks="all")
     await producer.start()
     try:
         await producer.send_and_wait(topic, command(ref), key=ref.encode())
@@ -93,7 +93,9 @@ async def test_a_burst_is_registered_together_and_only_the_bad_one_refused(
     burst = (
         [command(r) for r in refs[:15]] + [bad, command(refs[3])] + [command(r) for r in refs[15:]]
     )
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all", linger_ms=50)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=KAFKA, **kafka_client_options(), acks="all", linger_ms=50
+    )
     await producer.start()
     try:
         sent = [await producer.send(topic, value, key=b"burst") for value in burst]

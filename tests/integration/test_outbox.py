@@ -12,14 +12,16 @@ from concord_shared.publisher import Publisher
 from concord_shared.topics import TopicSpec
 from pymongo import AsyncMongoClient
 
-from tests.support.stack import KAFKA, MONGO
+from tests.support.stack import ADMIN_AUTH, KAFKA, MONGO, kafka_client_options
 
 pytestmark = pytest.mark.real
 
 
 async def published(topic: str) -> list[ConsumerRecord[bytes, bytes]]:
     """What the relay put on the (one-partition) topic, in order."""
-    consumer = AIOKafkaConsumer(topic, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=KAFKA, **kafka_client_options(), auto_offset_reset="earliest"
+    )
     await consumer.start()
     try:
         batch = await consumer.getmany(timeout_ms=5000)
@@ -30,11 +32,11 @@ async def published(topic: str) -> list[ConsumerRecord[bytes, bytes]]:
 
 async def test_a_change_and_its_events_are_written_once_and_published(namespace: str) -> None:
     spec = TopicSpec(f"outbox-check.{uuid.uuid4().hex[:6]}", "outbox test", partitions=1)
-    await provision(KAFKA, namespace, [spec])
+    await provision(KAFKA, namespace, [spec], auth=ADMIN_AUTH)
     topic = spec.full_name(namespace)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
     collection = client[f"{namespace}_outboxtest"]["docs"]
-    publisher = Publisher(KAFKA, client_id="outbox-test")
+    publisher = Publisher(KAFKA, client_id="outbox-test", auth=ADMIN_AUTH)
     relay = OutboxRelay(publisher, collection)
     await relay.ensure_indexes()
     event = envelope(FeedbackReceived(platform="339901", satisfied=True), source="t", case_id="c1")
@@ -74,11 +76,11 @@ async def test_events_handed_over_in_memory_are_published_in_order_and_a_racing_
     queued meanwhile by someone it did not hear from (another instance) stays queued and
     goes out in the next round -- nothing lost, nothing cleared that was not published."""
     spec = TopicSpec(f"outbox-mem.{uuid.uuid4().hex[:6]}", "outbox test", partitions=1)
-    await provision(KAFKA, namespace, [spec])
+    await provision(KAFKA, namespace, [spec], auth=ADMIN_AUTH)
     topic = spec.full_name(namespace)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
     collection = client[f"{namespace}_outboxmem"]["docs"]
-    publisher = Publisher(KAFKA, client_id="outbox-mem-test")
+    publisher = Publisher(KAFKA, client_id="outbox-mem-test", auth=ADMIN_AUTH)
     relay = OutboxRelay(publisher, collection)
 
     def event(n: int) -> Emit:

@@ -6,7 +6,7 @@ import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from concord_shared.provision import declared_topics, delete_namespace, provision
 
-from tests.support.stack import KAFKA
+from tests.support.stack import ADMIN_AUTH, KAFKA, kafka_client_options
 
 pytestmark = pytest.mark.real
 
@@ -15,13 +15,13 @@ async def test_provisioning_twice_changes_nothing(real_stack: None) -> None:
     ns = f"p{uuid.uuid4().hex[:8]}"
     specs = declared_topics()
     try:
-        first = await provision(KAFKA, ns, specs)
+        first = await provision(KAFKA, ns, specs, auth=ADMIN_AUTH)
         assert sorted(first.created) == sorted(s.full_name(ns) for s in specs)
-        second = await provision(KAFKA, ns, specs)
+        second = await provision(KAFKA, ns, specs, auth=ADMIN_AUTH)
         assert not second.changed
         assert len(second.unchanged) == len(specs)
 
-        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+        admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, **kafka_client_options())
         await admin.start()
         try:
             described = {
@@ -35,7 +35,7 @@ async def test_provisioning_twice_changes_nothing(real_stack: None) -> None:
         assert f"{ns}.horizontal.land" in described  # one topic per department
         assert f"{ns}.dlq.routing" in described
 
-        grown = await provision(KAFKA, ns, specs, min_partitions=6)
+        grown = await provision(KAFKA, ns, specs, min_partitions=6, auth=ADMIN_AUTH)
         assert f"{ns}.case.events" in grown.partitions_added
     finally:
-        await delete_namespace(KAFKA, ns)
+        await delete_namespace(KAFKA, ns, auth=ADMIN_AUTH)

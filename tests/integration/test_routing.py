@@ -17,7 +17,7 @@ from concord_shared.topics import (
 
 from tests.support.kafka import events_on, send
 from tests.support.routing import decline, escalate, new_case_id, received, route_of, send_received
-from tests.support.stack import ROUTING_ADMIN_KEY, ROUTING_STAFF_KEY, Services
+from tests.support.stack import ROUTING_ADMIN_KEY, ROUTING_STAFF_KEY, Services, kafka_client_options
 
 pytestmark = pytest.mark.real
 ADMIN = {"X-API-Key": ROUTING_ADMIN_KEY}
@@ -270,7 +270,7 @@ async def test_a_new_department_gets_its_topic_and_its_cases_at_once(services: S
         r = await http.put(f"{base}/admin/registry", json=registry, headers=ADMIN)
         assert r.status_code == 200, r.text
         try:
-            admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+            admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, **kafka_client_options())
             await admin.start()
             try:
                 topics = await admin.list_topics()

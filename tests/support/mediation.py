@@ -30,8 +30,10 @@ from concord_shared.topics import (
 )
 from pymongo import AsyncMongoClient
 
+from tests.support.access import grant_access, revoke_access
 from tests.support.kafka import send
 from tests.support.stack import (
+    ADMIN_AUTH,
     KAFKA,
     MEDIATION_AUDITOR_KEY,
     MEDIATION_INTEGRATION_KEY,
@@ -41,6 +43,7 @@ from tests.support.stack import (
     ServiceProcess,
     Services,
     free_port,
+    kafka_client_options,
 )
 
 SUPERVISOR_KEY = MEDIATION_SUPERVISOR_KEY
@@ -146,7 +149,11 @@ class MediationStack:
         once (delivery is at least once; every consumer deduplicates on the event id)."""
         topics = [self.topic(t.name) for t in (CASE_EVENTS, NOTIFY_REQUESTS, VERTICAL_ESCALATE)]
         consumer = AIOKafkaConsumer(
-            *topics, bootstrap_servers=KAFKA, auto_offset_reset="earliest", group_id=None
+            *topics,
+            bootstrap_servers=KAFKA,
+            **kafka_client_options(),
+            auto_offset_reset="earliest",
+            group_id=None,
         )
         await consumer.start()
         found: list[dict[str, Any]] = []
@@ -180,9 +187,11 @@ def of_type(events: list[dict[str, Any]], event_type: str) -> list[dict[str, Any
 @pytest_asyncio.fixture(scope="session")
 async def mediation_namespace(real_stack: None) -> AsyncIterator[str]:
     ns = f"m{uuid.uuid4().hex[:10]}"
-    await provision(KAFKA, ns, [*FIXED_TOPICS, dead_letter_topic("mediation")])
+    await provision(KAFKA, ns, [*FIXED_TOPICS, dead_letter_topic("mediation")], auth=ADMIN_AUTH)
+    await grant_access(ns)
     yield ns
-    await delete_namespace(KAFKA, ns)
+    await revoke_access(ns)
+    await delete_namespace(KAFKA, ns, auth=ADMIN_AUTH)
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
     await client.drop_database(f"{ns}_mediation")
     await client.close()

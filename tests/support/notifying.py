@@ -17,8 +17,15 @@ from concord_shared.events import NotificationRequested
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
 
 from tests.support.cases import neighbour_dispute
-from tests.support.kafka import send
-from tests.support.stack import AUDITOR_KEY, AUTH, KAFKA, OPERATOR_KEY, Services
+from tests.support.kafka import original_of, send
+from tests.support.stack import (
+    AUDITOR_KEY,
+    AUTH,
+    KAFKA,
+    OPERATOR_KEY,
+    Services,
+    kafka_client_options,
+)
 from tests.support.wait import eventually
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -95,7 +102,10 @@ async def delivery_for(
 async def case_log(namespace: str, case_id: str, types: set[str], polls: int = 40) -> list[Any]:
     """Events of one case on the case log, as any entitled subscriber reads them."""
     consumer = AIOKafkaConsumer(
-        CASE_EVENTS.full_name(namespace), bootstrap_servers=KAFKA, auto_offset_reset="earliest"
+        CASE_EVENTS.full_name(namespace),
+        bootstrap_servers=KAFKA,
+        **kafka_client_options(),
+        auto_offset_reset="earliest",
     )
     await consumer.start()
     found: list[Any] = []
@@ -138,13 +148,12 @@ def request_id(raw: bytes) -> str:
 
 async def dead_letters_of(namespace: str, event_id: str, polls: int = 40) -> list[dict[str, Any]]:
     """notification's dead letters whose original event is `event_id`."""
-    import base64
-
     from concord_shared.topics import dead_letter_topic
 
     consumer = AIOKafkaConsumer(
         dead_letter_topic("notification").full_name(namespace),
         bootstrap_servers=KAFKA,
+        **kafka_client_options(),
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -154,7 +163,7 @@ async def dead_letters_of(namespace: str, event_id: str, polls: int = 40) -> lis
             batch = await consumer.getmany(timeout_ms=500)
             for record in (r for rs in batch.values() for r in rs):
                 letter = _json(record.value).get("payload") or {}
-                original = _json(base64.b64decode(letter.get("original_value_b64", "")))
+                original = _json(original_of(letter)) if "original_value_sealed" in letter else {}
                 if original.get("event_id") == event_id:
                     found.append(letter)
             if found and not batch:

@@ -12,8 +12,11 @@ import subprocess
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
+from concord_shared.kafka_access import ADMIN, service_principal
+from concord_shared.kafka_auth import local_auth
 
 ROOT = Path(__file__).resolve().parents[2]
 STACK_SH = ROOT / "deploy" / "local" / "stack.sh"
@@ -79,10 +82,26 @@ KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")
 
 
-def kafka_client_options(principal: str = "admin") -> dict[str, str]:
+def kafka_client_options(principal: str = ADMIN) -> dict[str, Any]:
     """Keyword arguments for any aiokafka client a test makes: the credentials of a Kafka
-    principal (the broker's administrator by default). Use it in every AIOKafka* constructor."""
-    return {}
+    principal on the local broker (its administrator by default). Use it in every AIOKafka*
+    constructor."""
+    return local_auth(principal).aiokafka()
+
+
+ADMIN_AUTH = local_auth(ADMIN)
+
+
+def kafka_settings(service: str) -> dict[str, str]:
+    """A service's Kafka login, as its settings (without the prefix)."""
+    auth = local_auth(service_principal(service))
+    if not auth.sasl:
+        return {}
+    return {
+        "KAFKA_SECURITY_PROTOCOL": auth.security_protocol,
+        "KAFKA_SASL_USERNAME": auth.username,
+        "KAFKA_SASL_PASSWORD": auth.password,
+    }
 
 
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
@@ -187,10 +206,14 @@ class Services:
                     **extra,
                 }
             )
+        if name == "intake":
+            # Tests poll the public status many times a second, all from one address.
+            extra.setdefault(f"{prefix}PUBLIC_LIMITS__PER_CLIENT", "100000/minute")
         return {
             **extra,
             f"{prefix}DEVELOPMENT": "true",
             f"{prefix}KAFKA_BOOTSTRAP_SERVERS": KAFKA,
+            **{f"{prefix}{k}": v for k, v in kafka_settings(name).items()},
             f"{prefix}MONGO_URL": MONGO,
             f"{prefix}MONGO_DB": f"{self.namespace}_{name}",
             f"{prefix}TOPIC_NAMESPACE": self.namespace,

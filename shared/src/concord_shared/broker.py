@@ -6,6 +6,7 @@ whose producer can be replaced after a failed send; this broker publishes nothin
 
 from faststream.kafka import KafkaBroker
 
+from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.settings import ServiceSettings
 
 
@@ -15,4 +16,5 @@ def make_broker(settings: ServiceSettings, service: str) -> KafkaBroker:
         client_id=f"concord-{service}",
         request_timeout_ms=15_000,
         logger=None,
+        security=KafkaAuth.of(settings).faststream(),
     )

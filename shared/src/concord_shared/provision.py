@@ -5,6 +5,7 @@ concord-topics list
 """
 
 import asyncio
+import json
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -15,6 +16,9 @@ from aiokafka.errors import TopicAlreadyExistsError
 from rich.console import Console
 from rich.table import Table
 
+from concord_shared.access_provision import provision_access
+from concord_shared.kafka_access import ADMIN, local_password, principals
+from concord_shared.kafka_auth import NO_AUTH, KafkaAuth, cli_auth, local_secret
 from concord_shared.registry import load_registry
 from concord_shared.topics import TopicSpec, all_topics
 
@@ -43,10 +47,13 @@ async def provision(
     specs: list[TopicSpec],
     *,
     min_partitions: int | None = None,
+    auth: KafkaAuth = NO_AUTH,
 ) -> ProvisionReport:
     """Bring the broker's topics in line with the declarations; never shrinks anything."""
     report = ProvisionReport()
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=30_000)
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, request_timeout_ms=30_000, **auth.aiokafka()
+    )
     await admin.start()
     try:
         wanted = {
@@ -129,9 +136,9 @@ async def _align_configs(
     report.unchanged.extend(n for n in specs if n not in {c.name for c in changes})
 
 
-async def delete_namespace(bootstrap: str, namespace: str) -> None:
+async def delete_namespace(bootstrap: str, namespace: str, auth: KafkaAuth = NO_AUTH) -> None:
     """Remove every topic of a namespace (tests clean up after themselves with it)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **auth.aiokafka())
     await admin.start()
     try:
         names = [t for t in await admin.list_topics() if t.startswith(f"{namespace}.")]
@@ -147,12 +154,26 @@ def provision_command(
     namespace: str = typer.Option("concord", envvar="CONCORD_TOPIC_NAMESPACE"),
     registry: Path | None = typer.Option(None, help="Registry YAML (departments' topics)."),
     partitions: int | None = typer.Option(None, help="At least this many partitions each."),
+    passwords: Path | None = typer.Option(
+        None,
+        envvar="CONCORD_KAFKA_PASSWORDS",
+        help="JSON file: Kafka principal -> password (default on a developer's machine: "
+        "derived from deploy/local's secret).",
+    ),
 ) -> None:
-    """Create missing topics, add partitions, align retention and cleanup policy."""
+    """Create missing topics, add partitions, align retention and cleanup policy; on a broker
+    with authentication also every principal's SCRAM credential and the ACLs."""
+    auth = cli_auth(ADMIN)
+    specs = declared_topics(registry)
     report = asyncio.run(
-        provision(bootstrap, namespace, declared_topics(registry), min_partitions=partitions)
+        provision(bootstrap, namespace, specs, min_partitions=partitions, auth=auth)
     )
     console = Console()
+    if auth.sasl:
+        departments = list(load_registry(registry).department_codes())
+        secrets = _passwords(passwords, principals(departments))
+        access = asyncio.run(provision_access(bootstrap, auth, namespace, departments, secrets))
+        console.print(f"kafka users: {len(access.users)} set; ACLs: {access.acls} in place")
     for label, names in (
         ("created", report.created),
         ("partitions added", report.partitions_added),
@@ -164,6 +185,18 @@ def provision_command(
         f"topics: {len(report.created)} created, {len(report.partitions_added)} grown, "
         f"{len(report.reconfigured)} reconfigured, {len(report.unchanged)} unchanged"
     )
+
+
+def _passwords(path: Path | None, wanted: list[str]) -> dict[str, str]:
+    if path is not None:
+        given = json.loads(path.read_text())
+        if not isinstance(given, dict):
+            raise typer.BadParameter(f"{path}: expected a JSON object of principal -> password")
+        return {str(k): str(v) for k, v in given.items()}
+    secret = local_secret()
+    if secret is None:
+        raise typer.BadParameter("give --passwords FILE (principal -> password)")
+    return {p: local_password(secret, p) for p in wanted}
 
 
 @app.command("list")

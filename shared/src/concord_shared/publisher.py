@@ -13,12 +13,15 @@ from typing import Any
 import structlog
 from aiokafka import AIOKafkaProducer
 
+from concord_shared.kafka_auth import NO_AUTH, KafkaAuth
+
 log = structlog.get_logger(__name__)
 
 
 class Publisher:
-    def __init__(self, bootstrap_servers: str, client_id: str) -> None:
+    def __init__(self, bootstrap_servers: str, client_id: str, auth: KafkaAuth = NO_AUTH) -> None:
         self._settings: dict[str, Any] = {
+            **auth.aiokafka(),
             "bootstrap_servers": bootstrap_servers,
             "client_id": client_id,
             "acks": "all",
