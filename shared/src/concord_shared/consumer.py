@@ -9,7 +9,6 @@ with the reason and the original bytes, and the partition moves on.
 """
 
 import asyncio
-import base64
 import dataclasses
 from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
@@ -26,7 +25,9 @@ from faststream.message import StreamMessage
 from concord_shared.codec import Undecodable, UnknownType, decode
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import DeadLettered
+from concord_shared.letter_seal import LetterSeal
 from concord_shared.publisher import Publisher
+from concord_shared.redaction import redact
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 
 log = structlog.get_logger(__name__)
@@ -73,6 +74,7 @@ class EventConsumer:
         handlers: Mapping[str, Handler],
         batch_handlers: Mapping[str, BatchHandler] | None = None,
         publisher: Publisher,
+        seal: LetterSeal,
         attempts: int = 3,
         backoff_s: float = 0.2,
         concurrency: int = 32,
@@ -81,6 +83,7 @@ class EventConsumer:
         self._publisher = publisher
         self._service = service
         self._dead_letter_topic = dead_letter_topic
+        self._seal = seal  # a dead letter's original bytes are never kept in clear
         self._handlers = dict(handlers)
         self._batch_handlers = dict(batch_handlers or {})
         # A batch that fails for a reason other than an outage is handled one by one.
@@ -237,13 +240,13 @@ class EventConsumer:
         payload = DeadLettered(
             service=self._service,
             reason=reason,
-            error=error[:4000],
+            error=redact(error[:4000]),
             original_topic=record.topic,
             original_partition=record.partition,
             original_offset=record.offset,
             original_key=key,
             original_headers={k: _text(v) or "" for k, v in record.headers},
-            original_value_b64=base64.b64encode(value[:DLQ_MAX_ORIGINAL_BYTES]).decode(),
+            original_value_sealed=self._seal.seal(value[:DLQ_MAX_ORIGINAL_BYTES]),
             original_size=len(value),
             truncated=len(value) > DLQ_MAX_ORIGINAL_BYTES,
             attempts=attempts,

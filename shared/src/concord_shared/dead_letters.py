@@ -6,7 +6,8 @@
     concord-dlq replay SERVICE --all
 
 Replaying is safe: consumers deduplicate on event id, so a letter whose first attempt had
-partly succeeded changes nothing twice.
+partly succeeded changes nothing twice. The original bytes are sealed on the topic (they may
+hold personal data): `show` and `replay` open them with CONCORD_DLQ_KEY (see letter_seal).
 """
 
 import asyncio
@@ -21,6 +22,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
+from concord_shared.letter_seal import CannotOpen, LetterSeal, cli_seal
 from concord_shared.topics import dead_letter_topic
 
 app = typer.Typer(help="Dead letters: list, show, replay.")
@@ -33,9 +35,12 @@ class Letter:
     offset: int
     payload: dict[str, Any]
 
-    @property
-    def original(self) -> bytes:
-        return base64.b64decode(self.payload["original_value_b64"])
+    def original(self, seal: LetterSeal) -> bytes:
+        """The bytes the service could not process. Raises CannotOpen without their key."""
+        if "original_value_sealed" in self.payload:
+            return seal.open(self.payload["original_value_sealed"])
+        # A version-1 letter, written before originals were sealed.
+        return base64.b64decode(self.payload.get("original_value_b64", ""))
 
 
 async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Letter]:
@@ -75,15 +80,17 @@ async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Let
     return sorted(letters, key=lambda letter: letter.offset)
 
 
-async def replay(bootstrap: str, letters: list[Letter]) -> int:
+async def replay(bootstrap: str, letters: list[Letter], seal: LetterSeal | None = None) -> int:
+    seal = seal or cli_seal()
+    originals = [letter.original(seal) for letter in letters]  # all open, or none is sent
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
     await producer.start()
     try:
-        for letter in letters:
+        for letter, original in zip(letters, originals, strict=True):
             p = letter.payload
             await producer.send_and_wait(
                 p["original_topic"],
-                letter.original,
+                original,
                 key=p["original_key"].encode() if p.get("original_key") is not None else None,
                 headers=[(k, v.encode()) for k, v in p["original_headers"].items()]
                 + [("replayed_from_offset", str(letter.offset).encode())],
@@ -123,10 +130,16 @@ def show_command(
         typer.echo(f"no dead letter at offset {offset}", err=True)
         raise typer.Exit(1)
     letter = found[0]
-    shown = {k: v for k, v in letter.payload.items() if k != "original_value_b64"}
+    sealed = ("original_value_sealed", "original_value_b64")
+    shown = {k: v for k, v in letter.payload.items() if k not in sealed}
     typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
+    try:
+        original = letter.original(cli_seal())
+    except CannotOpen as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
     typer.echo("original bytes:")
-    typer.echo(letter.original.decode("utf-8", errors="backslashreplace"))
+    typer.echo(original.decode("utf-8", errors="backslashreplace"))
 
 
 @app.command("replay")
@@ -146,7 +159,11 @@ def replay_command(
     if not chosen:
         typer.echo("nothing to replay", err=True)
         raise typer.Exit(1)
-    count = asyncio.run(replay(bootstrap, chosen))
+    try:
+        count = asyncio.run(replay(bootstrap, chosen))
+    except CannotOpen as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(1) from exc
     typer.echo(f"replayed {count} dead letter(s) to their original topics")
 
 

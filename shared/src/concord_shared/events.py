@@ -339,9 +339,14 @@ class NotificationFailed(EventPayload):
 
 
 class DeadLettered(EventPayload):
-    """Published on concord.dlq.<service> for a message the service could not process."""
+    """Published on concord.dlq.<service> for a message the service could not process.
+
+    Version 2: the original bytes are sealed (``original_value_sealed``, a Fernet token under
+    the dead-letter key) instead of in clear (version 1's ``original_value_b64``): they may
+    hold personal data. ``concord-dlq show/replay`` open them."""
 
     event_type: ClassVar[str] = "DeadLettered"
+    schema_version: ClassVar[int] = 2
 
     service: str
     reason: str
@@ -351,7 +356,10 @@ class DeadLettered(EventPayload):
     original_offset: int
     original_key: str | None
     original_headers: dict[str, str]
-    original_value_b64: str = Field(description="The original bytes, base64 (truncated if huge).")
+    original_value_sealed: str = Field(
+        description="The original bytes (truncated if huge), encrypted: a Fernet token under "
+        "the dead-letter key (CONCORD_DLQ_KEY)."
+    )
     original_size: int
     truncated: bool = False
     attempts: int

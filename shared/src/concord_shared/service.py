@@ -18,6 +18,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
 from concord_shared.consumer import BatchHandler, EventConsumer, Handler
+from concord_shared.letter_seal import LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
 from concord_shared.publisher import Publisher
@@ -38,6 +39,7 @@ class ServiceRuntime:
     broker: KafkaBroker
     relay: OutboxRelay
     publisher: Publisher
+    seal: LetterSeal  # seals dead letters' original bytes
     consumer: EventConsumer | None = None
     startup: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     shutdown: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -70,6 +72,7 @@ def build_runtime(
         broker=broker,
         relay=relay,
         publisher=publisher,
+        seal=letter_seal(development=settings.development),
     )
 
 
@@ -89,6 +92,7 @@ def subscribe(
             handlers=handlers,
             batch_handlers=batch_handlers,
             publisher=runtime.publisher,
+            seal=runtime.seal,
             attempts=runtime.settings.handler_attempts,
             backoff_s=runtime.settings.handler_backoff_s,
             concurrency=runtime.settings.consume_concurrency,

@@ -7,6 +7,8 @@ value in tests, so a test run never reads another run's messages.
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from concord_shared.letter_seal import DeadLetterSettings
+
 DAY_MS = 24 * 60 * 60 * 1000
 SERVICES = ("intake", "routing", "mediation", "notification")
 
@@ -65,11 +67,14 @@ def department_topic(department: str) -> TopicSpec:
 
 
 def dead_letter_topic(service: str) -> TopicSpec:
+    # Kept briefly: a letter holds a message that may carry personal data (sealed, but
+    # still), and an operator replays it within days (CONCORD_DLQ_RETENTION_DAYS, default 7).
     return TopicSpec(
         f"dlq.{service}",
-        f"Messages {service} could not process, with the reason and the original bytes.",
+        f"Messages {service} could not process, with the reason and the original bytes "
+        "(sealed: encrypted under the dead-letter key).",
         partitions=1,
-        retention_ms=90 * DAY_MS,
+        retention_ms=DeadLetterSettings().retention_days * DAY_MS,
     )
 
 

@@ -85,6 +85,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
             pause_after_failures=s.pause_after_failures,
             lease=timedelta(seconds=max(30.0, 3 * s.send_timeout_s)),
         ),
+        seal=runtime.seal,
         interval_s=s.dispatch_interval_s,
         sweep_interval_s=s.outbox_sweep_interval_s,
     )

@@ -20,6 +20,7 @@ from concord_shared.background import Background, every
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
+from concord_shared.letter_seal import LetterSeal
 from concord_shared.outbox import Emit, Written
 from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
 
@@ -61,6 +62,7 @@ class Dispatcher:
     topic: Callable[[TopicSpec], str]
     on_written: Written
     policy: RetryPolicy
+    seal: LetterSeal  # a dead letter's original bytes are never kept in clear
     interval_s: float = 1.0
     sweep_interval_s: float = 30.0
     batch_size: int = 50  # deliveries attempted side by side
@@ -319,7 +321,7 @@ class Dispatcher:
             original_offset=-1,
             original_key=d.case_id,
             original_headers={"event_type": d.event_type, "event_id": d.request_event_id},
-            original_value_b64=d.original_b64,
+            original_value_sealed=self.seal.seal(original),
             original_size=len(original),
             attempts=attempts,
         )
