@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 from concord_shared.consumer import Unprocessable
-from concord_shared.enums import CaseStatus
+from concord_shared.enums import CaseKind, CaseStatus
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import CaseRouted, CaseStatusChanged, MediationOpened, SubmitCase
 from concord_shared.outbox import Emit, Written
@@ -160,21 +160,28 @@ class Intake:
         if not records:
             return records
         g = self.grouping
+        # An early warning's parties are never looked up: it is about a situation.
+        warning = {r.case_id: r.kind is CaseKind.EARLY_WARNING for r in records}
         earlier = await self.repo.earlier_cases(
-            {p.ref for r in records for p in r.parties},
+            {p.ref for r in records if not warning[r.case_id] for p in r.parties},
             {(r.category, r.location.area_code or "") for r in records},
             party_since=now - timedelta(days=g.repeat_window_days),
-            matter_since=now - timedelta(hours=g.collective_window_hours),
+            matter_since=now
+            - timedelta(hours=max(g.collective_window_hours, g.situation_window_hours)),
             now=now,
         )
         for index, record in enumerate(records):
             new = NewCase(
-                party_refs=frozenset(p.ref for p in record.parties),
+                party_refs=frozenset(
+                    () if warning[record.case_id] else (p.ref for p in record.parties)
+                ),
                 party_count=len(record.parties),
                 category=record.category,
                 area_code=record.location.area_code or "",
                 description=record.description,
                 received_at=record.received_at,
+                early_warning=warning[record.case_id],
+                case_id=record.case_id,
             )
             flags = group(
                 new,
@@ -184,12 +191,14 @@ class Intake:
                 threshold=g.similarity_threshold,
                 party_threshold=g.collective_party_threshold,
                 min_cases=g.collective_min_cases,
+                situation_window=timedelta(hours=g.situation_window_hours),
             )
             record = record.model_copy(
                 update={
                     "repeat_of": flags.repeat_of,
                     "collective": flags.collective,
                     "collective_group": flags.collective_group,
+                    "situation_group": flags.situation_group,
                 }
             )
             records[index] = record
@@ -202,6 +211,8 @@ class Intake:
                     new.description,
                     new.received_at,
                     record.collective_group,
+                    new.early_warning,
+                    record.situation_group,
                 )
             )
         return records

@@ -13,6 +13,9 @@ class GroupingSettings(BaseModel):
     collective_party_threshold: int = 5
     collective_window_hours: int = 72
     collective_min_cases: int = 3
+    # Early warnings on one place (area code) and category within this many hours are one
+    # situation (a situation group); their parties are never matched.
+    situation_window_hours: int = 72
 
 
 class IntakeSettings(ServiceSettings):

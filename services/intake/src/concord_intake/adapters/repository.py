@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
+from concord_shared.enums import CaseKind
 from concord_shared.outbox import Emit, apply_once, inserted_with_outbox
 from concord_shared.store import Document, bulk_update
 from pymongo import UpdateOne
@@ -120,16 +121,21 @@ class CaseRepository:
         by_party: dict[str, list[dict[str, Any]]] = defaultdict(list)
         by_matter: dict[str, list[dict[str, Any]]] = defaultdict(list)
         for r in records:
+            early_warning = r.kind is CaseKind.EARLY_WARNING
+            # An early warning is never indexed by person.
+            refs = [] if early_warning else [p.ref for p in r.parties]
             entry = {
                 "case_id": r.case_id,
-                "party_refs": [p.ref for p in r.parties],
+                "party_refs": refs,
                 "category": r.category,
                 "area_code": r.location.area_code or "",
                 "description": r.description[:INDEXED_DESCRIPTION],
                 "received_at": r.received_at,
                 "collective_group": r.collective_group,
+                "early_warning": early_warning,
+                "situation_group": r.situation_group,
             }
-            for ref in {p.ref for p in r.parties}:
+            for ref in set(refs):
                 by_party[ref].append(entry)
             key = matter_key(r.category, r.location.area_code or "", r.received_at)
             by_matter[key].append(entry)
@@ -181,6 +187,8 @@ class CaseRepository:
                         description=e["description"],
                         received_at=e["received_at"],
                         collective_group=e.get("collective_group"),
+                        early_warning=e.get("early_warning", False),
+                        situation_group=e.get("situation_group"),
                     )
         return list(seen.values())
 
