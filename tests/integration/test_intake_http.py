@@ -13,8 +13,9 @@ async def test_a_retried_post_with_the_same_key_returns_the_same_case(services: 
     url = f"{services['intake'].url}/cases"
     async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
         headers = {"Idempotency-Key": "retry-test-1"}
-        first = await http.post(url, json=neighbour_dispute(), headers=headers)
-        second = await http.post(url, json=neighbour_dispute(), headers=headers)
+        case = neighbour_dispute()
+        first = await http.post(url, json=case, headers=headers)
+        second = await http.post(url, json=case, headers=headers)
         other = await http.post(url, json=neighbour_dispute())
     assert (first.status_code, second.status_code, other.status_code) == (201, 200, 201)
     same = ("case_id", "receipt_number", "verification_code", "received_at")

@@ -54,8 +54,15 @@ async def test_create_read_back_and_list_with_the_georeport_client(services: Ser
     assert one["service_code"] == "neighbour" and one["status"] == "open"
     assert one["address"] is None and one["lat"] is None  # nothing that locates a person
 
+    # Listings show receipt numbers to an entitled key only (the client sends none).
     listed = await asyncio.to_thread(client.get_service_requests, service_code="neighbour")
-    assert request_id in {r["service_request_id"] for r in listed}
+    assert request_id not in {r["service_request_id"] for r in listed}
+    async with httpx.AsyncClient(timeout=10) as http:
+        keyed = await http.get(
+            f"{root}/requests.json",
+            params={"service_code": "neighbour", "api_key": INTEGRATION_KEY},
+        )
+    assert request_id in {r["service_request_id"] for r in keyed.json()}
     by_id = await asyncio.to_thread(client.get_service_requests, service_request_id=request_id)
     assert [r["service_request_id"] for r in by_id] == [request_id]
 
@@ -66,7 +73,10 @@ async def test_create_read_back_and_list_with_the_georeport_client(services: Ser
         async def routed_update() -> list | None:  # type: ignore[type-arg]
             # At most 1,000 updates per call, oldest first: a client pages by start_date.
             updates = (
-                await http.get(f"{root}/servicerequestupdates.json", params={"start_date": started})
+                await http.get(
+                    f"{root}/servicerequestupdates.json",
+                    params={"start_date": started, "api_key": INTEGRATION_KEY},
+                )
             ).json()
             return [u for u in updates if u["service_request_id"] == request_id] or None
 

@@ -4,6 +4,7 @@ A FastAPI app serves health, readiness and the service's own API; its lifespan s
 Kafka broker (FastStream's FastAPI plugin is deprecated since 0.7) and the outbox relay.
 """
 
+import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -18,11 +19,13 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
 from concord_shared.consumer import BatchHandler, EventConsumer, Handler
+from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.letter_seal import LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
 from concord_shared.publisher import Publisher
 from concord_shared.settings import ServiceSettings
+from concord_shared.startup_secrets import DevelopmentSecret
 from concord_shared.store import Document, connect, ping
 from concord_shared.topics import TopicSpec, dead_letter_topic
 
@@ -138,8 +141,14 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
 
 
 def create_app(
-    runtime: ServiceRuntime, routers: Sequence[APIRouter] = (), **fastapi_kwargs: Any
+    runtime: ServiceRuntime,
+    routers: Sequence[APIRouter] = (),
+    max_body_bytes: int = MAX_BODY_BYTES,
+    **fastapi_kwargs: Any,
 ) -> FastAPI:
+    """The service's app: health, its routers, and the guards every API has (body size
+    limit, 422s that do not echo large inputs)."""
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         configure_logging(runtime.service, runtime.settings.log_level, runtime.settings.log_format)
@@ -161,6 +170,7 @@ def create_app(
             log.info("service stopped")
 
     app = FastAPI(lifespan=lifespan, **fastapi_kwargs)
+    install_http_guards(app, max_body_bytes)
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)
@@ -168,8 +178,12 @@ def create_app(
 
 
 def serve(build_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
-    """Run one service process: its app on its own HTTP port."""
-    app = build_app(settings)
+    """Run one service process: its app on its own HTTP port. A development secret outside
+    development mode ends the process at once with the reason (exit status 1)."""
+    try:
+        app = build_app(settings)
+    except DevelopmentSecret as exc:
+        sys.exit(f"{sys.argv[0].rsplit('/', 1)[-1]}: {exc}")
     uvicorn.run(
         app,
         host=settings.http_host,

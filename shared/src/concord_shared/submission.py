@@ -9,7 +9,7 @@ This is the one model that carries personal data: it flows only into intake.
 
 import re
 import unicodedata
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, HttpUrl, model_validator
 
@@ -97,10 +97,34 @@ class LocationIn(BaseModel):
         return self
 
 
+def lone_surrogates(value: Any, path: str = "") -> list[str]:
+    """Where the raw input holds a lone surrogate (JSON's "\\ud800"): such a string is not
+    Unicode and cannot be stored or sent on; refused at validation, before anything is kept."""
+    if isinstance(value, str):
+        return [path or "value"] if _SURROGATE.search(value) else []
+    if isinstance(value, dict):
+        return [p for k, v in value.items() for p in lone_surrogates(v, f"{path}.{k}".strip("."))]
+    if isinstance(value, list):
+        return [
+            p for i, v in enumerate(value) for p in lone_surrogates(v, f"{path}.{i}".strip("."))
+        ]
+    return []
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class CaseSubmission(BaseModel):
     """A case as reception staff, a citizen or another system submits it."""
 
     model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _valid_unicode(cls, data: Any) -> Any:
+        if found := lone_surrogates(data):
+            raise ValueError(f"lone surrogates (not valid Unicode) in: {', '.join(found)}")
+        return data
 
     kind: CaseKind
     channel: Channel

@@ -4,6 +4,7 @@ from concord_shared.envelope import utcnow
 from concord_shared.outbox import Written
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.store import Document
 from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS
 from fastapi import FastAPI
@@ -14,6 +15,7 @@ from concord_intake.entrypoints.auth import authenticated
 from concord_intake.entrypoints.contacts import contacts_router
 from concord_intake.entrypoints.http import cases_router
 from concord_intake.entrypoints.open311 import open311_router
+from concord_intake.entrypoints.public_limits import PublicLimits
 from concord_intake.handlers import SERVICE, Intake
 from concord_intake.settings import IntakeSettings
 
@@ -36,17 +38,21 @@ def build_intake(
 
 def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     settings = settings or IntakeSettings()
+    refuse_development_secrets(
+        settings, {"api_keys": settings.api_keys}, {"pseudonym_key": settings.pseudonym_key}
+    )
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     intake = build_intake(runtime.db, settings, runtime.relay.written)
     runtime.startup.append(intake.repo.ensure_indexes)
+    limits = PublicLimits(settings.public_limits)
     # Two lanes: new submissions never wait behind the case log's backlog.
     subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers(), intake.batch_handlers())
     subscribe(runtime, [CASE_EVENTS], intake.handlers(), intake.batch_handlers())
     return create_app(
         runtime,
         [
-            cases_router(intake, authenticated(settings.api_keys)),
-            open311_router(intake, settings.api_keys, utcnow),
+            cases_router(intake, authenticated(settings.api_keys), limits),
+            open311_router(intake, settings.api_keys, utcnow, limits),
             contacts_router(intake, authenticated(settings.api_keys)),
         ],
         title="Concord intake",

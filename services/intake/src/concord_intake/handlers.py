@@ -1,5 +1,6 @@
 """Intake's service layer: register cases from any channel; follow their public status."""
 
+import hmac
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -36,6 +37,10 @@ class SubmissionRejected(Exception):
         self.problems = problems
 
 
+# The problem of a retry whose body differs from the first request under its key.
+KEY_REUSED = FieldProblem((), "this Idempotency-Key was used before with a different body")
+
+
 @dataclass(frozen=True)
 class Registration:
     """One submission to register, with what makes a retry of it idempotent."""
@@ -45,6 +50,8 @@ class Registration:
     idempotency_key: str | None = None
     source_system: str | None = None
     source_ref: str | None = None
+    # What the submission looked like (a hash): the same key with another body is refused.
+    body_fingerprint: str | None = None
 
     def case_id(self) -> str:
         if self.idempotency_key:
@@ -112,18 +119,30 @@ class Intake:
             raise RuntimeError("could not draw a free receipt number")
         unique = list(records.values())
         emits = {record.case_id: [self._received(record)] for record in unique}
-        created = await self.repo.insert_many([(r, emits[r.case_id]) for r in unique])
+        fingerprints = {
+            case_id: r.body_fingerprint
+            for r in registrations
+            if r.body_fingerprint and r.idempotency_key and (case_id := r.case_id()) in records
+        }
+        created = await self.repo.insert_many([(r, emits[r.case_id]) for r in unique], fingerprints)
         new = [r for r, fresh in zip(unique, created, strict=True) if fresh]
         await self.repo.remember_for_grouping(new)
         for record in new:
             self.on_written(record.case_id, emits[record.case_id])
         fresh_ids = {r.case_id for r in new}
         existing = await self.repo.get_many(r.case_id for r in unique if r.case_id not in fresh_ids)
+        stored_prints = await self.repo.fingerprints(
+            r.case_id for r in unique if r.case_id not in fresh_ids and r.case_id in fingerprints
+        )
         answered: set[str] = set()
         for i, r in pending:
             fresh = r.case_id in fresh_ids and r.case_id not in answered
             answered.add(r.case_id)
             stored = records[r.case_id] if r.case_id in fresh_ids else existing[r.case_id]
+            sent = registrations[i].body_fingerprint
+            if not fresh and sent and stored_prints.get(r.case_id, sent) != sent:
+                results[i] = SubmissionRejected([KEY_REUSED])
+                continue
             results[i] = Registered(stored, fresh)
         for record in new:
             log.info(
@@ -219,7 +238,10 @@ class Intake:
 
     async def public_status(self, receipt: str, code: str) -> CaseRecord | None:
         record = await self.repo.by_receipt(receipt)
-        if record is None or record.verification_code != code:
+        # In constant time: how long a wrong code takes tells nothing of the right one.
+        if record is None or not hmac.compare_digest(
+            record.verification_code.encode(), code.encode(errors="surrogatepass")
+        ):
             return None  # the same answer for both: the receipt's existence is not disclosed
         return record
 

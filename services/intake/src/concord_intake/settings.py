@@ -1,5 +1,7 @@
 from concord_shared.settings import ServiceSettings
-from pydantic import BaseModel
+from concord_shared.startup_secrets import DEFAULT_PSEUDONYM_KEY
+from limits import parse
+from pydantic import BaseModel, field_validator
 from pydantic_settings import SettingsConfigDict
 
 from concord_intake.domain.access import ApiKey
@@ -18,6 +20,27 @@ class GroupingSettings(BaseModel):
     situation_window_hours: int = 72
 
 
+class PublicLimitSettings(BaseModel):
+    """Rate limits of the public endpoints (status lookup, Open311), in `limits` notation:
+    "60/minute", "5 per 15 minutes"."""
+
+    # Requests to the public endpoints from one client address (the peer, or the
+    # X-Forwarded-For of a proxy the server trusts: uvicorn's FORWARDED_ALLOW_IPS).
+    per_client: str = "60/minute"
+    # Wrong verification codes for one receipt number; then it answers 429 until the
+    # window has moved on.
+    wrong_codes_per_receipt: str = "5/15 minutes"
+    # Where the counters live: a `limits` storage URI ("memory://", "redis://host:6379"
+    # with the redis package installed, ...).
+    storage: str = "memory://"
+
+    @field_validator("per_client", "wrong_codes_per_receipt")
+    @classmethod
+    def _a_limit(cls, value: str) -> str:
+        parse(value)  # a wrong notation fails at start, not at the first request
+        return value
+
+
 class IntakeSettings(ServiceSettings):
     model_config = SettingsConfigDict(
         env_prefix="CONCORD_INTAKE_", extra="ignore", env_nested_delimiter="__"
@@ -25,10 +48,12 @@ class IntakeSettings(ServiceSettings):
 
     http_port: int = 8001
     # Key for the keyed hash that turns a phone or identity number into a party reference.
-    # Change it and every party gets a new reference; set it from a secret in production.
-    pseudonym_key: str = "concord-local-development-key"
+    # Change it and every party gets a new reference; set it from a secret in production
+    # (outside development mode the service refuses the default and keys under 32 characters).
+    pseudonym_key: str = DEFAULT_PSEUDONYM_KEY
     receipt_prefix: str = "QH"
     # API keys as JSON: {"<key>": {"role": "reception", "platform": "339901001"}, ...}.
     # Empty: every authenticated endpoint answers 401.
     api_keys: dict[str, ApiKey] = {}
     grouping: GroupingSettings = GroupingSettings()
+    public_limits: PublicLimitSettings = PublicLimitSettings()

@@ -3,6 +3,7 @@ the deadline watch."""
 
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.topics import HORIZONTAL_REPLIES, VERTICAL_ASSIGN
 from fastapi import FastAPI
 
@@ -35,6 +36,7 @@ def deadline_policy(settings: MediationSettings) -> DeadlinePolicy:
 
 def build_app(settings: MediationSettings | None = None) -> FastAPI:
     settings = settings or MediationSettings()
+    refuse_development_secrets(settings, {"api_keys": settings.api_keys})
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     repo = MediationRepository(runtime.db)
     locks = CaseLocks(runtime.db)

@@ -5,6 +5,7 @@ from datetime import timedelta
 
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from fastapi import FastAPI
 
@@ -30,6 +31,7 @@ from concord_notification.settings import NotificationSettings
 
 def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     s = settings or NotificationSettings()
+    refuse_development_secrets(s, {"api_keys": s.api_keys, "intake_api_key": s.intake_api_key})
     runtime = build_runtime(SERVICE, s, outbox_collection=DELIVERIES)
     clock = clock_for(s.clock_file)
     deliveries = DeliveryLog(runtime.db)

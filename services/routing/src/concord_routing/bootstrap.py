@@ -7,6 +7,7 @@ from concord_shared.api_keys import authenticated
 from concord_shared.provision import provision
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.topics import (
     CASE_EVENTS,
     HORIZONTAL_REPLIES,
@@ -31,6 +32,7 @@ def _yaml(path: Any) -> Any:
 
 def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     settings = settings or RoutingSettings()
+    refuse_development_secrets(settings, {"api_keys": settings.api_keys})
     runtime = build_runtime(SERVICE, settings, outbox_collection=ROUTES)
     repo = RouteRepository(runtime.db)
     # The files are validated before anything starts: a bad file stops the process here.

@@ -8,7 +8,7 @@ reference and by (category, area).
 
 import asyncio
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,7 +24,8 @@ from concord_intake.domain.cases import CaseRecord
 from concord_intake.domain.grouping import EarlierCase
 
 CASES = "cases"
-_HIDDEN = {"outbox": 0, "processed": 0}
+FINGERPRINT = "request_fingerprint"
+_HIDDEN = {"outbox": 0, "processed": 0, FINGERPRINT: 0}
 
 
 def matter_key(category: str, area_code: str, moment: datetime) -> str:
@@ -90,12 +91,26 @@ class CaseRepository:
             return {records[i].case_id for i in _duplicates(exc)}
         return set()
 
-    async def insert_many(self, records: Sequence[tuple[CaseRecord, list[Emit]]]) -> list[bool]:
+    async def insert_many(
+        self,
+        records: Sequence[tuple[CaseRecord, list[Emit]]],
+        fingerprints: Mapping[str, str] | None = None,
+    ) -> list[bool]:
         """Store new cases, each with its events in the same document (one atomic write
         each). Per case: True if new; False if the case id existed (an idempotent retry),
-        in which case nothing was written and its freshly claimed receipt is released."""
+        in which case nothing was written and its freshly claimed receipt is released.
+        `fingerprints` (by case id) are kept with the case, for telling a retry from a
+        different request under the same idempotency key."""
+        prints = fingerprints or {}
         docs = [
-            inserted_with_outbox({"_id": record.case_id, **record.model_dump()}, emits)
+            inserted_with_outbox(
+                {
+                    "_id": record.case_id,
+                    **record.model_dump(),
+                    **({FINGERPRINT: prints[record.case_id]} if record.case_id in prints else {}),
+                },
+                emits,
+            )
             for record, emits in records
         ]
         created = [True] * len(docs)
@@ -196,6 +211,13 @@ class CaseRepository:
         doc = await self._cases.find_one({"_id": case_id}, _HIDDEN)
         return CaseRecord.model_validate(doc) if doc else None
 
+    async def fingerprints(self, case_ids: Iterable[str]) -> dict[str, str]:
+        """The request fingerprints stored with these cases (where one was)."""
+        docs = await asyncio.gather(
+            *(self._cases.find_one({"_id": i}, {FINGERPRINT: 1}) for i in case_ids)
+        )
+        return {d["_id"]: d[FINGERPRINT] for d in docs if d and FINGERPRINT in d}
+
     async def get_many(self, case_ids: Iterable[str]) -> dict[str, CaseRecord]:
         found = await asyncio.gather(*(self.get(i) for i in case_ids))
         return {r.case_id: r for r in found if r is not None}
@@ -216,7 +238,7 @@ class CaseRepository:
     async def updated_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
         cursor = self._cases.find(
             {"public.updated_at": {"$gte": start, "$lte": end}},
-            {"receipt_number": 1, "public_updates": 1, "kind": 1},
+            {"receipt_number": 1, "public_updates": 1, "kind": 1, "platform": 1},
         )
         return await cursor.to_list()
 

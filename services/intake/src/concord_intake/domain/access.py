@@ -1,7 +1,8 @@
 """Who may do what at intake: API keys with roles.
 
 Reception staff register cases for their own platform and read those cases; integration
-systems register cases for any platform (HTTP, Open311); auditors read, never write.
+systems register cases for any platform (HTTP, Open311); auditors read, never write. Receipt
+numbers in Open311 listings go to integration systems, auditors and a platform's own staff.
 """
 
 from enum import StrEnum
@@ -26,6 +27,7 @@ class Action(StrEnum):
     REGISTER = "register"
     READ_CASE = "read_case"
     READ_CONTACT = "read_contact"
+    LIST_RECEIPTS = "list_receipts"  # see receipt numbers in Open311 listings
 
 
 def permits(key: ApiKey, action: Action, platform: str) -> bool:
@@ -33,7 +35,7 @@ def permits(key: ApiKey, action: Action, platform: str) -> bool:
         # Contact details go to the notification service only, and it gets nothing else.
         return key.role is Role.NOTIFIER and action is Action.READ_CONTACT
     if key.role is Role.AUDITOR:
-        return action is Action.READ_CASE
+        return action in (Action.READ_CASE, Action.LIST_RECEIPTS)
     if key.role is Role.INTEGRATION:
-        return action is Action.REGISTER
+        return action in (Action.REGISTER, Action.LIST_RECEIPTS)
     return key.platform is not None and key.platform == platform

@@ -22,10 +22,13 @@ ANONYMOUS = "匿名"
 
 
 class Open311Error(Exception):
-    def __init__(self, code: int, descriptions: list[str]) -> None:
+    def __init__(
+        self, code: int, descriptions: list[str], headers: dict[str, str] | None = None
+    ) -> None:
         super().__init__("; ".join(descriptions))
         self.code = code
         self.descriptions = descriptions
+        self.headers = headers or {}
 
     def body(self) -> list[dict[str, Any]]:
         return [{"code": self.code, "description": d} for d in self.descriptions]
@@ -157,12 +160,16 @@ def _w3c(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def service_request(record: CaseRecord, registry: Registry) -> dict[str, Any]:
+def service_request(
+    record: CaseRecord, registry: Registry, with_receipt: bool = True
+) -> dict[str, Any]:
+    """A case as a service request; without its receipt number for the public, since
+    the receipt number is half of what opens the case's status."""
     category = registry.categories_by_code.get(record.category)
     department = registry.departments_by_code.get(record.public.department or "")
     public = record.public
     return {
-        "service_request_id": record.receipt_number,
+        "service_request_id": record.receipt_number if with_receipt else None,
         "status": "closed" if public.status in CLOSED else "open",
         "status_notes": public.status,
         "service_name": category.name_zh if category else record.category,
@@ -185,7 +192,7 @@ def publicly_listed(record: CaseRecord) -> bool:
     return record.kind is not CaseKind.EARLY_WARNING
 
 
-def update(receipt: str, entry: Mapping[str, Any]) -> dict[str, Any]:
+def update(receipt: str | None, entry: Mapping[str, Any]) -> dict[str, Any]:
     status = entry.get("status")
     return {
         "update_id": entry["update_id"],

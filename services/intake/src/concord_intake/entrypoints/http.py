@@ -1,17 +1,19 @@
 """Intake's native JSON API: register a case, read it, look up its public status."""
 
+import hashlib
 from datetime import datetime
 from typing import Annotated, Any
 
 from concord_shared.enums import CaseStatus, Level
 from concord_shared.submission import CaseSubmission
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Response, status
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from concord_intake.domain.access import Action, ApiKey
 from concord_intake.domain.cases import CaseRecord
 from concord_intake.entrypoints.auth import check
+from concord_intake.entrypoints.public_limits import Limited, PublicLimits, too_many_requests
 from concord_intake.handlers import Intake, Registration, SubmissionRejected
 
 
@@ -59,7 +61,13 @@ def rejection(exc: SubmissionRejected, prefix: tuple[str, ...] = ("body",)) -> E
     )
 
 
-def cases_router(intake: Intake, api_key: Any) -> APIRouter:
+def fingerprint(text: str) -> str:
+    """A short one-way digest: scopes idempotency keys to the API key that sent them (the
+    caller, not its role: two hotlines must not share case ids) and tells bodies apart."""
+    return hashlib.sha256(text.encode(errors="surrogatepass")).hexdigest()[:32]
+
+
+def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRouter:
     router = APIRouter(tags=["cases"])
     Caller = Annotated[ApiKey, Depends(api_key)]
 
@@ -74,11 +82,14 @@ def cases_router(intake: Intake, api_key: Any) -> APIRouter:
         response: Response,
         caller: Caller,
         idempotency_key: Annotated[str | None, Header(max_length=128)] = None,
+        x_api_key: Annotated[str | None, Header()] = None,  # known good: `caller` checked it
     ) -> Receipt:
         """Register a case; returns its receipt number and a short verification code.
 
         Reception staff may register only for their own platform. With an
-        `Idempotency-Key` header a retried POST returns the same case (200), not a second.
+        `Idempotency-Key` header a retried POST returns the same case (200), not a second;
+        the key is the caller's own (another key's caller gets a case of its own), and the
+        same key with a different body is refused (422).
         The receipt says at once whether the same party brought the same matter before
         (`repeat_of`) and whether it belongs to a collective matter.
         """
@@ -87,8 +98,9 @@ def cases_router(intake: Intake, api_key: Any) -> APIRouter:
             registered = await intake.register(
                 Registration(
                     submission,
-                    idempotency_scope=f"http:{caller.role}:{caller.platform or ''}",
+                    idempotency_scope=f"http:{fingerprint(x_api_key or '')}",
                     idempotency_key=idempotency_key,
+                    body_fingerprint=fingerprint(submission.model_dump_json()),
                 )
             )
         except SubmissionRejected as exc:
@@ -97,16 +109,30 @@ def cases_router(intake: Intake, api_key: Any) -> APIRouter:
             response.status_code = status.HTTP_200_OK
         return receipt_of(registered.record)
 
-    @router.get("/cases/status", response_model=PublicStatusView)
+    @router.get(
+        "/cases/status",
+        response_model=PublicStatusView,
+        responses={429: {"description": "too many requests or wrong codes; see Retry-After"}},
+    )
     async def public_status(
+        request: Request,
         receipt_number: Annotated[str, Query(max_length=32)],
         verification_code: Annotated[str, Query(max_length=16)],
     ) -> Any:
         """A citizen's view: status, which level and department hold it, deadlines.
 
-        No authentication: the receipt number and the verification code are the key.
+        No authentication: the receipt number and the verification code are the key. Rate
+        limited per client and per receipt (a few wrong codes, then 429 with Retry-After).
         """
-        record = await intake.public_status(receipt_number, verification_code)
+        try:
+            await limits.client_request(request)
+            record = await intake.public_status(receipt_number, verification_code)
+            if record is None:
+                await limits.wrong_code(receipt_number)
+            else:
+                await limits.receipt_open(receipt_number)
+        except Limited as exc:
+            raise too_many_requests(exc) from exc
         if record is None:
             raise HTTPException(404, "no case with this receipt number and verification code")
         return PublicStatusView(

@@ -1,7 +1,12 @@
 """Open311 GeoReport v2 under /open311/v2/, with mySociety's servicerequestupdates extension.
 
 JSON and XML (the path's extension chooses); errors in the spec's format, an array of
-{code, description} with 400, 403 or 404.
+{code, description} with 400, 403, 404 or 429.
+
+What a GET serves is public, and rate limited per client address. Receipt numbers are half
+of what opens a case's status, so listings (requests, updates) carry them only for a
+caller with an entitled key (`api_key` parameter or X-API-Key header); a request fetched by
+its own id shows the id its caller already knows.
 """
 
 from collections.abc import Awaitable, Callable
@@ -17,10 +22,14 @@ from concord_intake.domain import open311
 from concord_intake.domain.access import Action, ApiKey, permits
 from concord_intake.domain.open311 import Open311Error
 from concord_intake.entrypoints.auth import find_key
+from concord_intake.entrypoints.public_limits import Limited, PublicLimits
 from concord_intake.handlers import Intake, Registration, SubmissionRejected
 
 PREFIX = "/open311/v2"
 MAX_RESULTS = 1000
+# Dates outside these years are refused: far ones overflow date arithmetic and the store.
+EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
+LATEST = datetime(9000, 1, 1, tzinfo=UTC)
 # The XML root and item element of each kind of answer, as in the spec's examples.
 XML_NAMES = {
     "services": ("services", "service"),
@@ -58,7 +67,9 @@ def render(kind: str, body: Any, fmt: str, status: int = 200) -> Response:
 
 
 def error_response(exc: Open311Error, fmt: str = "json") -> Response:
-    return render("errors", exc.body(), fmt, exc.code)
+    response = render("errors", exc.body(), fmt, exc.code)
+    response.headers.update(exc.headers)
+    return response
 
 
 def _format(fmt: str) -> str:
@@ -73,9 +84,12 @@ def _date(params: dict[str, str], name: str, default: datetime) -> datetime:
         return default
     try:
         moment = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError as exc:
+        moment = (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError) as exc:
         raise Open311Error(400, [f"{name}: not a w3c datetime, e.g. 2026-01-01T00:00:00Z"]) from exc
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    if not EARLIEST <= moment < LATEST:
+        raise Open311Error(400, [f"{name}: out of range (years {EARLIEST.year}-{LATEST.year})"])
+    return moment
 
 
 async def respond(kind: str, fmt: str, produce: Callable[[], Awaitable[Any]]) -> Response:
@@ -87,28 +101,59 @@ async def respond(kind: str, fmt: str, produce: Callable[[], Awaitable[Any]]) ->
         return error_response(exc, fmt if fmt in ("json", "xml") else "json")
 
 
+def _presented_key(request: Request) -> str | None:
+    return request.query_params.get("api_key") or request.headers.get("x-api-key")
+
+
 def open311_router(
-    intake: Intake, keys: dict[str, ApiKey], clock: Callable[[], datetime]
+    intake: Intake,
+    keys: dict[str, ApiKey],
+    clock: Callable[[], datetime],
+    limits: PublicLimits,
 ) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["open311"])
+
+    async def public(request: Request) -> None:
+        """Count a public request of this client; Open311's 429 when it is over its limit."""
+        try:
+            await limits.client_request(request)
+        except Limited as exc:
+            raise Open311Error(
+                429, ["too many requests; try again later"], {"Retry-After": str(exc.retry_after)}
+            ) from exc
+
+    def lister(request: Request) -> ApiKey | None:
+        """The caller's key for a listing: none (the public view), or a valid one."""
+        presented = _presented_key(request)
+        if not presented:
+            return None
+        key = find_key(keys, presented)
+        if key is None:
+            raise Open311Error(403, ["api_key: not valid"])
+        return key
+
+    def shows_receipt(key: ApiKey | None, platform: str) -> bool:
+        return key is not None and permits(key, Action.LIST_RECEIPTS, platform)
 
     def registry() -> Registry:
         return intake.registry  # looked up per call: the registry may change at runtime
 
     @router.get("/services.{fmt}")
-    async def services(fmt: str) -> Response:
+    async def services(request: Request, fmt: str) -> Response:
         """The categories a citizen can report, as Open311 services."""
 
         async def produce() -> Any:
+            await public(request)
             return [open311.service(c) for c in registry().categories]
 
         return await respond("services", fmt, produce)
 
     @router.get("/services/{service_code}.{fmt}")
-    async def service_definition(service_code: str, fmt: str) -> Response:
+    async def service_definition(request: Request, service_code: str, fmt: str) -> Response:
         """A service's attributes: kind, area code, platform, severity."""
 
         async def produce() -> Any:
+            await public(request)
             category = registry().categories_by_code.get(service_code)
             if category is None:
                 raise Open311Error(404, [f"service_code: no service {service_code!r}"])
@@ -146,19 +191,23 @@ def open311_router(
 
     @router.get("/requests.{fmt}")
     async def list_requests(request: Request, fmt: str) -> Response:
-        """Requests by id, service, date range (at most 90 days) and status."""
+        """Requests by id, service, date range (at most 90 days) and status. Receipt numbers
+        (service_request_id) only for an entitled api_key; the public sees none."""
 
         async def produce() -> Any:
+            await public(request)
+            caller = lister(request)
             params = dict(request.query_params)
             wanted = {s.strip() for s in params.get("status", "").split(",") if s.strip()}
             if wanted - {"open", "closed"}:
                 raise Open311Error(400, ["status: use open, closed, or both comma-separated"])
-            if params.get("service_request_id"):
+            named = bool(params.get("service_request_id"))
+            if named:
                 ids = [i.strip() for i in params["service_request_id"].split(",") if i.strip()]
                 records = await intake.repo.by_receipts(ids[:MAX_RESULTS])
             else:
                 end = _date(params, "end_date", clock())
-                start = _date(params, "start_date", end - timedelta(days=90))
+                start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=90)))
                 if end - start > timedelta(days=90) or start > end:
                     raise Open311Error(400, ["start_date: the range may not exceed 90 days"])
                 query: dict[str, Any] = {"received_at": {"$gte": start, "$lte": end}}
@@ -166,7 +215,8 @@ def open311_router(
                     query["category"] = {"$in": params["service_code"].split(",")}
                 records = await intake.repo.search(query, MAX_RESULTS)
             rows = [
-                open311.service_request(r, registry())
+                # Requests asked for by id show the ids their caller already knows.
+                open311.service_request(r, registry(), named or shows_receipt(caller, r.platform))
                 for r in records
                 if open311.publicly_listed(r)
             ]
@@ -175,10 +225,11 @@ def open311_router(
         return await respond("requests", fmt, produce)
 
     @router.get("/requests/{service_request_id}.{fmt}")
-    async def get_request(service_request_id: str, fmt: str) -> Response:
+    async def get_request(request: Request, service_request_id: str, fmt: str) -> Response:
         """One request, as a one-element array (as the spec has it)."""
 
         async def produce() -> Any:
+            await public(request)
             record = await intake.repo.by_receipt(service_request_id)
             if record is None or not open311.publicly_listed(record):
                 raise Open311Error(404, [f"service_request_id: no request {service_request_id}"])
@@ -187,10 +238,11 @@ def open311_router(
         return await respond("requests", fmt, produce)
 
     @router.get("/tokens/{token}.{fmt}")
-    async def token(token: str, fmt: str) -> Response:
+    async def token(request: Request, token: str, fmt: str) -> Response:
         """The service_request_id behind a token returned by POST requests."""
 
         async def produce() -> Any:
+            await public(request)
             record = await intake.repo.get(token)
             if record is None:
                 raise Open311Error(404, [f"token: no request for token {token}"])
@@ -200,19 +252,24 @@ def open311_router(
 
     @router.get("/servicerequestupdates.{fmt}")
     async def updates(request: Request, fmt: str) -> Response:
-        """mySociety's extension: status updates in a time range (default: the last day)."""
+        """mySociety's extension: status updates in a time range (default: the last day);
+        their service_request_id only for an entitled api_key."""
 
         async def produce() -> Any:
+            await public(request)
+            caller = lister(request)
             params = dict(request.query_params)
             end = _date(params, "end_date", clock())
-            start = _date(params, "start_date", end - timedelta(days=1))
+            start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=1)))
             rows = []
             for doc in await intake.repo.updated_between(start, end):
                 if doc.get("kind") == "early_warning":
                     continue
                 for entry in doc.get("public_updates", []):
                     if start <= entry["at"] <= end:
-                        rows.append(open311.update(doc["receipt_number"], entry))
+                        shown = shows_receipt(caller, doc.get("platform", ""))
+                        receipt = doc["receipt_number"] if shown else None
+                        rows.append(open311.update(receipt, entry))
             return sorted(rows, key=lambda r: r["updated_datetime"])[:MAX_RESULTS]
 
         return await respond("updates", fmt, produce)
