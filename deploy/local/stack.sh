@@ -56,8 +56,9 @@ start_kafka() {
       >> "$LOG_DIR/kafka.log" 2>&1
     touch "$KAFKA_DATA/.concord-sasl"
   fi
-  setsid nohup java "${java_opts[@]}" -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$conf" \
-    >> "$LOG_DIR/kafka.log" 2>&1 < /dev/null &
+  # umask 077: the broker's log segments hold personal data, its owner's only (older files too).
+  (umask 077 && chmod -R go-rwx "$KAFKA_DATA" && exec setsid nohup java "${java_opts[@]}" -cp "$KAFKA_HOME/libs/*" kafka.Kafka "$conf" \
+    >> "$LOG_DIR/kafka.log" 2>&1 < /dev/null) &
   echo $! > "$PID_DIR/kafka.pid"
   wait_port "$KAFKA_PORT" Kafka kafka 90
 }
@@ -71,10 +72,12 @@ start_store() {
   "$here/build-ferretdb.sh"
   # GOGC=400: the Go collector ran a tenth of the store's CPU under load (pprof); a larger
   # heap (tens of MB) buys that back.
-  GOGC="${FERRETDB_GOGC:-400}" setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)" \
+  # umask 077: the SQLite files (and their -wal/-shm, which SQLite gives the database file's
+  # mode) hold personal data, their owner's only; files from before are tightened too.
+  (umask 077 && chmod -R go-rwx "$FERRETDB_DATA" && GOGC="${FERRETDB_GOGC:-400}" exec setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$CONCORD_STATE" --debug-addr="${FERRETDB_DEBUG_ADDR:--}" \
     --telemetry=disable --log-level="${FERRETDB_LOG_LEVEL:-warn}" \
-    >> "$LOG_DIR/ferretdb.log" 2>&1 < /dev/null &
+    >> "$LOG_DIR/ferretdb.log" 2>&1 < /dev/null) &
   echo $! > "$PID_DIR/ferretdb.pid"
   wait_port "$MONGO_PORT" FerretDB ferretdb 30
 }
