@@ -1,7 +1,11 @@
 """A department's subscriber to its Concord topic: small, complete, runnable.
 
     pip install aiokafka
-    python subscriber.py --department justice [--bootstrap 127.0.0.1:9092] [--namespace concord]
+    CONCORD_KAFKA_PASSWORD=... python subscriber.py --department justice \
+        [--bootstrap 127.0.0.1:9092] [--namespace concord] [--security-protocol SASL_SSL]
+
+It logs in as its department's Kafka principal, ``department-<code>`` (SCRAM-SHA-512), which
+may read its own topic only and use consumer groups named ``<namespace>.department.<code>.*``.
 
 It follows the rules in contracts/README.md: its own consumer group, reading from the
 earliest offset the first time, committing only after handling, ignoring unknown fields and
@@ -11,7 +15,9 @@ unknown event types, and deduplicating by event id (delivery is at least once).
 import argparse
 import asyncio
 import json
+import os
 import sqlite3
+import ssl
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer
@@ -47,7 +53,12 @@ async def run(args: argparse.Namespace) -> int:
     consumer = AIOKafkaConsumer(
         topic,
         bootstrap_servers=args.bootstrap,
-        group_id=f"department.{args.department}.{args.app}",
+        security_protocol=args.security_protocol,
+        sasl_mechanism="SCRAM-SHA-512",
+        sasl_plain_username=args.username or f"department-{args.department}",
+        sasl_plain_password=os.environ.get("CONCORD_KAFKA_PASSWORD", ""),
+        ssl_context=ssl.create_default_context() if args.security_protocol == "SASL_SSL" else None,
+        group_id=f"{args.namespace}.department.{args.department}.{args.app}",
         auto_offset_reset="earliest",  # first start: read what is already there
         enable_auto_commit=False,  # commit after handling, never before
     )
@@ -83,6 +94,10 @@ def main() -> None:
     parser.add_argument("--bootstrap", default="127.0.0.1:9092")
     parser.add_argument("--namespace", default="concord")
     parser.add_argument("--app", default="inbox", help="names the consumer group")
+    parser.add_argument(
+        "--security-protocol", default="SASL_PLAINTEXT", choices=["SASL_PLAINTEXT", "SASL_SSL"]
+    )
+    parser.add_argument("--username", help="default: department-<department>")
     parser.add_argument("--state", default="seen-events.sqlite3")
     parser.add_argument("--idle-exit", type=int, default=0, help="stop after N idle seconds")
     args = parser.parse_args()

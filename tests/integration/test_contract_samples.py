@@ -24,7 +24,15 @@ from concord_shared.submission import CaseSubmission
 from concord_shared.topics import INTAKE_SUBMISSIONS
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import AUTH, BIN, KAFKA, OPERATOR_KEY, SERVICES, Services
+from tests.support.stack import (
+    AUTH,
+    BIN,
+    KAFKA,
+    OPERATOR_KEY,
+    SERVICES,
+    Services,
+    kafka_client_options,
+)
 from tests.support.wait import eventually
 
 pytestmark = [pytest.mark.real, pytest.mark.last]
@@ -47,7 +55,7 @@ def _planted(value: bytes) -> bool:
 
 
 async def _capture(namespaces: list[str]) -> dict[str, list[bytes]]:
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, **kafka_client_options())
     await admin.start()
     topics = [
         t for t in await admin.list_topics() if any(t.startswith(f"{ns}.") for ns in namespaces)
@@ -56,6 +64,7 @@ async def _capture(namespaces: list[str]) -> dict[str, list[bytes]]:
     consumer = AIOKafkaConsumer(
         *topics,
         bootstrap_servers=KAFKA,
+        **kafka_client_options(),
         auto_offset_reset="earliest",
         group_id=f"capture-{uuid.uuid4().hex[:6]}",
     )
@@ -84,7 +93,7 @@ async def test_captured_messages_validate_against_the_published_schemas(
         case_id = (
             await http.post(f"{services['intake'].url}/cases", json=neighbour_dispute())
         ).json()["case_id"]
-        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+        producer = AIOKafkaProducer(bootstrap_servers=KAFKA, **kafka_client_options(), acks="all")
         await producer.start()
         try:
             command = envelope(

@@ -1,15 +1,18 @@
 """The example subscriber in contracts/ runs against the real broker and sees its requests."""
 
 import asyncio
+import os
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
 from concord_shared.contracts import CONTRACTS
+from concord_shared.kafka_access import department_principal
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import AUTH, KAFKA, Services
+from tests.support.routing import ROUTING_READER
+from tests.support.stack import AUTH, KAFKA, Services, kafka_client_options
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -24,7 +27,9 @@ async def test_the_example_department_subscriber_prints_its_coordination_request
         ).json()["case_id"]
 
         async def routed() -> bool:
-            r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
+            r = await http.get(
+                f"{services['routing'].url}/cases/{case_id}/routing", headers=ROUTING_READER
+            )
             return r.status_code == 200
 
         await eventually(routed)
@@ -43,6 +48,12 @@ async def test_the_example_department_subscriber_prints_its_coordination_request
             str(tmp_path / "seen.sqlite3"),
             "--idle-exit",
             "3",
+            env={
+                **os.environ,
+                "CONCORD_KAFKA_PASSWORD": kafka_client_options(department_principal("justice")).get(
+                    "sasl_plain_password", ""
+                ),
+            },
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.STDOUT,
         )

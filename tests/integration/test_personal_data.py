@@ -20,6 +20,7 @@ from tests.support.stack import (
     OPERATOR_KEY,
     RECEPTION_KEY,
     Services,
+    kafka_client_options,
 )
 from tests.support.wait import eventually
 
@@ -60,7 +61,7 @@ async def test_names_numbers_and_addresses_reach_no_log_and_no_topic(services: S
         for secret in secrets:
             assert secret not in log, f"{secret} in {service.name}'s log"
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, **kafka_client_options())
     await admin.start()
     topics = [
         t
@@ -68,7 +69,9 @@ async def test_names_numbers_and_addresses_reach_no_log_and_no_topic(services: S
         if t.startswith(f"{services.namespace}.") and ".intake.submissions" not in t
     ]
     await admin.close()
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=KAFKA, **kafka_client_options(), auto_offset_reset="earliest"
+    )
     await consumer.start()
     seen = 0
     try:

@@ -10,11 +10,11 @@ from aiokafka.admin import AIOKafkaAdminClient
 from concord_shared.letter_seal import cli_seal
 from concord_shared.topics import dead_letter_topic
 
-from tests.support.stack import KAFKA
+from tests.support.stack import KAFKA, kafka_client_options
 
 
 async def send(topic: str, values: list[bytes], key: bytes = b"test", **kw: Any) -> None:
-    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, acks="all")
+    producer = AIOKafkaProducer(bootstrap_servers=KAFKA, **kafka_client_options(), acks="all")
     await producer.start()
     try:
         for value in values:
@@ -36,6 +36,7 @@ async def dead_letters_for(
     consumer = AIOKafkaConsumer(
         dead_letter_topic(service).full_name(namespace),
         bootstrap_servers=KAFKA,
+        **kafka_client_options(),
         auto_offset_reset="earliest",
     )
     await consumer.start()
@@ -67,7 +68,9 @@ async def events_on(
     """Every event on `topics` (from the start) for the given cases, read until `until`
     holds for them or `within` seconds passed; the caller asserts on what came. Delivery is
     at least once, so like every subscriber this deduplicates on the event id."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=KAFKA, auto_offset_reset="earliest")
+    consumer = AIOKafkaConsumer(
+        *topics, bootstrap_servers=KAFKA, **kafka_client_options(), auto_offset_reset="earliest"
+    )
     await consumer.start()
     found: list[dict[str, Any]] = []
     seen: set[str] = set()
@@ -95,7 +98,7 @@ async def events_on(
 
 async def group_members(group_id: str) -> int:
     """Members of a stable consumer group (0 while it rebalances)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA)
+    admin = AIOKafkaAdminClient(bootstrap_servers=KAFKA, **kafka_client_options())
     await admin.start()
     try:
         [response] = await admin.describe_consumer_groups([group_id])

@@ -22,6 +22,8 @@ from aiokafka.admin import AIOKafkaAdminClient
 from rich.console import Console
 from rich.table import Table
 
+from concord_shared.kafka_access import OPERATOR
+from concord_shared.kafka_auth import KafkaAuth, cli_auth
 from concord_shared.letter_seal import CannotOpen, LetterSeal, cli_seal
 from concord_shared.topics import dead_letter_topic
 
@@ -43,9 +45,12 @@ class Letter:
         return base64.b64decode(self.payload.get("original_value_b64", ""))
 
 
-async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Letter]:
+async def read_letters(
+    bootstrap: str, namespace: str, service: str, auth: KafkaAuth | None = None
+) -> list[Letter]:
+    auth = auth or cli_auth(OPERATOR)
     topic = dead_letter_topic(service).full_name(namespace)
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, **auth.aiokafka())
     await admin.start()
     try:
         described = await admin.describe_topics([topic])
@@ -59,7 +64,9 @@ async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Let
     ]
     if not partitions:
         return []
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    consumer = AIOKafkaConsumer(
+        bootstrap_servers=bootstrap, enable_auto_commit=False, **auth.aiokafka()
+    )
     await consumer.start()
     letters: list[Letter] = []
     try:
@@ -80,10 +87,18 @@ async def read_letters(bootstrap: str, namespace: str, service: str) -> list[Let
     return sorted(letters, key=lambda letter: letter.offset)
 
 
-async def replay(bootstrap: str, letters: list[Letter], seal: LetterSeal | None = None) -> int:
+async def replay(
+    bootstrap: str,
+    letters: list[Letter],
+    auth: KafkaAuth | None = None,
+    seal: LetterSeal | None = None,
+) -> int:
+    auth = auth or cli_auth(OPERATOR)
     seal = seal or cli_seal()
     originals = [letter.original(seal) for letter in letters]  # all open, or none is sent
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", enable_idempotence=True, **auth.aiokafka()
+    )
     await producer.start()
     try:
         for letter, original in zip(letters, originals, strict=True):

@@ -20,6 +20,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from concord_shared.broker import make_broker
 from concord_shared.consumer import BatchHandler, EventConsumer, Handler
 from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
+from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.letter_seal import LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
@@ -62,7 +63,11 @@ def build_runtime(
 ) -> ServiceRuntime:
     db = connect(settings, service)
     broker = make_broker(settings, service)
-    publisher = Publisher(settings.kafka_bootstrap_servers, client_id=f"concord-{service}")
+    publisher = Publisher(
+        settings.kafka_bootstrap_servers,
+        client_id=f"concord-{service}",
+        auth=KafkaAuth.of(settings),
+    )
     relay = OutboxRelay(
         publisher,
         db[outbox_collection],

@@ -4,6 +4,7 @@ from typing import Any
 
 import yaml
 from concord_shared.api_keys import authenticated
+from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.provision import provision
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
@@ -52,6 +53,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
             settings.kafka_bootstrap_servers,
             settings.topic_namespace,
             [department_topic(code) for code in codes],
+            auth=KafkaAuth.of(settings),
         )
 
     routing = Routing(
