@@ -21,7 +21,7 @@ from concord_shared.broker import make_broker
 from concord_shared.consumer import BatchHandler, EventConsumer, Handler
 from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.kafka_auth import KafkaAuth
-from concord_shared.letter_seal import LetterSeal, letter_seal
+from concord_shared.letter_seal import DeadLetterKeyRefused, LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
 from concord_shared.outbox import OutboxRelay
 from concord_shared.publisher import Publisher
@@ -187,7 +187,7 @@ def serve(build_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> Non
     development mode ends the process at once with the reason (exit status 1)."""
     try:
         app = build_app(settings)
-    except DevelopmentSecret as exc:
+    except (DevelopmentSecret, DeadLetterKeyRefused) as exc:
         sys.exit(f"{sys.argv[0].rsplit('/', 1)[-1]}: {exc}")
     uvicorn.run(
         app,
