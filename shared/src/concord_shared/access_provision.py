@@ -7,6 +7,7 @@ client (librdkafka, shipped in its wheel). Its calls block; they run in a worker
 import asyncio
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from typing import Any
 
 from confluent_kafka.admin import (
     AclBinding,
@@ -39,8 +40,9 @@ def _admin(bootstrap: str, auth: KafkaAuth) -> AdminClient:
     return AdminClient({"bootstrap.servers": bootstrap, **auth.confluent()})
 
 
-def _binding(g: Grant) -> AclBinding:
-    return AclBinding(
+def _acl_fields(g: Grant) -> tuple[Any, ...]:
+    """A grant as the fields of an ACL binding (or of a filter matching exactly it)."""
+    return (
         ResourceType[g.kind],
         g.name,
         ResourcePatternType[g.pattern],
@@ -71,7 +73,7 @@ def _apply(
     for user, future in admin.alter_user_scram_credentials(upserts).items():
         future.result(timeout=TIMEOUT_S)
         report.users.append(user)
-    bindings = [_binding(g) for g in grants(namespace, departments)]
+    bindings = [AclBinding(*_acl_fields(g)) for g in grants(namespace, departments)]
     # Creating an ACL that exists changes nothing, so a second run is harmless.
     for future in admin.create_acls(bindings, request_timeout=TIMEOUT_S).values():
         future.result(timeout=TIMEOUT_S)
@@ -95,18 +97,7 @@ async def provision_access(
 
 def _remove(bootstrap: str, auth: KafkaAuth, namespace: str, departments: list[str]) -> None:
     admin = _admin(bootstrap, auth)
-    filters = [
-        AclBindingFilter(
-            ResourceType[g.kind],
-            g.name,
-            ResourcePatternType[g.pattern],
-            f"User:{g.principal}",
-            "*",
-            AclOperation[g.operation],
-            AclPermissionType[g.permission],
-        )
-        for g in grants(namespace, departments)
-    ]
+    filters = [AclBindingFilter(*_acl_fields(g)) for g in grants(namespace, departments)]
     for future in admin.delete_acls(filters, request_timeout=TIMEOUT_S).values():
         future.result(timeout=TIMEOUT_S)
 
