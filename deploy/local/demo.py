@@ -55,7 +55,9 @@ def main(
     notification: str = "http://127.0.0.1:8004",
     timeout: float = 20.0,
     api_key: str = typer.Option("dev-integration", envvar="CONCORD_DEMO_API_KEY"),
-    # Mediation's cases and notification's delivery log need a key too (deploy/local/dev.env).
+    # Routing's explanation, mediation's cases and notification's delivery log need a key
+    # too (deploy/local/dev.env).
+    routing_key: str = typer.Option("dev-routing-admin", envvar="CONCORD_DEMO_ROUTING_API_KEY"),
     mediation_key: str = typer.Option(
         "dev-mediation-supervisor", envvar="CONCORD_DEMO_MEDIATION_API_KEY"
     ),
@@ -89,7 +91,7 @@ def main(
             case_id = receipt["case_id"]
             route = case = notices = None
             while time.monotonic() - started < timeout and not notices:
-                route = route or _get(http, f"{routing}/cases/{case_id}/routing")
+                route = route or _get(http, f"{routing}/cases/{case_id}/routing", routing_key)
                 case = case or _get(http, f"{mediation}/cases/{case_id}", mediation_key)
                 notices = (
                     _get(http, f"{notification}/cases/{case_id}/deliveries", notification_key)

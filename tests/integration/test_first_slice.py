@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from tests.support.cases import neighbour_dispute
+from tests.support.routing import ROUTING_READER
 from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, OPERATOR_KEY, Services
 from tests.support.wait import eventually
 
@@ -24,7 +25,9 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert len(receipt["verification_code"]) == 6
 
         async def routed() -> dict | None:  # type: ignore[type-arg]
-            r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
+            r = await http.get(
+                f"{services['routing'].url}/cases/{case_id}/routing", headers=ROUTING_READER
+            )
             return r.json() if r.status_code == 200 else None
 
         routing = await eventually(routed)

@@ -4,6 +4,7 @@ import httpx
 import pytest
 
 from tests.support.cases import neighbour_dispute, unique_phone, unique_text
+from tests.support.routing import ROUTING_READER
 from tests.support.stack import AUTH, Services
 from tests.support.wait import eventually
 
@@ -30,7 +31,10 @@ async def test_the_same_party_on_the_same_matter_is_a_repeat(services: Services)
 
         # Routing sees the flag and takes the repeat one level up.
         async def level() -> str | None:
-            r = await http.get(f"{services['routing'].url}/cases/{second['case_id']}/routing")
+            r = await http.get(
+                f"{services['routing'].url}/cases/{second['case_id']}/routing",
+                headers=ROUTING_READER,
+            )
             return r.json()["decisions"][0]["level"] if r.status_code == 200 else None
 
         assert await eventually(level) == "township"

@@ -16,7 +16,7 @@ from pymongo import AsyncMongoClient
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import dead_letters_for, send
-from tests.support.routing import all_routed
+from tests.support.routing import ROUTING_READER, all_routed
 from tests.support.stack import AUDITOR_KEY, KAFKA, MONGO, Services, kafka_client_options
 from tests.support.wait import eventually
 
@@ -58,7 +58,9 @@ async def test_a_resubmission_with_the_same_reference_makes_one_case(services: S
         assert case["source_system"] == "hotline-12345" and case["source_ref"] == ref
 
         async def routed() -> bool:
-            r = await http.get(f"{services['routing'].url}/cases/{case_id}/routing")
+            r = await http.get(
+                f"{services['routing'].url}/cases/{case_id}/routing", headers=ROUTING_READER
+            )
             return r.status_code == 200
 
         await eventually(routed)

@@ -18,6 +18,7 @@ from concord_shared.topics import CASE_EVENTS
 
 from tests.support.cases import neighbour_dispute
 from tests.support.kafka import events_on
+from tests.support.routing import ROUTING_READER
 from tests.support.stack import AUTH, OPERATOR_KEY
 
 # The lines the fault tests print; tests/conftest.py shows them at the end of the run.
@@ -120,7 +121,7 @@ async def reckon(
             if pending:
                 await asyncio.sleep(0.5)
         for case_id in accepted.values():
-            r = await http.get(f"{routing}/cases/{case_id}/routing")
+            r = await http.get(f"{routing}/cases/{case_id}/routing", headers=ROUTING_READER)
             decisions[case_id] = len(r.json()["decisions"]) if r.is_success else 0
     # Two cases for one submission would show as two CaseReceived with the same marker.
     received = await events_on(

@@ -15,7 +15,11 @@ from concord_shared.events import (
 from concord_shared.topics import CASE_EVENTS, HORIZONTAL_REPLIES, VERTICAL_ESCALATE
 
 from tests.support.kafka import send
+from tests.support.stack import ROUTING_ADMIN_KEY
 from tests.support.wait import eventually
+
+# Routing's explanation of a case needs a key; the administrator's sees every case in full.
+ROUTING_READER = {"X-API-Key": ROUTING_ADMIN_KEY}
 
 
 def received(case_id: str, **facts: Any) -> bytes:
@@ -76,7 +80,7 @@ async def route_of(
     """The case's routing once it has at least `decisions` decisions."""
 
     async def probe() -> dict[str, Any] | None:
-        r = await http.get(f"{base}/cases/{case_id}/routing")
+        r = await http.get(f"{base}/cases/{case_id}/routing", headers=ROUTING_READER)
         if r.status_code != 200:
             return None
         body: dict[str, Any] = r.json()
@@ -88,6 +92,7 @@ async def route_of(
 async def all_routed(http: httpx.AsyncClient, routing_url: str, case_ids: list[str]) -> bool:
     """Whether routing has decided on every one of the cases (a probe for `eventually`)."""
     for case_id in case_ids:
-        if (await http.get(f"{routing_url}/cases/{case_id}/routing")).status_code != 200:
+        r = await http.get(f"{routing_url}/cases/{case_id}/routing", headers=ROUTING_READER)
+        if r.status_code != 200:
             return False
     return True

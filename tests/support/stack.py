@@ -51,12 +51,19 @@ NOTIFICATION_TUNING = {
     "PAUSE_AFTER_FAILURES": "2",
     "SEND_TIMEOUT_S": "3",
 }
-# Routing's keys: an administrator (rules, registry, audit) and Chengguan's staff.
+# Routing's keys: an administrator (rules, registry, audit, every case), Chengguan's staff
+# (township 339901001), the staff of one of its villages and of the other township, an auditor.
 ROUTING_ADMIN_KEY = "test-routing-admin"
 ROUTING_STAFF_KEY = "test-routing-staff-chengguan"
+ROUTING_VILLAGE_STAFF_KEY = "test-routing-staff-001001"  # village 339901001001, below Chengguan
+ROUTING_OTHER_TOWNSHIP_STAFF_KEY = "test-routing-staff-002"  # township 339901002
+ROUTING_AUDITOR_KEY = "test-routing-auditor"
 ROUTING_KEYS = {
     ROUTING_ADMIN_KEY: {"role": "admin", "holder": "test administrator"},
     ROUTING_STAFF_KEY: {"role": "staff", "platform": "339901001", "holder": "test staff"},
+    ROUTING_VILLAGE_STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-5"},
+    ROUTING_OTHER_TOWNSHIP_STAFF_KEY: {"role": "staff", "platform": "339901002", "holder": "c-8"},
+    ROUTING_AUDITOR_KEY: {"role": "auditor", "holder": "test auditor"},
 }
 # Mediation's staff keys (CONCORD_MEDIATION_API_KEYS) for the session's services too.
 MEDIATION_SUPERVISOR_KEY = "test-mediation-supervisor"

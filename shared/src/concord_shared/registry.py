@@ -117,6 +117,20 @@ class Registry(BaseModel):
         parent = self.platforms_by_code[platform_code].parent
         return self.platforms_by_code[parent] if parent else None
 
+    def ancestors(self, platform_code: str) -> tuple[str, ...]:
+        """The platforms above one, parent first; none for a platform the registry lacks."""
+        chain: list[str] = []
+        platform = self.platforms_by_code.get(platform_code)
+        while platform is not None and platform.parent is not None:
+            chain.append(platform.parent)
+            platform = self.platforms_by_code.get(platform.parent)
+        return tuple(chain)
+
+    def is_at_or_below(self, platform_code: str, above: str) -> bool:
+        """Whether a platform is `above` itself or one of the platforms under it: the
+        platforms whose cases a platform's staff supervise (a township its villages)."""
+        return above in (platform_code, *self.ancestors(platform_code))
+
     def ancestor_at(self, platform_code: str, level: Level) -> Platform | None:
         """The platform itself or the ancestor at `level`, walking up."""
         platform: Platform | None = self.platforms_by_code.get(platform_code)

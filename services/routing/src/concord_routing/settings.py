@@ -20,6 +20,8 @@ class RoutingSettings(ServiceSettings):
     # After this many departments declined a case, the county platform coordinates it.
     max_declines: int = 3
     # API keys as JSON: {"<key>": {"role": "admin", "holder": "county letters office"}, ...}.
+    # Roles: admin (rules, registry, every case), staff with "platform" (recategorise its
+    # cases; read the routing of cases at it or below), auditor (audit; routing minimised).
     api_keys: dict[str, ApiKey] = {}
 
     @field_validator("api_keys", mode="wrap")

@@ -1,12 +1,21 @@
-"""Who may do what at routing: API keys with roles.
+"""Who may do what at routing, and how much of a case's routing each may see: API keys
+with roles.
 
-Administrators change the rules and the registry; staff recategorise cases of their own
-platform; auditors read the audit trail. A staff key always names its platform: one without
-would be scoped to nothing, or, read carelessly, to every case, so the settings refuse it.
+Administrators change the rules and the registry and read every case's routing. Staff
+recategorise cases of their own platform and read the routing of every case that is or was
+at their platform or a platform below it (a township supervises its villages). Auditors read
+the audit trail and every case's routing minimised: no free text, since decline reasons are
+written by departments, recategorisation reasons by staff and escalation reasons by
+mediators, and any of them may name a person. A staff key always names its platform: one
+without would be scoped to nothing, or, read carelessly, to every case, so the settings
+refuse it.
 """
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from enum import StrEnum
 
+from concord_shared.registry import Registry
 from pydantic import BaseModel, Field, model_validator
 
 
@@ -36,6 +45,26 @@ class Action(StrEnum):
     RECATEGORISE = "recategorise"
 
 
+class View(StrEnum):
+    FULL = "full"
+    MINIMISED = "minimised"  # structured fields only
+
+
+@dataclass(frozen=True)
+class CaseScope:
+    """Every platform the case is or was routed to; the registry says what is above them."""
+
+    routed_to: frozenset[str]
+
+    @classmethod
+    def of(cls, platforms: Iterable[str]) -> "CaseScope":
+        return cls(frozenset(platforms))
+
+    def reaches(self, platform: str, registry: Registry) -> bool:
+        """Whether the case is or was at `platform` or at a platform below it."""
+        return any(registry.is_at_or_below(p, platform) for p in self.routed_to)
+
+
 def permits(key: ApiKey, action: Action, platform: str | None = None) -> bool:
     if action is Action.READ_CONFIG:
         return key.role in (Role.ADMIN, Role.AUDITOR)
@@ -45,3 +74,14 @@ def permits(key: ApiKey, action: Action, platform: str | None = None) -> bool:
         return True
     # Never a staff key without a platform, even one built around the settings' check.
     return key.role is Role.STAFF and key.platform is not None and key.platform == platform
+
+
+def case_view(key: ApiKey, case: CaseScope, registry: Registry) -> View | None:
+    """How much of a case's routing the key may see; None: nothing (403)."""
+    if key.role is Role.ADMIN:
+        return View.FULL
+    if key.role is Role.AUDITOR:
+        return View.MINIMISED
+    if key.role is Role.STAFF and key.platform and case.reaches(key.platform, registry):
+        return View.FULL
+    return None

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 
 from concord_routing.adapters.config_store import ConfigStore
 from concord_routing.adapters.repository import RouteRepository
-from concord_routing.domain.access import Action, ApiKey, permits
+from concord_routing.domain.access import Action, ApiKey, CaseScope, case_view, permits
 from concord_routing.domain.config import ChangeRefused
+from concord_routing.domain.views import routing_body
 from concord_routing.handlers import CaseNotFound, ConfigConflict, Routing
 
 
@@ -48,19 +49,23 @@ def routes_router(
     Caller = Annotated[ApiKey, Depends(caller)]
 
     @router.get("/cases/{case_id}/routing")
-    async def explain(case_id: str) -> dict[str, Any]:
+    async def explain(case_id: str, key: Caller) -> dict[str, Any]:
         """Every routing decision for the case, with the rule, rule-set version and reason,
-        and every department that declined it."""
+        and every department that declined it. Administrators: any case; staff: cases that
+        are or were at their platform or one below it; auditors: any case, without the
+        reasons and who declined (free text)."""
         doc = await repo.get(case_id)
         if doc is None:
             raise HTTPException(404, f"routing has no case {case_id}")
-        return {
-            "case_id": case_id,
-            "facts": doc.get("facts"),
-            "current": doc.get("current"),
-            "decisions": doc.get("decisions"),
-            "declines": doc.get("declines", []),
-        }
+        routed_to = [d["platform"] for d in doc.get("decisions", [])]
+        if doc.get("current"):
+            routed_to.append(doc["current"]["platform"])
+        # The registry in force: a platform added or moved at runtime is supervised at once.
+        registry = (await routing.config.current()).registry
+        view = case_view(key, CaseScope.of(routed_to), registry)
+        if view is None:
+            raise forbidden()
+        return routing_body(case_id, doc, view)
 
     @router.post("/cases/{case_id}/recategorise")
     async def recategorise(case_id: str, body: Recategorisation, key: Caller) -> dict[str, Any]:
