@@ -9,6 +9,7 @@ umask 077
 mkdir -p "$here/secrets"
 [ -e "$here/.env" ] && { echo "$here/.env exists; not overwriting" >&2; exit 1; }
 PYTHONPATH="$root/shared/src" "${PYTHON:-$root/.venv/bin/python}" - "$here" <<'PY'
+import base64
 import json, pathlib, re, secrets, sys
 
 from concord_shared.kafka_access import principals
@@ -31,6 +32,8 @@ for line in (here / ".env.example").read_text().splitlines():
     name = line.split("=", 1)[0]
     if name in keys:
         line = f"{name}='{json.dumps(keys[name])}'"
+    elif name == "CONCORD_DLQ_KEY":  # a Fernet key: 32 random bytes, url-safe base64
+        line = f"{name}={base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
     elif name == "CONCORD_NOTIFICATION_INTAKE_API_KEY":
         line = f"{name}={notifier}"
     elif re.search(r"=<random hex", line):
