@@ -7,6 +7,7 @@ import secrets
 import subprocess
 
 import pytest
+from cryptography.fernet import Fernet
 
 from tests.support.stack import BIN, ServiceProcess, Services, free_port
 
@@ -32,6 +33,7 @@ def production_env(services: Services, name: str, **settings: str) -> dict[str, 
         env[f"{prefix}PSEUDONYM_KEY"] = GOOD_PSEUDONYM_KEY
     if name == "notification":
         env[f"{prefix}INTAKE_API_KEY"] = secrets.token_urlsafe(24)
+    env["CONCORD_DLQ_KEY"] = Fernet.generate_key().decode()
     env.update({f"{prefix}{k}": v for k, v in settings.items()})
     return env
 
@@ -118,3 +120,15 @@ def test_with_real_secrets_every_service_starts(services: Services, name: str) -
         assert process.running
     finally:
         process.stop()
+
+
+@pytest.mark.parametrize("name", sorted(GOOD_API_KEYS))
+def test_without_a_dead_letter_key_a_service_stops_with_the_reason(
+    services: Services, name: str
+) -> None:
+    env = production_env(services, name)
+    del env["CONCORD_DLQ_KEY"]
+    result = refused(name, env)
+    assert result.returncode != 0
+    assert "CONCORD_DLQ_KEY (the dead-letter key) is not set" in result.stderr
+    assert "Traceback" not in result.stderr
