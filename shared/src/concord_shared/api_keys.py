@@ -7,9 +7,10 @@ attacker learns nothing about which keys or cases exist.
 
 import hmac
 from collections.abc import Callable, Mapping
-from typing import Annotated, TypeVar
+from typing import Annotated, Any, TypeVar
 
 from fastapi import Header, HTTPException, status
+from pydantic import ValidationError, ValidatorFunctionWrapHandler
 
 K = TypeVar("K")
 
@@ -47,3 +48,14 @@ def authenticated(keys: Mapping[str, K]) -> Callable[..., K]:
         return key
 
     return dependency
+
+
+def without_naming_keys(value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
+    """Validates a settings mapping of API keys, saying what is wrong but never which key:
+    the mapping's keys are the secrets, and pydantic's errors would print them. Use it as a
+    ``field_validator("api_keys", mode="wrap")``."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        problems = sorted({e["msg"].removeprefix("Value error, ") for e in exc.errors()})
+        raise ValueError("; ".join(problems)) from None

@@ -1,8 +1,8 @@
 from pathlib import Path
-from typing import Any
 
+from concord_shared.api_keys import without_naming_keys
 from concord_shared.settings import ServiceSettings
-from pydantic import ValidationError, ValidatorFunctionWrapHandler, field_validator
+from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
 
 from concord_mediation.domain.access import ApiKey
@@ -42,12 +42,4 @@ class MediationSettings(ServiceSettings):
     timer_interval_s: float = 30.0
     clock_file: Path | None = None
 
-    @field_validator("api_keys", mode="wrap")
-    @classmethod
-    def _keys_unnamed_in_errors(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> Any:
-        # The mapping's keys are the secrets: say what is wrong, never which key.
-        try:
-            return handler(value)
-        except ValidationError as exc:
-            problems = sorted({e["msg"].removeprefix("Value error, ") for e in exc.errors()})
-            raise ValueError("; ".join(problems)) from None
+    _keys_unnamed_in_errors = field_validator("api_keys", mode="wrap")(without_naming_keys)
