@@ -7,6 +7,7 @@ credentials are spelled once.
 
 import os
 import ssl
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -96,6 +97,15 @@ def local_secret() -> str | None:
             return f.read().strip() or None
     except OSError:
         return None
+
+
+def local_passwords(principals: Iterable[str]) -> dict[str, str] | None:
+    """Every given principal's password on the local broker, or None off a developer's
+    machine (no local secret)."""
+    secret = local_secret()
+    if secret is None:
+        return None
+    return {p: local_password(secret, p) for p in principals}
 
 
 def local_auth(principal: str) -> KafkaAuth:

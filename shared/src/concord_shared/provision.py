@@ -17,8 +17,8 @@ from rich.console import Console
 from rich.table import Table
 
 from concord_shared.access_provision import provision_access
-from concord_shared.kafka_access import ADMIN, local_password, principals
-from concord_shared.kafka_auth import NO_AUTH, KafkaAuth, cli_auth, local_secret
+from concord_shared.kafka_access import ADMIN, principals
+from concord_shared.kafka_auth import NO_AUTH, KafkaAuth, cli_auth, local_passwords
 from concord_shared.registry import load_registry
 from concord_shared.topics import TopicSpec, all_topics
 
@@ -164,13 +164,13 @@ def provision_command(
     """Create missing topics, add partitions, align retention and cleanup policy; on a broker
     with authentication also every principal's SCRAM credential and the ACLs."""
     auth = cli_auth(ADMIN)
-    specs = declared_topics(registry)
+    departments = list(load_registry(registry).department_codes())
+    specs = all_topics(departments)
     report = asyncio.run(
         provision(bootstrap, namespace, specs, min_partitions=partitions, auth=auth)
     )
     console = Console()
     if auth.sasl:
-        departments = list(load_registry(registry).department_codes())
         secrets = _passwords(passwords, principals(departments))
         access = asyncio.run(provision_access(bootstrap, auth, namespace, departments, secrets))
         console.print(f"kafka users: {len(access.users)} set; ACLs: {access.acls} in place")
@@ -193,10 +193,10 @@ def _passwords(path: Path | None, wanted: list[str]) -> dict[str, str]:
         if not isinstance(given, dict):
             raise typer.BadParameter(f"{path}: expected a JSON object of principal -> password")
         return {str(k): str(v) for k, v in given.items()}
-    secret = local_secret()
-    if secret is None:
+    derived = local_passwords(wanted)
+    if derived is None:
         raise typer.BadParameter("give --passwords FILE (principal -> password)")
-    return {p: local_password(secret, p) for p in wanted}
+    return derived
 
 
 @app.command("list")
