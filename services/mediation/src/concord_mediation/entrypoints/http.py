@@ -28,18 +28,6 @@ from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
 
 
-def _ancestors(registry: Registry, platform: str) -> tuple[str, ...]:
-    """The platforms above one, parent first; none for a platform the registry lacks."""
-    if platform not in registry.platforms_by_code:
-        return ()
-    chain: list[str] = []
-    parent = registry.parent_of(platform)
-    while parent is not None:
-        chain.append(parent.code)
-        parent = registry.parent_of(parent.code)
-    return tuple(chain)
-
-
 async def _guard(call: Any) -> dict[str, Any]:
     try:
         result: dict[str, Any] = await call
@@ -75,7 +63,7 @@ def mediation_router(
     def scope(doc: dict[str, Any]) -> CaseScope:
         return CaseScope(
             platform=doc["platform"],
-            ancestors=_ancestors(registry, doc["platform"]),
+            ancestors=registry.ancestors(doc["platform"]),
             early_warning=doc.get("kind") == CaseKind.EARLY_WARNING,
         )
 
@@ -89,7 +77,7 @@ def mediation_router(
         return doc, view
 
     def platform_visible(key: ApiKey, platform: str) -> None:
-        if not may_see_platform(key, platform, _ancestors(registry, platform)):
+        if not may_see_platform(key, platform, registry.ancestors(platform)):
             raise forbidden()
 
     @router.get("/cases/{case_id}")
