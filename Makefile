@@ -22,6 +22,7 @@ setup:
 	@$(LOCAL)/fetch-kafka.sh
 	@$(LOCAL)/build-ferretdb.sh
 	@$(LOCAL)/fetch-contract-tools.sh > /dev/null
+	@$(LOCAL)/fetch-browser.sh
 
 infra-up: setup
 	@$(LOCAL)/stack.sh up

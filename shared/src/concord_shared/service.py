@@ -19,6 +19,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
 from concord_shared.consumer import BatchHandler, EventConsumer, Handler
+from concord_shared.http_docs import install_local_docs
 from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.letter_seal import DeadLetterKeyRefused, LetterSeal, letter_seal
@@ -174,7 +175,11 @@ def create_app(
             await runtime.db.client.close()
             log.info("service stopped")
 
-    app = FastAPI(lifespan=lifespan, **fastapi_kwargs)
+    # API docs from the service's own files, not a CDN (blank on an intranet otherwise).
+    docs_url = fastapi_kwargs.pop("docs_url", "/docs")
+    redoc_url = fastapi_kwargs.pop("redoc_url", "/redoc")
+    app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, **fastapi_kwargs)
+    install_local_docs(app, docs_url, redoc_url)
     install_http_guards(app, max_body_bytes)
     app.include_router(health_router(runtime))
     for router in routers:
