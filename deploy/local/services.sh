@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# The four Concord services as background processes on this machine.
+# The four Concord services and the console as background processes on this machine.
 #   services.sh start    start those not running; wait until each is ready (/ready answers 200)
-#   services.sh stop     stop all four; no process is left behind
+#   services.sh stop     stop all of them; no process is left behind
 #   services.sh status   what runs, on which port, and where its log is
 # Settings come from the environment (CONCORD_<SERVICE>_*), see README.md.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 . "$here/env.sh"
-SERVICES=(intake routing mediation notification)
+SERVICES=(intake routing mediation notification console)
+# The console reads no Kafka: it works through the four services' HTTP APIs.
+KAFKA_SERVICES=(intake routing mediation notification)
 
 # Development defaults, for variables the caller has not set.
 while IFS='=' read -r name value; do
@@ -17,7 +19,7 @@ while IFS='=' read -r name value; do
 done < "$here/dev.env"
 
 # Each service logs in to the local broker as its own principal (see kafka/server.properties.in).
-for s in "${SERVICES[@]}"; do
+for s in "${KAFKA_SERVICES[@]}"; do
   prefix="CONCORD_${s^^}_"
   user="${prefix}KAFKA_SASL_USERNAME"
   if [ -z "${!user:-}" ]; then
@@ -31,6 +33,7 @@ port_of() {
   case "$1" in
     intake) echo "${!var:-8001}" ;; routing) echo "${!var:-8002}" ;;
     mediation) echo "${!var:-8003}" ;; notification) echo "${!var:-8004}" ;;
+    console) echo "${!var:-8000}" ;;
   esac
 }
 

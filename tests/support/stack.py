@@ -58,12 +58,16 @@ ROUTING_STAFF_KEY = "test-routing-staff-chengguan"
 ROUTING_VILLAGE_STAFF_KEY = "test-routing-staff-001001"  # village 339901001001, below Chengguan
 ROUTING_OTHER_TOWNSHIP_STAFF_KEY = "test-routing-staff-002"  # township 339901002
 ROUTING_AUDITOR_KEY = "test-routing-auditor"
+ROUTING_LAND_KEY = "test-routing-department-land"  # the console's clerks of one department
+ROUTING_HRSS_KEY = "test-routing-department-hrss"
 ROUTING_KEYS = {
     ROUTING_ADMIN_KEY: {"role": "admin", "holder": "test administrator"},
     ROUTING_STAFF_KEY: {"role": "staff", "platform": "339901001", "holder": "test staff"},
     ROUTING_VILLAGE_STAFF_KEY: {"role": "staff", "platform": "339901001001", "holder": "clerk-5"},
     ROUTING_OTHER_TOWNSHIP_STAFF_KEY: {"role": "staff", "platform": "339901002", "holder": "c-8"},
     ROUTING_AUDITOR_KEY: {"role": "auditor", "holder": "test auditor"},
+    ROUTING_LAND_KEY: {"role": "department", "department": "land", "holder": "land-clerk-1"},
+    ROUTING_HRSS_KEY: {"role": "department", "department": "hrss", "holder": "hrss-clerk-1"},
 }
 # Mediation's staff keys (CONCORD_MEDIATION_API_KEYS) for the session's services too.
 MEDIATION_SUPERVISOR_KEY = "test-mediation-supervisor"
@@ -84,6 +88,32 @@ MEDIATION_API_KEYS = {
     MEDIATION_AUDITOR_KEY: {"role": "auditor"},
     MEDIATION_INTEGRATION_KEY: {"role": "integration"},
 }
+# The console's keys towards the services (each for one scope of its users), added to the
+# services' keys above; CONSOLE_KEYS maps the console's user scopes to them.
+CONSOLE_RECEPTION_KEY = "test-console-reception-chengguan"
+CONSOLE_MEDIATOR_KEY = "test-console-mediator-dongguan"
+CONSOLE_TOWNSHIP_MEDIATOR_KEY = "test-console-mediator-chengguan"
+CONSOLE_LEADER_KEY = "test-console-leader-county"
+CONSOLE_CITIZEN_KEY = "test-console-citizen"
+API_KEYS[CONSOLE_RECEPTION_KEY] = {"role": "reception", "platform": "339901001"}
+MEDIATION_API_KEYS.update(
+    {
+        CONSOLE_MEDIATOR_KEY: {"role": "staff", "platform": "339901001001", "holder": "console"},
+        CONSOLE_TOWNSHIP_MEDIATOR_KEY: {"role": "staff", "platform": "339901001"},
+        CONSOLE_LEADER_KEY: {"role": "staff", "platform": "339901", "holder": "console"},
+        CONSOLE_CITIZEN_KEY: {"role": "integration"},
+    }
+)
+CONSOLE_KEYS = {
+    "reception@339901001": {"intake": CONSOLE_RECEPTION_KEY},
+    "mediator@339901001001": {"mediation": CONSOLE_MEDIATOR_KEY},
+    "mediator@339901001": {"mediation": CONSOLE_TOWNSHIP_MEDIATOR_KEY},
+    "leader@339901": {"mediation": CONSOLE_LEADER_KEY},
+    "department@land": {"routing": ROUTING_LAND_KEY, "notification": LAND_KEY},
+    "department@hrss": {"routing": ROUTING_HRSS_KEY, "notification": HRSS_KEY},
+}
+# Every development sign-in of deploy/sample/console-users.yaml has this password.
+CONSOLE_PASSWORD = "concord-dev"
 SERVICE_KEYS = {"intake": API_KEYS, "routing": ROUTING_KEYS, "mediation": MEDIATION_API_KEYS}
 KAFKA = os.environ.get("CONCORD_TEST_KAFKA", "127.0.0.1:9092")
 MONGO = os.environ.get("CONCORD_TEST_MONGO", "mongodb://127.0.0.1:27017")

@@ -9,7 +9,7 @@ start with a message naming the setting -- never the secret itself.
 
 from collections.abc import Iterable, Mapping
 
-from concord_shared.settings import ServiceSettings
+from pydantic_settings import BaseSettings
 
 # The pseudonym key intake falls back to when none is set (public, in the source).
 DEFAULT_PSEUDONYM_KEY = "concord-local-development-key"
@@ -53,14 +53,14 @@ def hash_key_problem(key: str) -> str | None:
 
 
 def refuse_development_secrets(
-    settings: ServiceSettings,
+    settings: BaseSettings,
     api_keys: Mapping[str, str | Iterable[str]] | None = None,
     hash_keys: Mapping[str, str] | None = None,
 ) -> None:
     """Raise DevelopmentSecret unless the service runs in development mode or every secret
     is fit for production. `api_keys` and `hash_keys` map a setting's field name to its
     value (API keys: a key, or the keys of a key map; empty ones mean "not set")."""
-    if settings.development:
+    if getattr(settings, "development", False):
         return
     prefix = str(settings.model_config.get("env_prefix", "")).upper()
     problems: list[str] = []

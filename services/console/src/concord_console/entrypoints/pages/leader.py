@@ -1,0 +1,9 @@
+"""The leader's pages (being built)."""
+
+from fastapi import APIRouter
+
+from concord_console.entrypoints.web import Console
+
+
+def leader_router(console: Console) -> APIRouter:
+    return APIRouter(prefix="/leader")
