@@ -134,7 +134,10 @@ async def test_each_service_writes_only_what_it_owns(services: Services) -> None
     assign = VERTICAL_ASSIGN.full_name(ns)
     assert await _writes(service_principal("routing"), assign, b'{"probe": 1}')
     assert not await _writes(service_principal("notification"), assign, b'{"probe": 1}')
-    assert not await _writes(service_principal("routing"), HORIZONTAL_REPLIES.full_name(ns), b"x")
+    # Routing sends the replies clerks give in the department console; mediation only reads them.
+    replies = HORIZONTAL_REPLIES.full_name(ns)
+    assert await _writes(service_principal("routing"), replies, b'{"probe": 1}')
+    assert not await _writes(service_principal("mediation"), replies, b'{"probe": 1}')
     submissions = INTAKE_SUBMISSIONS.full_name(ns)
     marker = await _plant(submissions)
     assert await _reads(service_principal("intake"), submissions, marker)

@@ -84,7 +84,9 @@ FLOWS: tuple[Flow, ...] = (
     Flow(
         _name(HORIZONTAL_REPLIES),
         ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),
-        (DEPARTMENTS,),
+        # Routing too: the department console's clerks reply over HTTP through routing,
+        # which sends the very event a department system would (department from the key).
+        (DEPARTMENTS, "routing"),
         ("routing", "mediation"),
     ),
     Flow(

@@ -5,7 +5,8 @@ Deny by default: the broker runs the KRaft StandardAuthorizer with no ACL meanin
 - each service reads the topics it subscribes to and writes the ones it publishes on, and its
   own dead-letter topic; its consumer group is ``<namespace>.<service>``;
 - a department reads only its own ``horizontal.<department>`` topic (groups named
-  ``<namespace>.department.<department>.*``) and writes only to ``horizontal.replies``;
+  ``<namespace>.department.<department>.*``) and writes only to ``horizontal.replies``
+  (where routing writes too: the replies department clerks give in the console);
 - integrators write only to ``intake.submissions``; case-log subscribers read only the case
   log; the desks read only the internal tasks;
 - operators read the dead letters and may replay one onto the topic it came from.
@@ -28,7 +29,6 @@ from concord_shared.catalog import (
     OPERATORS,
 )
 from concord_shared.topics import (
-    HORIZONTAL_REPLIES,
     SERVICES,
     dead_letter_topic,
     department_topic,
@@ -135,8 +135,8 @@ def grants(namespace: str, departments: Iterable[str]) -> list[Grant]:
                     topic(department_principal(d), name, "WRITE")
 
     # Routing creates a department's topic when the registry gains one at runtime and
-    # writes its requests there at once; the replies topic under the same prefix is the
-    # departments' own, so writing to it is denied outright.
+    # writes its requests there at once. The replies topic under the same prefix it may
+    # write as well: it publishes the console's replies there (catalog.FLOWS).
     routing = service_principal("routing")
     horizontal = f"{namespace}.horizontal."
     creating: tuple[Operation, ...] = (
@@ -148,8 +148,6 @@ def grants(namespace: str, departments: Iterable[str]) -> list[Grant]:
     )
     for op in creating:
         out.add(Grant(routing, "TOPIC", horizontal, "PREFIXED", op))
-    replies = f"{namespace}.{HORIZONTAL_REPLIES.name}"
-    out.add(Grant(routing, "TOPIC", replies, "LITERAL", "WRITE", "DENY"))
 
     for service in SERVICES:
         group = f"{namespace}.{service}"

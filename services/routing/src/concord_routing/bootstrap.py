@@ -22,6 +22,7 @@ from concord_routing.adapters.repository import ROUTES, RouteRepository
 from concord_routing.domain.config import RoutingConfig
 from concord_routing.domain.rules import load_rules
 from concord_routing.entrypoints.http import routes_router
+from concord_routing.entrypoints.inbox import inbox_router
 from concord_routing.handlers import SERVICE, Routing
 from concord_routing.settings import RoutingSettings
 
@@ -66,9 +67,11 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         provision_departments=provision_departments,
     )
     runtime.startup.append(settle_config)
+    runtime.startup.append(repo.ensure_indexes)
     subscribe(runtime, [CASE_EVENTS, HORIZONTAL_REPLIES, VERTICAL_ESCALATE], routing.handlers())
+    caller = authenticated(settings.api_keys)
     return create_app(
         runtime,
-        [routes_router(repo, routing, store, authenticated(settings.api_keys))],
+        [routes_router(repo, routing, store, caller), inbox_router(repo, routing, caller)],
         title="Concord routing",
     )

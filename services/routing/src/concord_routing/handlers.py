@@ -1,5 +1,6 @@
 """Routing's service layer: decide for each received case, re-route it when a department
-declines, staff recategorise it or mediation escalates it, and tell everyone concerned."""
+declines, staff recategorise it or mediation escalates it, and tell everyone concerned; keep
+each department's requests, and send the replies its clerks give in the console."""
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
@@ -13,6 +14,8 @@ from concord_shared.events import (
     CaseEscalated,
     CaseReceived,
     CaseRouted,
+    CoordinationAccepted,
+    CoordinationAnswered,
     CoordinationDeclined,
     CoordinationRequested,
     CoordinationWithdrawn,
@@ -21,6 +24,7 @@ from concord_shared.events import (
 from concord_shared.outbox import Emit, Written
 from concord_shared.topics import (
     CASE_EVENTS,
+    HORIZONTAL_REPLIES,
     INTERNAL_TASKS,
     VERTICAL_ASSIGN,
     TopicSpec,
@@ -36,6 +40,14 @@ from concord_routing.adapters.repository import (
 )
 from concord_routing.domain.config import ChangeRefused, RoutingConfig
 from concord_routing.domain.decision import CaseFacts, Decision, decide, department_candidates
+from concord_routing.domain.inbox import (
+    Reply,
+    ReplyRefused,
+    after_routing,
+    refusal,
+    replied,
+    request_of,
+)
 from concord_routing.domain.reroute import Declined, after_decline, escalated_to, history_line
 
 log = structlog.get_logger(__name__)
@@ -113,7 +125,14 @@ class Routing:
         }
         emits = self._announce(Cause.of(event), facts, case, None, decision, history=[])
         stored = await self.repo.record_first(
-            event.case_id, event.event_id, facts, case, decision, event.occurred_at, emits
+            event.case_id,
+            event.event_id,
+            facts,
+            case,
+            decision,
+            event.occurred_at,
+            emits,
+            requests=after_routing([], (e.event for e in emits)),
         )
         if stored:
             self.on_written(event.case_id, emits)
@@ -146,6 +165,7 @@ class Routing:
         await self._reroute(
             Cause.of(event),
             next_decision,
+            reply=event,
             decline={
                 "department": declined.department,
                 "declined_by": declined.declined_by,
@@ -167,6 +187,77 @@ class Routing:
             )
 
         await self._reroute(Cause.of(event), next_decision)
+
+    async def on_reply(self, event: Envelope[Any]) -> None:
+        """Accepted or answered: the department's request moves on (a decline re-routes
+        the case as well: on_declined)."""
+        for _ in range(CONFLICT_RETRIES):
+            stored = await self.repo.load(event.case_id)
+            if stored is None:
+                log.warning("reply for a case routing never saw", event_type=event.type)
+                return
+            requests = replied(stored.requests, event)
+            if requests == stored.requests:
+                return  # nothing asked, already final, or the console's own reply
+            outcome = await self.repo.record_requests(stored, event.event_id, requests)
+            if outcome is not Outcome.CONFLICT:
+                return
+        raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
+
+    # --- department clerks (the console) --------------------------------------------------
+
+    async def reply(
+        self,
+        case_id: str,
+        department: str,
+        reply: Reply,
+        *,
+        by: str,
+        reason: str | None = None,
+        answer: str | None = None,
+    ) -> str:
+        """A department's reply given over HTTP: the same event a department system puts on
+        horizontal.replies, queued in the case's outbox with the request's new state in one
+        write, so a second reply is refused at once and the event is relayed even after a
+        crash. Routing then consumes it like any department's reply (a decline re-routes the
+        case; mediation records it on the case). Returns the event's id."""
+        payload: EventPayload
+        if reply is Reply.ACCEPT:
+            payload = CoordinationAccepted(department=department)
+        elif reply is Reply.DECLINE:
+            payload = CoordinationDeclined(
+                department=department, declined_by=by, reason=reason or ""
+            )
+        else:
+            payload = CoordinationAnswered(department=department, answer=answer or "")
+        for _ in range(CONFLICT_RETRIES):
+            stored = await self.repo.load(case_id)
+            if stored is None:
+                raise CaseNotFound(case_id)
+            why = refusal(request_of(stored.requests, department), reply, department)
+            if why is not None:
+                raise ReplyRefused(why)
+            event = envelope(
+                payload,
+                source=SERVICE,
+                case_id=case_id,
+                correlation_id=stored.case.get("correlation_id"),
+            )
+            emits = [Emit(self.topic(HORIZONTAL_REPLIES), event)]
+            requests = replied(stored.requests, event)
+            outcome = await self.repo.record_requests(stored, None, requests, emits)
+            if outcome is Outcome.APPLIED:
+                self.on_written(case_id, emits)
+                log.info(
+                    "department replied in the console",
+                    department=department,
+                    event_type=event.type,
+                    event_id=event.event_id,
+                )
+                return event.event_id
+            if outcome is Outcome.MISSING:
+                raise CaseNotFound(case_id)
+        raise ConfigConflict(f"case {case_id} kept changing; giving up after retries")
 
     # --- staff and administrators ---------------------------------------------------------
 
@@ -226,6 +317,7 @@ class Routing:
         cause: Cause,
         next_decision: Callable[[StoredRoute, RoutingConfig], Awaitable[Decision | None]],
         *,
+        reply: Envelope[Any] | None = None,
         decline: dict[str, Any] | None = None,
         new_category: str | None = None,
     ) -> Decision | None:
@@ -248,12 +340,14 @@ class Routing:
             emits = self._announce(
                 cause, facts, stored.case, stored.route.current, decision, history
             )
+            requests = stored.requests if reply is None else replied(stored.requests, reply)
             outcome = await self.repo.record_change(
                 stored,
                 cause.event_id,
                 decision,
                 cause.occurred_at,
                 emits,
+                requests=after_routing(requests, (e.event for e in emits)),
                 facts=facts if new_category else None,
                 decline=decline,
             )
@@ -371,5 +465,7 @@ class Routing:
         return {
             "CaseReceived": self.on_case_received,
             "CoordinationDeclined": self.on_declined,
+            "CoordinationAccepted": self.on_reply,
+            "CoordinationAnswered": self.on_reply,
             "CaseEscalated": self.on_escalated,
         }

@@ -21,7 +21,8 @@ class RoutingSettings(ServiceSettings):
     max_declines: int = 3
     # API keys as JSON: {"<key>": {"role": "admin", "holder": "county letters office"}, ...}.
     # Roles: admin (rules, registry, every case), staff with "platform" (recategorise its
-    # cases; read the routing of cases at it or below), auditor (audit; routing minimised).
+    # cases; read the routing of cases at it or below), auditor (audit; routing minimised),
+    # department with "department" (the console: its inbox, its replies).
     api_keys: dict[str, ApiKey] = {}
 
     _keys_unnamed_in_errors = field_validator("api_keys", mode="wrap")(without_naming_keys)

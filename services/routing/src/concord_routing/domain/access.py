@@ -9,6 +9,11 @@ written by departments, recategorisation reasons by staff and escalation reasons
 mediators, and any of them may name a person. A staff key always names its platform: one
 without would be scoped to nothing, or, read carelessly, to every case, so the settings
 refuse it.
+
+Department keys are for the department console's clerks: they read their own department's
+inbox of coordination requests and reply for their own department only (the department a
+reply is sent for is the key's, never the caller's word). Like a staff key without a
+platform, a department key without a department refuses to load.
 """
 
 from collections.abc import Iterable
@@ -23,19 +28,23 @@ class Role(StrEnum):
     ADMIN = "admin"
     STAFF = "staff"
     AUDITOR = "auditor"
+    DEPARTMENT = "department"
 
 
 class ApiKey(BaseModel):
     role: Role
     platform: str | None = None  # staff: the platform whose cases they may recategorise
+    department: str | None = None  # department: the department whose inbox it works
     holder: str = Field(default="", description="who holds the key: recorded in the audit")
 
     @model_validator(mode="after")
-    def _staff_have_a_platform(self) -> "ApiKey":
+    def _scoped_keys_name_their_scope(self) -> "ApiKey":
         if self.role is Role.STAFF and not self.platform:
             raise ValueError(
                 "a routing staff key needs the platform whose cases it may recategorise"
             )
+        if self.role is Role.DEPARTMENT and not (self.department and self.department.strip()):
+            raise ValueError("a routing department key needs the department whose inbox it works")
         return self
 
 
@@ -43,6 +52,8 @@ class Action(StrEnum):
     CHANGE_CONFIG = "change_config"
     READ_CONFIG = "read_config"
     RECATEGORISE = "recategorise"
+    READ_INBOX = "read_inbox"
+    REPLY = "reply"
 
 
 class View(StrEnum):
@@ -65,7 +76,19 @@ class CaseScope:
         return any(registry.is_at_or_below(p, platform) for p in self.routed_to)
 
 
+def may_work_inbox(key: ApiKey, action: Action, department: str) -> bool:
+    """A department's inbox: its own key reads and replies; an administrator reads any
+    inbox but replies for no department (a reply is a department's word)."""
+    own = key.role is Role.DEPARTMENT and key.department is not None
+    own = own and key.department == department
+    if action is Action.READ_INBOX:
+        return own or key.role is Role.ADMIN
+    return action is Action.REPLY and own
+
+
 def permits(key: ApiKey, action: Action, platform: str | None = None) -> bool:
+    if action in (Action.READ_INBOX, Action.REPLY):
+        return False  # per department: may_work_inbox
     if action is Action.READ_CONFIG:
         return key.role in (Role.ADMIN, Role.AUDITOR)
     if action is Action.CHANGE_CONFIG:

@@ -1,0 +1,165 @@
+"""A department's coordination requests as routing knows them, and the replies it may give.
+
+Each case's routing document keeps one entry per department asked (``requests``): what it
+was asked, when, and where the request stands. Routing itself opens and withdraws requests
+(the CoordinationRequested / CoordinationWithdrawn it sends); the replies move them on,
+whether a department system put them on ``horizontal.replies`` or a clerk gave them in the
+department console. A request is open while it is requested or accepted; declined, answered
+and withdrawn are final.
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from concord_shared.envelope import Envelope
+from concord_shared.events import (
+    CoordinationAccepted,
+    CoordinationAnswered,
+    CoordinationDeclined,
+    CoordinationRequested,
+    CoordinationWithdrawn,
+)
+
+
+class RequestState(StrEnum):
+    REQUESTED = "requested"
+    ACCEPTED = "accepted"
+    DECLINED = "declined"
+    ANSWERED = "answered"
+    WITHDRAWN = "withdrawn"
+
+
+OPEN = frozenset({RequestState.REQUESTED, RequestState.ACCEPTED})
+
+
+class Reply(StrEnum):
+    ACCEPT = "accept"
+    DECLINE = "decline"
+    ANSWER = "answer"
+
+
+_STATE_AFTER = {
+    Reply.ACCEPT: RequestState.ACCEPTED,
+    Reply.DECLINE: RequestState.DECLINED,
+    Reply.ANSWER: RequestState.ANSWERED,
+}
+_REPLY_OF = {
+    CoordinationAccepted.event_type: Reply.ACCEPT,
+    CoordinationDeclined.event_type: Reply.DECLINE,
+    CoordinationAnswered.event_type: Reply.ANSWER,
+}
+# What each open state admits: an accepted request may still be answered or declined (the
+# department found it is not theirs after all), never accepted twice.
+_ADMITS = {
+    RequestState.REQUESTED: frozenset(Reply),
+    RequestState.ACCEPTED: frozenset({Reply.DECLINE, Reply.ANSWER}),
+}
+
+
+class ReplyRefused(ValueError):
+    """The request is not open to this reply (nothing asked, or already final)."""
+
+
+def open_departments(requests: Iterable[dict[str, Any]]) -> list[str]:
+    """The departments with an open request: what the inbox query filters on."""
+    return sorted({r["department"] for r in requests if r["state"] in OPEN})
+
+
+def request_of(requests: Iterable[dict[str, Any]], department: str) -> dict[str, Any] | None:
+    return next((r for r in requests if r["department"] == department), None)
+
+
+def refusal(request: dict[str, Any] | None, reply: Reply, department: str) -> str | None:
+    """Why `reply` may not be given to the department's request now; None: it may."""
+    if request is None:
+        return f"routing never asked {department} about this case"
+    state = RequestState(request["state"])
+    if reply not in _ADMITS.get(state, frozenset()):
+        return f"the request to {department} is {state.value}: it takes no {reply.value}"
+    return None
+
+
+def replied(requests: list[dict[str, Any]], event: Envelope[Any]) -> list[dict[str, Any]]:
+    """The requests after a reply event, or the same list if the request does not take it
+    (a stale or repeated reply changes nothing here)."""
+    reply = _REPLY_OF[event.type]
+    department = event.payload.department
+    if refusal(request_of(requests, department), reply, department) is not None:
+        return requests
+    said: dict[str, Any] = {
+        "state": _STATE_AFTER[reply].value,
+        "replied_at": event.occurred_at,
+        "reply_event_id": event.event_id,
+    }
+    if isinstance(event.payload, CoordinationDeclined):
+        said["reason"] = event.payload.reason
+    elif isinstance(event.payload, CoordinationAnswered):
+        said["answer"] = event.payload.answer
+    elif isinstance(event.payload, CoordinationAccepted):
+        said["handler_ref"] = event.payload.handler_ref
+    return [{**r, **said} if r["department"] == department else r for r in requests]
+
+
+def after_routing(
+    requests: list[dict[str, Any]], sent: Iterable[Envelope[Any]]
+) -> list[dict[str, Any]]:
+    """The requests after routing asked departments (CoordinationRequested: a new request,
+    replacing an earlier final one) and withdrew others (CoordinationWithdrawn: an open
+    request ends; a final one keeps what the department said)."""
+    by_department = {r["department"]: r for r in requests}
+    for event in sent:
+        payload = event.payload
+        if isinstance(payload, CoordinationRequested):
+            by_department[payload.department] = {
+                "department": payload.department,
+                "request_id": event.event_id,
+                "role": payload.role,
+                "category": payload.category,
+                "summary": payload.summary,
+                "requested_at": event.occurred_at,
+                "answer_due": payload.answer_due.isoformat() if payload.answer_due else None,
+                "state": RequestState.REQUESTED.value,
+            }
+        elif isinstance(payload, CoordinationWithdrawn):
+            now = by_department.get(payload.department)
+            if now is not None and now["state"] in OPEN:
+                by_department[payload.department] = {
+                    **now,
+                    "state": RequestState.WITHDRAWN.value,
+                    "withdrawn_at": event.occurred_at,
+                }
+    return list(by_department.values())
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    """One line of a department's inbox."""
+
+    case_id: str
+    request_id: str | None
+    category: str
+    platform: str
+    summary: str | None
+    requested_at: datetime
+    answer_due: str | None
+    state: str
+    reason: str | None
+    answer: str | None
+
+    @classmethod
+    def of(cls, case_id: str, platform: str, request: dict[str, Any]) -> "InboxItem":
+        return cls(
+            case_id=case_id,
+            request_id=request.get("request_id"),
+            category=request["category"],
+            platform=platform,
+            summary=request.get("summary"),
+            requested_at=request["requested_at"],
+            answer_due=request.get("answer_due"),
+            state=request["state"],
+            reason=request.get("reason"),
+            answer=request.get("answer"),
+        )
