@@ -17,7 +17,7 @@ from concord_shared.submission import CaseSubmission
 
 from concord_intake.adapters.repository import CaseRepository
 from concord_intake.domain.cases import CaseRecord, case_received, register
-from concord_intake.domain.grouping import EarlierCase, NewCase, group
+from concord_intake.domain.grouping import EarlierCase, Grouping, NewCase, group
 from concord_intake.domain.identity import (
     case_id_for,
     new_case_id,
@@ -63,6 +63,19 @@ class Registration:
 class Registered:
     record: CaseRecord
     created: bool
+
+
+@dataclass(frozen=True)
+class Hints:
+    """What reception sees before saving: the registry's problems with the submission, and
+    how it would be grouped if it were registered now."""
+
+    problems: list[FieldProblem]
+    repeat_of: CaseRecord | None  # the earlier case of the same party on the same matter
+    collective: bool
+    collective_group: str | None
+    collective_group_size: int | None  # the matter's cases that make it collective, this one too
+    situation_group: str | None  # an early warning's existing situation, if it joins one
 
 
 @dataclass
@@ -178,18 +191,32 @@ class Intake:
         """Set repeat and collective flags against earlier cases and earlier rows of the batch."""
         if not records:
             return records
+        flagged = self._flagged(records, await self._earlier_cases(records, now))
+        return [record for record, _ in flagged]
+
+    async def _earlier_cases(self, records: list[CaseRecord], now: datetime) -> list[EarlierCase]:
+        """The stored cases these records could be a repeat of, or grouped with."""
         g = self.grouping
-        # An early warning's parties are never looked up: it is about a situation.
-        warning = {r.case_id: r.kind is CaseKind.EARLY_WARNING for r in records}
-        earlier = await self.repo.earlier_cases(
-            {p.ref for r in records if not warning[r.case_id] for p in r.parties},
+        return await self.repo.earlier_cases(
+            # An early warning's parties are never looked up: it is about a situation.
+            {p.ref for r in records if r.kind is not CaseKind.EARLY_WARNING for p in r.parties},
             {(r.category, r.location.area_code or "") for r in records},
             party_since=now - timedelta(days=g.repeat_window_days),
             matter_since=now
             - timedelta(hours=max(g.collective_window_hours, g.situation_window_hours)),
             now=now,
         )
-        for index, record in enumerate(records):
+
+    def _flagged(
+        self, records: list[CaseRecord], earlier: list[EarlierCase]
+    ) -> list[tuple[CaseRecord, Grouping]]:
+        """The records with their flags (and the grouping that set them), each judged against
+        `earlier` and the records before it; every record is appended to `earlier` as it is
+        flagged."""
+        g = self.grouping
+        warning = {r.case_id: r.kind is CaseKind.EARLY_WARNING for r in records}
+        flagged: list[tuple[CaseRecord, Grouping]] = []
+        for record in records:
             new = NewCase(
                 party_refs=frozenset(
                     () if warning[record.case_id] else (p.ref for p in record.parties)
@@ -220,7 +247,7 @@ class Intake:
                     "situation_group": flags.situation_group,
                 }
             )
-            records[index] = record
+            flagged.append((record, flags))
             earlier.append(
                 EarlierCase(
                     record.case_id,
@@ -234,7 +261,38 @@ class Intake:
                     record.situation_group,
                 )
             )
-        return records
+        return flagged
+
+    async def check(self, submission: CaseSubmission) -> Hints:
+        """What registering this submission now would say -- the registry's problems, the
+        repeat and collective flags -- by the same rule as `register_many`, on a record that
+        is never stored: nothing is written or emitted, so a check counts in no later one."""
+        now = self.clock()
+        problems = check_against_registry(submission, self.registry)
+        probe = self._record(Registration(submission), new_case_id(), now)
+        earlier = await self._earlier_cases([probe], now)
+        ((flagged, grouping),) = self._flagged([probe], earlier)
+        repeat_of = await self.repo.get(flagged.repeat_of) if flagged.repeat_of else None
+        hints = Hints(
+            problems=problems,
+            repeat_of=repeat_of,
+            collective=flagged.collective,
+            collective_group=flagged.collective_group,
+            collective_group_size=grouping.group_size,
+            # A warning that would start a situation names it after itself: no group yet.
+            situation_group=None
+            if flagged.situation_group == probe.case_id
+            else flagged.situation_group,
+        )
+        log.info(
+            "submission checked",
+            kind=submission.kind,
+            channel=submission.channel,
+            problems=len(problems),
+            repeat=repeat_of is not None,
+            collective=flagged.collective,
+        )
+        return hints
 
     async def public_status(self, receipt: str, code: str) -> CaseRecord | None:
         record = await self.repo.by_receipt(receipt)

@@ -57,6 +57,8 @@ class Grouping:
     collective: bool = False
     collective_group: str | None = None
     situation_group: str | None = None
+    # How many cases on the matter made it collective, this one included (within the window).
+    group_size: int | None = None
 
 
 def _same_matter(case: NewCase, earlier: EarlierCase, threshold: float) -> bool:
@@ -100,7 +102,9 @@ def group(
     )
     if len(recent) + 1 >= min_cases:
         first = recent[0]
-        return Grouping(repeat_of, True, first.collective_group or first.case_id)
+        return Grouping(
+            repeat_of, True, first.collective_group or first.case_id, group_size=len(recent) + 1
+        )
     return Grouping(repeat_of, case.party_count >= party_threshold, None)
 
 

@@ -10,11 +10,11 @@ from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, R
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
-from concord_intake.domain.access import Action, ApiKey
+from concord_intake.domain.access import Action, ApiKey, permits
 from concord_intake.domain.cases import CaseRecord
 from concord_intake.entrypoints.auth import check
 from concord_intake.entrypoints.public_limits import Limited, PublicLimits, too_many_requests
-from concord_intake.handlers import Intake, Registration, SubmissionRejected
+from concord_intake.handlers import Hints, Intake, Registration, SubmissionRejected
 
 
 class Receipt(BaseModel):
@@ -29,6 +29,9 @@ class Receipt(BaseModel):
 
 
 class PublicStatusView(BaseModel):
+    # The holder of the receipt number and verification code owns the case: the id is what
+    # the citizen's page sends the satisfaction form to mediation with.
+    case_id: str
     receipt_number: str
     kind: str
     category: str
@@ -40,6 +43,53 @@ class PublicStatusView(BaseModel):
     acceptance_due: datetime | None
     handling_due: datetime | None
     updated_at: datetime
+
+
+class Problem(BaseModel):
+    field: str  # dotted, as in the submission: "location.area_code"
+    message: str
+
+
+class EarlierCaseView(BaseModel):
+    """The earlier case a submission repeats: no personal data."""
+
+    case_id: str
+    # Only for callers who may see that platform's receipt numbers (as in Open311 listings).
+    receipt_number: str | None
+    received_at: datetime
+    status: CaseStatus
+    category: str
+
+
+class CheckAnswer(BaseModel):
+    problems: list[Problem]  # registering would be refused while there are any
+    repeat_of: EarlierCaseView | None
+    collective: bool
+    collective_group: str | None
+    collective_group_size: int | None
+    situation_group: str | None
+
+
+def check_answer(hints: Hints, caller: ApiKey) -> CheckAnswer:
+    earlier = hints.repeat_of
+    return CheckAnswer(
+        problems=[Problem(field=".".join(map(str, p.loc)), message=p.msg) for p in hints.problems],
+        repeat_of=EarlierCaseView(
+            case_id=earlier.case_id,
+            receipt_number=earlier.receipt_number
+            if permits(caller, Action.LIST_RECEIPTS, earlier.platform)
+            else None,
+            received_at=earlier.received_at,
+            status=earlier.public.status,
+            category=earlier.category,
+        )
+        if earlier
+        else None,
+        collective=hints.collective,
+        collective_group=hints.collective_group,
+        collective_group_size=hints.collective_group_size,
+        situation_group=hints.situation_group,
+    )
 
 
 def receipt_of(record: CaseRecord) -> Receipt:
@@ -109,6 +159,19 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
             response.status_code = status.HTTP_200_OK
         return receipt_of(registered.record)
 
+    @router.post("/cases/check", response_model=CheckAnswer)
+    async def check_case(submission: CaseSubmission, caller: Caller) -> CheckAnswer:
+        """What registering this submission would say, before it is saved: the registry's
+        problems with it (unknown category, area or platform), and whether it repeats an
+        earlier case of the same party (`repeat_of`) or belongs to a collective matter.
+
+        Stores and sends nothing: a check is never counted by a later check or registration.
+        The same body and the same keys as `POST /cases` (reception staff for their own
+        platform only); a body that is not a valid submission is a 422 as there.
+        """
+        check(caller, Action.REGISTER, submission.platform)
+        return check_answer(await intake.check(submission), caller)
+
     @router.get(
         "/cases/status",
         response_model=PublicStatusView,
@@ -119,7 +182,8 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         receipt_number: Annotated[str, Query(max_length=32)],
         verification_code: Annotated[str, Query(max_length=16)],
     ) -> Any:
-        """A citizen's view: status, which level and department hold it, deadlines.
+        """A citizen's view: status, which level and department hold it, deadlines, and the
+        case id (for what the citizen sends about the case, e.g. the satisfaction form).
 
         No authentication: the receipt number and the verification code are the key. Rate
         limited per client and per receipt (a few wrong codes, then 429 with Retry-After).
@@ -136,6 +200,7 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         if record is None:
             raise HTTPException(404, "no case with this receipt number and verification code")
         return PublicStatusView(
+            case_id=record.case_id,
             receipt_number=record.receipt_number,
             kind=record.kind,
             category=record.category,
