@@ -21,10 +21,17 @@ others = [p for p in principals(load_registry().department_codes())
           if p not in {f"concord-{s}" for s in ("intake", "routing", "mediation", "notification")}]
 (here / "secrets" / "kafka-passwords.json").write_text(json.dumps({p: token() for p in others}, indent=2))
 notifier = token()
+citizen = token()  # the console's satisfaction form: mediation's integration key
+# No console user yet: add them to secrets/console-users.yaml and their scopes' keys here.
+(here / "secrets" / "console-users.yaml").write_text("users: []\n")
 keys = {
     "CONCORD_INTAKE_API_KEYS": {notifier: {"role": "notifier", "holder": "notification service"}},
     "CONCORD_ROUTING_API_KEYS": {token(): {"role": "admin", "holder": "operator"}},
-    "CONCORD_MEDIATION_API_KEYS": {token(): {"role": "supervisor", "holder": "operator"}},
+    "CONCORD_MEDIATION_API_KEYS": {
+        token(): {"role": "supervisor", "holder": "operator"},
+        citizen: {"role": "integration", "holder": "console: citizens' feedback"},
+    },
+    "CONCORD_CONSOLE_KEYS": {},
     "CONCORD_NOTIFICATION_API_KEYS": {token(): {"role": "operator"}},
 }
 lines = []
@@ -36,9 +43,11 @@ for line in (here / ".env.example").read_text().splitlines():
         line = f"{name}={base64.urlsafe_b64encode(secrets.token_bytes(32)).decode()}"
     elif name == "CONCORD_NOTIFICATION_INTAKE_API_KEY":
         line = f"{name}={notifier}"
+    elif name == "CONCORD_CONSOLE_CITIZEN_FEEDBACK_KEY":
+        line = f"{name}={citizen}"
     elif re.search(r"=<random hex", line):
         line = f"{name}={token()}"
     lines.append(line)
 (here / ".env").write_text("\n".join(lines) + "\n")
 PY
-echo "wrote $here/.env and $here/secrets/kafka-passwords.json; the API keys are in .env"
+echo "wrote $here/.env and $here/secrets/{kafka-passwords.json,console-users.yaml}; the API keys are in .env"

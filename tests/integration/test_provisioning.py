@@ -1,11 +1,22 @@
 """Topics are provisioned from their declarations, idempotently, on the real broker."""
 
+import asyncio
 import uuid
 
 import pytest
 from aiokafka.admin import AIOKafkaAdminClient
 from concord_shared.provision import declared_topics, delete_namespace, provision
+from confluent_kafka.admin import (
+    AclBinding,
+    AclBindingFilter,
+    AclOperation,
+    AclPermissionType,
+    AdminClient,
+    ResourcePatternType,
+    ResourceType,
+)
 
+from tests.support.access import grant_access, revoke_access
 from tests.support.stack import ADMIN_AUTH, KAFKA, kafka_client_options
 
 pytestmark = pytest.mark.real
@@ -39,3 +50,35 @@ async def test_provisioning_twice_changes_nothing(real_stack: None) -> None:
         assert f"{ns}.case.events" in grown.partitions_added
     finally:
         await delete_namespace(KAFKA, ns, auth=ADMIN_AUTH)
+
+
+async def test_provisioning_again_removes_a_rule_the_catalog_took_back(real_stack: None) -> None:
+    """An ACL of a Concord principal on the namespace that the catalog no longer grants (here
+    a DENY as routing had on department replies before the console) is gone after the next
+    provisioning; creating ACLs alone would leave it in force for ever."""
+    if not ADMIN_AUTH.sasl:
+        pytest.skip("the broker has no authentication")
+    ns = f"t{uuid.uuid4().hex[:10]}"
+    admin = AdminClient({"bootstrap.servers": KAFKA, **ADMIN_AUTH.confluent()})
+    stale = (
+        ResourceType.TOPIC,
+        f"{ns}.horizontal.replies",
+        ResourcePatternType.LITERAL,
+        "User:concord-routing",
+        "*",
+        AclOperation.WRITE,
+        AclPermissionType.DENY,
+    )
+
+    def bindings() -> list[AclBinding]:
+        return list(admin.describe_acls(AclBindingFilter(*stale)).result(timeout=30))
+
+    try:
+        await grant_access(ns)
+        for future in admin.create_acls([AclBinding(*stale)]).values():
+            future.result(timeout=30)
+        assert len(await asyncio.to_thread(bindings)) == 1
+        await grant_access(ns)
+        assert await asyncio.to_thread(bindings) == []
+    finally:
+        await revoke_access(ns)

@@ -34,6 +34,7 @@ TIMEOUT_S = 30.0
 class AccessReport:
     users: list[str] = field(default_factory=list)
     acls: int = 0
+    removed: int = 0  # ACLs the catalog no longer grants, deleted
 
 
 def _admin(bootstrap: str, auth: KafkaAuth) -> AdminClient:
@@ -78,7 +79,60 @@ def _apply(
     for future in admin.create_acls(bindings, request_timeout=TIMEOUT_S).values():
         future.result(timeout=TIMEOUT_S)
     report.acls = len(bindings)
+    report.removed = _drop_stale(admin, namespace, wanted, bindings)
     return report
+
+
+def _drop_stale(
+    admin: AdminClient, namespace: str, principals_: list[str], wanted: list[AclBinding]
+) -> int:
+    """Delete the ACLs of Concord's principals on this namespace that the catalog no longer
+    grants (a rule taken back, such as a DENY dropped, must not outlive the change: creating
+    ACLs only ever adds)."""
+    keep = {_key(b) for b in wanted}
+    stale = []
+    for principal in principals_:
+        found = admin.describe_acls(
+            AclBindingFilter(
+                ResourceType.ANY,
+                None,  # type: ignore[arg-type]  # any resource name
+                ResourcePatternType.ANY,
+                f"User:{principal}",
+                None,  # type: ignore[arg-type]  # any host (librdkafka takes None)
+                AclOperation.ANY,
+                AclPermissionType.ANY,
+            ),
+            request_timeout=TIMEOUT_S,
+        ).result(timeout=TIMEOUT_S)
+        stale += [b for b in found if b.name.startswith(f"{namespace}.") and _key(b) not in keep]
+    if stale:
+        filters = [
+            AclBindingFilter(
+                b.restype,
+                b.name,
+                b.resource_pattern_type,
+                b.principal,
+                b.host,
+                b.operation,
+                b.permission_type,
+            )
+            for b in stale
+        ]
+        for future in admin.delete_acls(filters, request_timeout=TIMEOUT_S).values():
+            future.result(timeout=TIMEOUT_S)
+    return len(stale)
+
+
+def _key(b: AclBinding) -> tuple[Any, ...]:
+    return (
+        b.restype,
+        b.name,
+        b.resource_pattern_type,
+        b.principal,
+        b.host,
+        b.operation,
+        b.permission_type,
+    )
 
 
 async def provision_access(

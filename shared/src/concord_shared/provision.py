@@ -173,7 +173,10 @@ def provision_command(
     if auth.sasl:
         secrets = _passwords(passwords, principals(departments))
         access = asyncio.run(provision_access(bootstrap, auth, namespace, departments, secrets))
-        console.print(f"kafka users: {len(access.users)} set; ACLs: {access.acls} in place")
+        console.print(
+            f"kafka users: {len(access.users)} set; ACLs: {access.acls} in place, "
+            f"{access.removed} no longer granted removed"
+        )
     for label, names in (
         ("created", report.created),
         ("partitions added", report.partitions_added),
