@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from concord_console.settings import ConsoleSettings
 from concord_intake.settings import IntakeSettings
 from concord_mediation.settings import MediationSettings
 from concord_notification.settings import NotificationSettings
@@ -289,3 +290,20 @@ def test_no_secret_is_written_in_compose_and_the_example_names_each() -> None:
         assert "<" in value or value.startswith("./"), f"{name} in .env.example holds a value"
     ignored = (COMPOSE_DIR / ".gitignore").read_text().split()
     assert ".env" in ignored and "secrets/" in ignored
+
+
+def test_the_console_runs_beside_the_services_with_settings_it_reads() -> None:
+    service = COMPOSE["services"]["console"]
+    dockerfile = service["build"]["dockerfile"]
+    assert "concord-console" in (ROOT / dockerfile).read_text()
+    port = ConsoleSettings.model_fields["http_port"].default
+    assert service["ports"] == [f"{port}:{port}"]
+    env = service["environment"]
+    for key in env:
+        assert key.removeprefix("CONCORD_CONSOLE_").lower() in ConsoleSettings.model_fields, key
+    # No store, no broker: the console works through the services' APIs only.
+    assert not any("MONGO" in k or "KAFKA" in k for k in env)
+    for name in SETTINGS:
+        assert env[f"CONCORD_CONSOLE_{name.upper()}_URL"].startswith(f"http://{name}:")
+    for secret in ("SESSION_SECRET", "KEYS", "CITIZEN_FEEDBACK_KEY"):
+        required_variable(str(env[f"CONCORD_CONSOLE_{secret}"]))
