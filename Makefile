@@ -38,6 +38,7 @@ run: infra-up provision
 	@$(PY) $(LOCAL)/demo.py
 	@echo
 	@$(LOCAL)/stack.sh status
+	@echo "Console: http://127.0.0.1:8000  (development sign-ins: README.md, section Console)"
 	@echo "APIs: intake http://127.0.0.1:8001/docs  routing :8002/docs  mediation :8003/docs  notification :8004/docs"
 	@echo "Stop everything with: make stop"
 

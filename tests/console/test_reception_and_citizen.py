@@ -36,7 +36,7 @@ async def register_in_the_browser(page: Page, console: str, description: str) ->
     await page.locator("#party-0-name").fill("王秀英")
     phone = page.locator("#party-0-phone")
     await phone.fill("1234")  # typed wrong: told before saving
-    await expect(page.locator("#party-0-phone-check")).to_contain_text("not a mainland mobile")
+    await expect(page.locator("#party-0-phone-check")).to_contain_text("不是有效的手机号")
     await phone.fill(unique_phone())
     await expect(page.locator("#party-0-phone-check")).to_contain_text("格式正确")
     await page.locator("#party-1-name").fill("刘建国")

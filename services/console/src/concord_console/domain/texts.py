@@ -60,7 +60,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
         "The {service} service cannot be reached; please try again shortly.",
     ),
     "error.refused": ("操作未完成：{reason}", "Not done: {reason}"),
-    "error.field": ("请检查“{field}”：{message}", "Please check “{field}”: {message}"),
+    "error.fields": ("请检查下面标出的栏目。", "Please check the fields marked below."),
     # roles
     "role.reception": ("受理登记员", "Reception"),
     "role.mediator": ("调解员", "Mediator"),
@@ -130,6 +130,251 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "action.refer": ("引导至其他途径", "Refer"),
     "action.await_citizen": ("请群众补充", "Ask the citizen"),
     "action.resume": ("继续办理", "Resume"),
+    # mediator
+    "mediator.queue_title": ("我的案件", "My cases"),
+    "mediator.filter": ("筛选", "Show"),
+    "mediator.show.all": ("全部", "All"),
+    "mediator.show.open": ("办理中", "Open"),
+    "mediator.show.closed": ("已结束", "Closed"),
+    "mediator.count": ("共 {count} 件", "{count} cases"),
+    "mediator.empty": ("暂无案件。", "No cases here."),
+    "mediator.empty_open": ("暂无办理中的案件。", "No open cases."),
+    "mediator.empty_closed": ("暂无已结束的案件。", "No closed cases."),
+    "mediator.reference": ("案件编号", "Case"),
+    "mediator.category": ("类别", "Category"),
+    "mediator.kind": ("类型", "Kind"),
+    "mediator.status": ("状态", "Status"),
+    "mediator.nearest_due": ("最近期限", "Next deadline"),
+    "mediator.severity": ("紧急程度", "Severity"),
+    "mediator.case_title": ("案件 {reference}", "Case {reference}"),
+    "mediator.back": ("返回我的案件", "Back to my cases"),
+    "mediator.summary": ("事项摘要", "Summary"),
+    "mediator.platform": ("承办单位", "Handled at"),
+    "mediator.level": ("层级", "Level"),
+    "mediator.assigned": ("调解员", "Mediator"),
+    "mediator.none": ("未指派", "not assigned"),
+    "mediator.collective": ("群体性事项", "Collective matter"),
+    "mediator.repeat": ("重复事项", "Repeat matter"),
+    "mediator.deadlines": ("期限", "Deadlines"),
+    "mediator.due_stopped": ("已停止计时", "stopped"),
+    "mediator.due_paused": ("暂停计时", "paused"),
+    "mediator.due_extended": ("已延期", "extended"),
+    "mediator.history": ("办理经过", "History"),
+    "mediator.history_by": ("经办：{by}", "by {by}"),
+    "mediator.history.open": ("收到案件", "Case received"),
+    "mediator.history.reopen": ("上级重新受理", "Taken up again after escalation"),
+    "mediator.history.extend": ("延长办理期限", "Handling deadline extended"),
+    "mediator.history.reassign": ("更换调解员", "Mediator reassigned"),
+    "mediator.sessions": ("调解会", "Sessions"),
+    "mediator.no_sessions": ("尚未安排调解会。", "No session scheduled yet."),
+    "mediator.session_at": ("时间", "When"),
+    "mediator.session_location": ("地点", "Where"),
+    "mediator.session_minutes": ("调解记录", "Minutes"),
+    "mediator.session_attended": ("到场当事人", "Parties present"),
+    "mediator.session_not_recorded": ("尚未记录", "not recorded yet"),
+    "mediator.session_recorded_at": ("记录于 {when}", "recorded {when}"),
+    "mediator.session_nobody": ("无人到场", "nobody"),
+    "mediator.agreement": ("调解协议", "Agreement"),
+    "mediator.follow_up_on": ("回访日期：{date}", "Follow-up on {date}"),
+    "mediator.outcome": ("办理结果", "Outcome"),
+    "mediator.actions": ("可办理的操作", "What you can do now"),
+    "mediator.no_actions": ("当前状态下没有可办理的操作。", "Nothing can be done in this status."),
+    "mediator.read_only": (
+        "此案件由{platform}承办，您可以查看，但不能办理。",
+        "{platform} handles this case: you may read it, not act on it.",
+    ),
+    "mediator.done": ("已完成：{what}", "Done: {what}"),
+    "mediator.done.extension": ("延长办理期限", "deadline extended"),
+    "mediator.done.record": ("记录调解会", "session recorded"),
+    "mediator.required": ("此项不能为空", "this cannot be empty"),
+    "mediator.bad_time": (
+        "请按“年-月-日 时:分”填写时间",
+        "enter the time as year-month-day hour:minute",
+    ),
+    "mediator.extension": ("延长办理期限", "Extend the handling deadline"),
+    "mediator.extension_submit": ("申请延期", "Extend"),
+    "mediator.extension_used": (
+        "办理期限已延长过一次，不能再延期。",
+        "The handling deadline was extended once already.",
+    ),
+    "mediator.record": ("记录调解会", "Record the session"),
+    "mediator.record_submit": ("保存记录", "Save the record"),
+    "mediator.party": ("{role}（{ref}）", "{role} ({ref})"),
+    "mediator.auto_assign": (
+        "自动指派（专长匹配、负荷最轻）",
+        "Automatic (matching skills, least loaded)",
+    ),
+    "mediator.mediator_option": ("{ref}（在办 {load} 件）", "{ref} ({load} open)"),
+    "mediator.unavailable": ("暂不可用", "unavailable"),
+    "mediator.local_time": ("北京时间", "Beijing time"),
+    "mediator.one_per_line": ("每行一条", "one per line"),
+    "mediator.optional": ("（选填）", " (optional)"),
+    "mediator.field.note": ("备注", "Note"),
+    "mediator.field.reason": ("理由", "Reason"),
+    "mediator.field.mediator_ref": ("调解员", "Mediator"),
+    "mediator.field.starts_at": ("调解时间", "Starts at"),
+    "mediator.field.location": ("调解地点", "Place"),
+    "mediator.field.terms": ("协议条款", "Terms"),
+    "mediator.field.follow_up_on": ("回访日期", "Follow up on"),
+    "mediator.field.outcome": ("办理结果", "Outcome"),
+    "mediator.field.referred_to": ("引导至", "Refer to"),
+    "mediator.field.days": ("延长天数（工作日）", "Days (working days)"),
+    "mediator.field.minutes": ("调解记录", "Minutes"),
+    "mediator.field.attended": ("到场当事人", "Parties present"),
+    "mediator.field.form": ("表单", "Form"),
+    "mediator.referred_to.court": ("人民法院", "Court"),
+    "mediator.referred_to.arbitration": ("仲裁机构", "Arbitration"),
+    "mediator.referred_to.legal_aid": ("法律援助机构", "Legal aid"),
+    "mediator.status.received": ("待受理", "Waiting to be accepted"),
+    "mediator.status.awaiting_citizen": ("等待群众补充材料", "Waiting for the citizen"),
+    # department
+    "department.title": ("协办事项", "Coordination requests"),
+    "department.filter": ("筛选", "Filter"),
+    "department.open": ("待办", "Open"),
+    "department.all": ("全部", "All"),
+    "department.empty": ("目前没有待办的协办事项。", "No open coordination request."),
+    "department.case": ("案件", "Case"),
+    "department.state": ("状态", "State"),
+    "department.requested_at": ("发起时间", "Asked"),
+    "department.summary": ("事项摘要", "Summary"),
+    "department.reason": ("退回理由", "Why declined"),
+    "department.answer": ("答复意见", "Answer"),
+    "department.accept": ("接收", "Accept"),
+    "department.do_decline": ("退回", "Decline"),
+    "department.do_answer": ("答复", "Answer"),
+    "department.decline_text": ("退回理由（必填）", "Why it is not ours (required)"),
+    "department.answer_text": ("答复意见（必填）", "The answer (required)"),
+    "department.state.requested": ("待接收", "Waiting for us"),
+    "department.state.accepted": ("已接收，待答复", "Accepted, answer due"),
+    "department.state.declined": ("已退回", "Declined"),
+    "department.state.answered": ("已答复", "Answered"),
+    "department.state.withdrawn": ("已撤回", "Withdrawn"),
+    "department.done.accept": ("已接收。承办单位会收到通知。", "Accepted; the platform is told."),
+    "department.done.decline": ("已退回，案件将重新分派。", "Declined; the case is routed again."),
+    "department.done.answer": ("已答复。", "Answered."),
+    # leader
+    "leader.title": ("评价与指标", "Ratings and indicators"),
+    "leader.month": ("{year}年{month}月", "{year}-{month:02d}"),
+    "leader.periods": ("选择月份", "Choose the month"),
+    "leader.previous": ("上月（{month}）", "Previous month ({month})"),
+    "leader.next": ("下月（{month}）", "Next month ({month})"),
+    "leader.bad_period": (
+        "月份应写作 2026-11 这样的年-月。",
+        "a month is written year-month, like 2026-11.",
+    ),
+    "leader.ratings": ("星级评价", "Star ratings"),
+    "leader.ratings_caption": (
+        "{month}本平台及下辖平台的星级评价，以及得出评价的各项数据（按首次受理平台统计）",
+        "Star ratings for {month} of this platform and those below it, with the figures "
+        "they come from (each case counts for the platform that first received it)",
+    ),
+    "leader.platform": ("平台", "Platform"),
+    "leader.level": ("层级", "Level"),
+    "leader.stars": ("星级", "Stars"),
+    "leader.score": ("得分", "Score"),
+    "leader.cases": ("受理件数", "Cases"),
+    "leader.no_cases": (
+        "本月没有首次受理的事项，暂无评价。",
+        "No cases first received this month: no rating.",
+    ),
+    "leader.stars_words.1": ("一星（满分五星）", "one star out of five"),
+    "leader.stars_words.2": ("二星（满分五星）", "two stars out of five"),
+    "leader.stars_words.3": ("三星（满分五星）", "three stars out of five"),
+    "leader.stars_words.4": ("四星（满分五星）", "four stars out of five"),
+    "leader.stars_words.5": ("五星（满分五星）", "five stars out of five"),
+    "leader.rate.response_rate": ("响应率", "Response"),
+    "leader.rate.on_time_acceptance_rate": ("按时受理率", "On-time acceptance"),
+    "leader.rate.resolution_rate": ("化解率", "Resolution"),
+    "leader.rate.satisfaction_rate": ("满意率", "Satisfaction"),
+    "leader.rate.repeat_rate": ("重复率", "Repeat"),
+    "leader.rate.escalation_rate": ("上交率", "Escalation"),
+    "leader.rate.local_resolution_rate": ("就地化解率", "Resolved here"),
+    "leader.count.cases": ("受理件数", "cases"),
+    "leader.count.responded": ("已作受理决定件数", "cases with an acceptance decision"),
+    "leader.count.accepted_on_time": (
+        "在受理期限内作出决定件数",
+        "decisions made by the acceptance deadline",
+    ),
+    "leader.count.accepted": ("已受理件数", "cases accepted"),
+    "leader.count.resolved": ("已化解件数（任一层级）", "cases resolved (at any level)"),
+    "leader.count.resolved_here": ("在本平台化解件数", "cases resolved at the platform"),
+    "leader.count.feedback": ("评价件数", "feedbacks"),
+    "leader.count.satisfied": ("满意件数", "satisfied feedbacks"),
+    "leader.count.repeats": ("重复事项件数", "repeat cases"),
+    "leader.count.escalated": ("从本平台上交件数", "cases escalated from the platform"),
+    "leader.formula_title": ("评价方法", "How the rating is computed"),
+    "leader.formula": (
+        "得分 = 100 × Σ(权重 × 指标) ÷ Σ权重。重复率和上交率越低越好，按（1 − 比率）计入；"
+        "没有数据的比率（例如尚无评价时的满意率）不计入，其权重也不计入。各项比率及权重：",
+        "Score = 100 × Σ(weight × measure) ÷ Σ weights. For the repeat and escalation rates "
+        "lower is better, so 1 − rate counts; a rate with nothing behind it (say satisfaction "
+        "before any feedback) is left out together with its weight. The rates and weights:",
+    ),
+    "leader.weight": ("权重 {weight}%", "weight {weight}%"),
+    "leader.lower_is_better": ("越低越好", "lower is better"),
+    "leader.thresholds": (
+        "星级：得分 ≥ {five} 为五星，≥ {four} 为四星，≥ {three} 为三星，≥ {two} 为二星，"
+        "其余（或无法计算）为一星。",
+        "Stars: a score of {five} or more gives five, {four} four, {three} three, {two} two; "
+        "below that (or nothing to measure) one.",
+    ),
+    "leader.policy_source": (
+        "以上为调解服务的评价规则（默认权重），本页各平台得分均与之相符。",
+        "These are the mediation service's rating rules (its default weights); every score "
+        "on this page agrees with them.",
+    ),
+    "leader.policy_differs": (
+        "注意：调解服务当前使用的权重与上述默认权重不同，得分以调解服务给出的为准。",
+        "Note: the mediation service is using weights other than the defaults above; the "
+        "scores shown are the service's own.",
+    ),
+    "leader.trend": ("近六个月趋势", "The last six months"),
+    "leader.trend_intro": (
+        "{platform}及下辖平台合计：每月首次受理件数、按时受理率和满意率。",
+        "{platform} and the platforms below it together: cases first received each month, "
+        "on-time acceptance and satisfaction.",
+    ),
+    "leader.trend_caption": ("近六个月合计数据", "Six months, all platforms together"),
+    "leader.month_col": ("月份", "Month"),
+    "leader.chart_cases": ("每月受理件数", "Cases per month"),
+    "leader.chart_cases_desc": ("柱状图：{values}", "Bar chart: {values}"),
+    "leader.chart_rates": ("按时受理率与满意率（%）", "On-time acceptance and satisfaction (%)"),
+    "leader.chart_rates_desc": ("折线图：{values}", "Line chart: {values}"),
+    "leader.desc_cases": ("{month} {count} 件", "{month}: {count} cases"),
+    "leader.desc_rates": (
+        "{month} 按时受理率 {on_time}、满意率 {satisfaction}",
+        "{month}: on-time acceptance {on_time}, satisfaction {satisfaction}",
+    ),
+    "leader.list_sep": ("；", "; "),
+    "leader.decreases": ("“四下降”指标", "The four decreases"),
+    "leader.decreases_caption": (
+        "{area}辖区 {month} 与 {previous} 相比",
+        "The area of {area}: {month} against {previous}",
+    ),
+    "leader.indicator": ("指标", "Indicator"),
+    "leader.this_period": ("本月", "This month"),
+    "leader.previous_period": ("上月", "Month before"),
+    "leader.change": ("变化", "Change"),
+    "leader.decreased": ("是否下降", "Decreased?"),
+    "leader.decrease.total": ("矛盾纠纷总量", "All cases"),
+    "leader.decrease.collective": ("群体性事件", "Collective cases"),
+    "leader.decrease.repeat": ("重复访", "Repeat cases"),
+    "leader.decrease.escalated": ("越级上交", "Escalated cases"),
+    "leader.went_down": ("下降", "decreased"),
+    "leader.went_up": ("上升，未下降", "rose: not decreased"),
+    "leader.stayed": ("持平，未下降", "unchanged: not decreased"),
+    "leader.major": ("超期与重大事项", "Overdue and major cases"),
+    "leader.major_intro": (
+        "本平台及下辖平台尚未结案的事项中，重大事项和已超过期限的事项（超期在前）。",
+        "Cases not yet closed at this platform and those below it that are of high severity "
+        "or past a deadline (overdue first).",
+    ),
+    "leader.why": ("列入原因", "Why listed"),
+    "leader.status": ("办理状态", "Status"),
+    "leader.deadline": ("期限", "Deadline"),
+    "leader.urgency": ("紧迫程度", "Urgency"),
+    "leader.no_major": ("目前没有超期或重大事项。", "No overdue or major case now."),
+    "leader.more_major": ("另有 {count} 件未列出。", "{count} more not listed."),
     # citizen
     "citizen.title": ("查询办理进度", "Track your case"),
     "citizen.intro": (
@@ -212,6 +457,26 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
 }
 
 
+# The services' own messages (English), as a Chinese reader gets them. Matched on how the
+# message begins, since many end with the value concerned; one not listed is shown as is.
+SERVICE_MESSAGES: Mapping[str, str] = {
+    "not a mainland mobile": "不是有效的手机号（11位，1开头）或座机号（0开头）",
+    "not an e-mail address": "不是有效的电子邮箱地址",
+    "a resident identity number has 17 digits": "身份证号应为17位数字加1位数字或X",
+    "the check digit of the identity number": "身份证号校验位不正确",
+    "contains control characters": "含有不可见的控制字符",
+    "must not be empty": "不能为空",
+    "Field required": "必填",
+    "String should have at least": "内容太短",
+    "String should have at most": "内容太长",
+    "give an area_code": "请选择发生地",
+    "Value error, must not be empty": "不能为空",
+    "a decline needs a reason": "退回须写明理由（reason）",
+    "an answer needs its text": "答复须写明意见（answer）",
+    "List should have at least 1 item": "至少需要一位当事人",
+}
+
+
 class Texts:
     """The words of one language, and the names of the registry's codes in it."""
 
@@ -239,6 +504,14 @@ class Texts:
 
     def department(self, code: str | None) -> str:
         return self._named(self._registry.departments_by_code.get(code or ""), code)
+
+    def said(self, message: str) -> str:
+        """A service's message in the reader's language, where it is known."""
+        if self.language == "zh":
+            for start, chinese in SERVICE_MESSAGES.items():
+                if message.startswith(start):
+                    return chinese
+        return message
 
     def status(self, code: str | None) -> str:
         return self(f"status.{code}") if code else "—"
