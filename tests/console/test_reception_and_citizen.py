@@ -82,6 +82,14 @@ async def test_a_visit_registered_at_the_desk_is_tracked_and_rated_by_the_citize
         await expect(facts).to_contain_text("社会治理")  # a platform's name, not its code
         await expect(facts).not_to_contain_text("339901")
         await accessible(page, "citizen-status")
+        # The same page in English, by the language link; and back.
+        await page.get_by_role("link", name="English").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("Your case")
+        await expect(page.locator("dl.facts")).to_contain_text("Neighbour dispute")
+        await expect(page.locator("html")).to_have_attribute("lang", "en")
+        await accessible(page, "citizen-status-en")
+        await page.get_by_role("link", name="中文").click()
+        await expect(page.get_by_role("heading", level=1)).to_contain_text("您的事项")
 
         # The case is worked and closed (here through mediation's API as a supervisor).
         case_id = await eventually(lambda: mediation_case_of(services, receipt))
