@@ -5,6 +5,7 @@ import time
 from typing import Annotated
 from urllib.parse import urlsplit
 
+import structlog
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import Response
 from limits import parse
@@ -21,6 +22,8 @@ from concord_console.entrypoints.web import (
     language_texts,
     redirect,
 )
+
+log = structlog.get_logger(__name__)
 
 # Wrong passwords per username before sign-in pauses for that name: a password cannot be
 # guessed by trying, from however many addresses.
@@ -75,6 +78,7 @@ def signin_router(console: Console) -> APIRouter:
         user = console.directory.authenticate(name, password)
         if user is None:
             await limiter.hit(WRONG_PASSWORDS, "user", name)
+            log.warning("sign-in refused", username=name)
             return console.render(
                 request,
                 "signin.html",
@@ -86,6 +90,7 @@ def signin_router(console: Console) -> APIRouter:
         # A new session at sign-in: nothing of a session before it carries over.
         request.session.clear()
         request.session["user"] = user.username
+        log.info("signed in", username=user.username, role=user.role.value, scope=user.scope)
         return redirect(_local(next) or HOME[user.role])
 
     @router.post("/signout", dependencies=[Depends(check_csrf)])
