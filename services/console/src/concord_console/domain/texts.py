@@ -187,6 +187,7 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "mediator.done.extension": ("延长办理期限", "deadline extended"),
     "mediator.done.record": ("记录调解会", "session recorded"),
     "mediator.required": ("此项不能为空", "this cannot be empty"),
+    "mediator.field_error": ("请检查“{field}”：{message}", "Please check “{field}”: {message}"),
     "mediator.bad_time": (
         "请按“年-月-日 时:分”填写时间",
         "enter the time as year-month-day hour:minute",
