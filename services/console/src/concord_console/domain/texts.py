@@ -260,8 +260,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "leader.previous": ("上月（{month}）", "Previous month ({month})"),
     "leader.next": ("下月（{month}）", "Next month ({month})"),
     "leader.bad_period": (
-        "月份应写作 2026-11 这样的年-月。",
-        "a month is written year-month, like 2026-11.",
+        "请检查“月份”（period）：应写作 2026-11 这样的年-月。",
+        "Please check “month” (period): it is written year-month, like 2026-11.",
     ),
     "leader.ratings": ("星级评价", "Star ratings"),
     "leader.ratings_caption": (
@@ -274,9 +274,13 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "leader.stars": ("星级", "Stars"),
     "leader.score": ("得分", "Score"),
     "leader.cases": ("受理件数", "Cases"),
-    "leader.no_cases": (
-        "本月没有首次受理的事项，暂无评价。",
-        "No cases first received this month: no rating.",
+    "leader.no_ratings": (
+        "{month}本平台及下辖平台都没有首次受理的事项，暂无评价。",
+        "No platform here first received a case in {month}: no ratings.",
+    ),
+    "leader.unrated": (
+        "本月没有首次受理事项、暂无评价的平台（{count} 个）",
+        "Platforms without a case first received this month, so without a rating ({count})",
     ),
     "leader.stars_words.1": ("一星（满分五星）", "one star out of five"),
     "leader.stars_words.2": ("二星（满分五星）", "two stars out of five"),

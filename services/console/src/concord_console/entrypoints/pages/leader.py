@@ -1,9 +1,295 @@
-"""The leader's pages (being built)."""
+"""The leader's page: how the platforms at and below the leader's are rated this month and
+why, six months of trend, the "four decreases" of the leader's area, and the open cases that
+are major or past their deadline.
 
-from fastapi import APIRouter
+Everything comes from mediation with the key of the leader's scope (a staff key of the
+leader's platform: it reads aggregates, and the cases of the platforms below without
+minutes). The console computes no rating: it shows mediation's stars, scores, rates and the
+counts behind them, and adds up counts only for the trend's total.
+"""
 
-from concord_console.entrypoints.web import Console
+import asyncio
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Annotated, Any
+
+from concord_shared.enums import CaseStatus, Severity
+from concord_shared.registry import Platform
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import Response
+
+from concord_console.domain.charts import bar_chart, line_chart
+from concord_console.domain.deadlines import Urgency, urgency
+from concord_console.domain.texts import LOCAL_TIME, Texts
+from concord_console.domain.users import Role, User
+from concord_console.entrypoints.web import Console, language_texts, signed_in
+
+TREND_MONTHS = 6
+MAJOR_CASES_SHOWN = 20
+_MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+# Each rate of the rating and the two counts it is made of, in the order of the table:
+# mediation's PlatformFigures.rates() (services/mediation/src/concord_mediation/domain/rating.py).
+RATES: tuple[tuple[str, str, str], ...] = (
+    ("response_rate", "responded", "cases"),
+    ("on_time_acceptance_rate", "accepted_on_time", "cases"),
+    ("resolution_rate", "resolved", "accepted"),
+    ("satisfaction_rate", "satisfied", "feedback"),
+    ("repeat_rate", "repeats", "cases"),
+    ("escalation_rate", "escalated", "cases"),
+    ("local_resolution_rate", "resolved_here", "cases"),
+)
+# Lower is better for these: the score counts 1 - rate.
+LOWER_IS_BETTER = frozenset({"repeat_rate", "escalation_rate"})
+# GET /ratings does not say which weights and thresholds it used, so the page states
+# mediation's defaults: RatingPolicy in services/mediation/src/concord_mediation/domain/
+# rating.py (configurable there with CONCORD_MEDIATION_RATING; its README, "Star rating").
+# `policy_holds` checks every score against them, and the page says so when they differ.
+WEIGHTS: dict[str, float] = {
+    "response_rate": 0.10,
+    "on_time_acceptance_rate": 0.15,
+    "resolution_rate": 0.20,
+    "satisfaction_rate": 0.20,
+    "repeat_rate": 0.10,
+    "escalation_rate": 0.10,
+    "local_resolution_rate": 0.15,
+}
+THRESHOLDS = (90.0, 80.0, 70.0, 60.0)  # the lowest score for 5, 4, 3 and 2 stars
+DECREASES = ("total", "collective", "repeat", "escalated")
+
+
+@dataclass(frozen=True)
+class Month:
+    year: int
+    month: int
+
+    @classmethod
+    def parse(cls, text: str) -> "Month":
+        found = _MONTH.match(text)
+        if not found:
+            raise ValueError(text)
+        return cls(int(found.group(1)), int(found.group(2)))
+
+    @classmethod
+    def of(cls, moment: datetime) -> "Month":
+        local = moment.astimezone(LOCAL_TIME)
+        return cls(local.year, local.month)
+
+    def plus(self, months: int) -> "Month":
+        index = self.year * 12 + self.month - 1 + months
+        return Month(index // 12, index % 12 + 1)
+
+    def __str__(self) -> str:
+        return f"{self.year}-{self.month:02d}"
+
+    def words(self, t: Texts) -> str:
+        return t("leader.month", year=self.year, month=self.month)
+
+
+def number(value: float | None) -> str:
+    """At most two decimals, no trailing zeros: 87.5, 100, 66.67."""
+    if value is None:
+        return "—"
+    return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+def percent(rate: float | None) -> str:
+    return "—" if rate is None else f"{number(rate * 100)}%"
+
+
+def score_of(rates: dict[str, float | None], weights: dict[str, float]) -> float | None:
+    """Mediation's formula (domain/rating.py, rate()) with the given weights."""
+    weighted = total = 0.0
+    for name, weight in weights.items():
+        value = rates.get(name)
+        if value is None or weight == 0:
+            continue
+        weighted += weight * (1 - value if name in LOWER_IS_BETTER else value)
+        total += weight
+    return round(100 * weighted / total, 2) if total else None
+
+
+def policy_holds(ratings: list[dict[str, Any]]) -> bool:
+    """Whether every score mediation gave is the one the stated weights give."""
+    for r in ratings:
+        expected = score_of(r.get("rates") or {}, WEIGHTS)
+        given = r.get("score")
+        if expected is None or given is None:
+            if expected is not given:
+                return False
+        elif abs(expected - float(given)) > 0.011:
+            return False
+    return True
+
+
+def ratio(part: int, whole: int) -> float | None:
+    return round(part / whole, 4) if whole else None
+
+
+def trend_row(month: Month, ratings: list[dict[str, Any]]) -> dict[str, Any]:
+    """One month's counts added up over the platforms, and the two rates of the sums (the
+    same parts and wholes as mediation's rates)."""
+    sums = {
+        name: sum(int(r["inputs"].get(name, 0)) for r in ratings)
+        for name in ("cases", "accepted_on_time", "feedback", "satisfied")
+    }
+    return {
+        "month": month,
+        **sums,
+        "on_time": ratio(sums["accepted_on_time"], sums["cases"]),
+        "satisfaction": ratio(sums["satisfied"], sums["feedback"]),
+    }
+
+
+def open_timers(case: dict[str, Any]) -> list[tuple[str, datetime, bool]]:
+    """A case's running deadlines: (name, due, passed)."""
+    found = []
+    for name, timer in (case.get("deadlines") or {}).items():
+        if not isinstance(timer, dict) or not timer.get("active") or timer.get("paused_at"):
+            continue
+        due = datetime.fromisoformat(str(timer["due_at"]))
+        found.append((str(timer.get("name") or name), due, bool(timer.get("breached"))))
+    return found
+
+
+def major_entry(case: dict[str, Any], now: datetime) -> dict[str, Any] | None:
+    """An open case that is high severity or past a deadline, as the list shows it."""
+    if case.get("status") == CaseStatus.CLOSED:
+        return None
+    timers = sorted(open_timers(case), key=lambda timer: timer[1])
+    passed = any(breached or due <= now for _, due, breached in timers)
+    high = case.get("severity") == Severity.HIGH
+    if not (high or passed):
+        return None
+    name, due = (timers[0][0], timers[0][1]) if timers else (None, None)
+    return {
+        "case": case,
+        "high": high,
+        "passed": passed,
+        "deadline": name,
+        "due": due,
+        "urgency": Urgency.BREACHED if passed else urgency(due, now),
+    }
+
+
+def below(console: Console, platform: str) -> list[Platform]:
+    """The leader's platform and the platforms under it, in the registry's order."""
+    registry = console.registry
+    return [p for p in registry.platforms if registry.is_at_or_below(p.code, platform)]
 
 
 def leader_router(console: Console) -> APIRouter:
-    return APIRouter(prefix="/leader")
+    router = APIRouter(prefix="/leader")
+    Leader = Annotated[User, Depends(signed_in(console, Role.LEADER))]
+
+    @router.get("")
+    async def overview(request: Request, user: Leader, period: str | None = None) -> Response:
+        t = language_texts(request, console.registry)
+        now = console.now()
+        current = Month.of(now)
+        try:
+            month = Month.parse(period) if period else current
+        except ValueError:
+            return console.render(
+                request,
+                "error.html",
+                422,
+                message=t("leader.bad_period"),
+            )
+        key = console.key(user, "mediation")
+        mediation = console.backends.mediation
+        platform = console.registry.platforms_by_code.get(user.platform or "")
+        if platform is None:
+            return console.render(request, "error.html", 403, message=t("error.forbidden"))
+        platforms = below(console, platform.code)
+        codes = {p.code for p in platforms}
+        months = [month.plus(i - TREND_MONTHS + 1) for i in range(TREND_MONTHS)]
+
+        async def ratings(m: Month) -> list[dict[str, Any]]:
+            found = await mediation.call("GET", "/ratings", key, params={"period": str(m)})
+            return [r for r in found if r["platform"] in codes]
+
+        async def decreases(area: str) -> dict[str, Any]:
+            found: dict[str, Any] = await mediation.call(
+                "GET",
+                "/indicators/four-decreases",
+                key,
+                params={"area": area, "period": str(month)},
+            )
+            return found
+
+        async def cases(code: str) -> list[dict[str, Any]]:
+            found: list[dict[str, Any]] = await mediation.call(
+                "GET", f"/platforms/{code}/cases", key
+            )
+            return found
+
+        # Every call at once: six months of ratings, the area's decreases, each queue.
+        by_month, by_area, queues = await asyncio.gather(
+            asyncio.gather(*(ratings(m) for m in months)),
+            asyncio.gather(*(decreases(a) for a in platform.area_codes)),
+            asyncio.gather(*(cases(p.code) for p in platforms)),
+        )
+        this_month = {r["platform"]: r for r in by_month[-1]}
+        trend = [trend_row(m, found) for m, found in zip(months, by_month, strict=True)]
+        labels = [m.words(t) for m in months]
+        majors = [
+            entry
+            for queue in queues
+            for case in queue
+            if (entry := major_entry(case, now)) is not None
+        ]
+        majors.sort(
+            key=lambda e: (not e["passed"], not e["high"], e["due"] or now.replace(year=9999))
+        )
+        return console.render(
+            request,
+            "leader/overview.html",
+            platform=platform,
+            month=month,
+            previous_month=month.plus(-1),
+            next_month=month.plus(1) if month != current else None,
+            rows=[(p, this_month[p.code]) for p in platforms if p.code in this_month],
+            unrated=[p for p in platforms if p.code not in this_month],
+            rates=RATES,
+            weights=WEIGHTS,
+            thresholds=THRESHOLDS,
+            lower_is_better=LOWER_IS_BETTER,
+            policy_holds=policy_holds(list(this_month.values())),
+            trend=trend,
+            trend_cases_desc=t("leader.list_sep").join(
+                t("leader.desc_cases", month=label, count=row["cases"])
+                for label, row in zip(labels, trend, strict=True)
+            ),
+            trend_rates_desc=t("leader.list_sep").join(
+                t(
+                    "leader.desc_rates",
+                    month=label,
+                    on_time=percent(row["on_time"]),
+                    satisfaction=percent(row["satisfaction"]),
+                )
+                for label, row in zip(labels, trend, strict=True)
+            ),
+            cases_chart=bar_chart(labels, [row["cases"] for row in trend]),
+            rates_chart=line_chart(
+                labels,
+                [
+                    ("on_time", [pct(row["on_time"]) for row in trend]),
+                    ("satisfaction", [pct(row["satisfaction"]) for row in trend]),
+                ],
+                top=100,
+            ),
+            decreases=by_area,
+            indicators=DECREASES,
+            majors=majors[:MAJOR_CASES_SHOWN],
+            more_majors=max(0, len(majors) - MAJOR_CASES_SHOWN),
+            number=number,
+            percent=percent,
+        )
+
+    return router
+
+
+def pct(rate: float | None) -> float | None:
+    return None if rate is None else rate * 100
