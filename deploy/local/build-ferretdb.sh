@@ -22,7 +22,8 @@ echo "$FERRETDB_VERSION" > "$work/build/version/version.txt"
 # 2. It narrows a query by _id only when _id is the filter's sole field; a filter such as
 #    {_id: x, processed: {$ne: e}} (an idempotent update) scanned everything. Every caller
 #    applies the whole filter again in Go after the query, so narrowing by _id whenever the
-#    filter has a plain _id is safe.
+#    filter has a plain _id is safe. `explain` narrows the same way (its plan then shows the
+#    index search that the query really makes; filterPushdown stays "the whole filter").
 # 3. An update (and findAndModify) reads the document, changes it in Go and writes it back
 #    in a separate step, so two concurrent updates of one document could undo each other,
 #    and a conditional update could succeed twice. Serialising the writes of a collection
@@ -63,6 +64,9 @@ for relative, old, new in (
     ("backends/sqlite/collection.go",
      "\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause",
      "\tif params.Filter.Len() >= 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\twhereClause"),
+    ("backends/sqlite/collection.go",
+     "\tif params.Filter.Len() == 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\tfilterPushdown = true",
+     "\tif params.Filter.Len() >= 1 {\n\t\tv, _ := params.Filter.Get(\"_id\")\n\t\tswitch v.(type) {\n\t\tcase string, types.ObjectID:\n\t\t\tfilterPushdown = params.Filter.Len() == 1"),
 ):
     path = f"{root}/{relative}"
     source = open(path).read()

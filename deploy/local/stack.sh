@@ -67,9 +67,14 @@ start_kafka() {
 # returns, so killing FerretDB (or anything else) loses nothing; only a power cut could lose
 # the last commits, which MongoDB's journal covers in the production-like setup.
 start_store() {
-  if running ferretdb; then return 0; fi
-  if port_open "$MONGO_PORT"; then echo "port $MONGO_PORT is taken by another process; not starting FerretDB" >&2; return 1; fi
   "$here/build-ferretdb.sh"
+  if running ferretdb; then
+    # A store started from an earlier build (the patches changed) is restarted on this one.
+    [ "$(readlink -f "/proc/$(cat "$PID_DIR/ferretdb.pid")/exe" 2>/dev/null)" = "$(readlink -f "$FERRETDB_BIN")" ] && return 0
+    echo "FerretDB runs an earlier build; restarting it on $FERRETDB_BIN" >&2
+    stop_one ferretdb 10
+  fi
+  if port_open "$MONGO_PORT"; then echo "port $MONGO_PORT is taken by another process; not starting FerretDB" >&2; return 1; fi
   # GOGC=400: the Go collector ran a tenth of the store's CPU under load (pprof); a larger
   # heap (tens of MB) buys that back.
   # umask 077: the SQLite files (and their -wal/-shm, which SQLite gives the database file's

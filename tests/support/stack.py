@@ -223,6 +223,9 @@ class Services:
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
 
+    def store_command_log(self, name: str) -> Path:
+        return self.log_dir / f"{name}-store-commands.jsonl"
+
     @property
     def clock_file(self) -> Path:
         """Notification's clock: write an ISO time here to move its "now"; remove to reset."""
@@ -257,6 +260,8 @@ class Services:
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
+            # Every store query's shape, for the test that no hot path scans a collection.
+            f"{prefix}STORE_COMMAND_LOG": str(self.store_command_log(name)),
             **(
                 {f"{prefix}API_KEYS": json.dumps(SERVICE_KEYS[name])}
                 if name in SERVICE_KEYS

@@ -47,5 +47,8 @@ class ServiceSettings(BaseSettings):
     # (None: lag is reported, never fatal -- a backlog is work, not a fault).
     ready_max_lag: int | None = None
 
+    # Diagnosis: append the shape of every store query to this file (see store.StoreCommandLog).
+    store_command_log: Path | None = None
+
     def database_name(self, service: str) -> str:
         return self.mongo_db or f"concord_{service}"

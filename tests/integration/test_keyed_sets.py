@@ -1,0 +1,71 @@
+"""The index documents of concord_shared.keyed_sets on the real store: sets keyed by what is
+looked up, and what falls due, bucketed by hour."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+from concord_shared.keyed_sets import DueBuckets, KeyedSets, documents
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support.stack import MONGO
+
+pytestmark = pytest.mark.real
+NOW = datetime(2026, 12, 2, 7, 40, tzinfo=UTC)
+
+
+@pytest_asyncio.fixture
+async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+    name = f"t{uuid.uuid4().hex[:10]}_keyed"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+async def test_keyed_sets_hold_each_member_once_and_let_it_go(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    open_cases = KeyedSets(db["open_cases"])
+    await open_cases.add("339901001001", "a", "b")
+    await open_cases.add("339901001001", "b", "c")
+    await open_cases.add("339901001002", "d")
+    await open_cases.remove("339901001001", "a")
+    assert sorted(await open_cases.members("339901001001")) == ["b", "c"]
+    assert await open_cases.members("nowhere") == []
+    both = await open_cases.members_of(["339901001002", "339901001001"])
+    assert both["339901001002"] == ["d"] and sorted(both["339901001001"]) == ["b", "c"]
+
+    await db["cases"].insert_many([{"_id": i, "n": n} for n, i in enumerate("abc")])
+    assert [d["_id"] for d in await documents(db["cases"], ["c", "zz", "a"])] == ["c", "a"]
+
+
+async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    due = DueBuckets(db["timers"])
+    three_hours_ago = NOW - timedelta(hours=3)
+    await due.add("late", three_hours_ago)
+    await due.add("now", NOW - timedelta(minutes=1))
+    await due.add("soon", NOW + timedelta(minutes=10))
+    await due.add("tomorrow", NOW + timedelta(days=1))
+    assert await due.due(NOW) == [
+        ("late", three_hours_ago),
+        ("now", NOW - timedelta(minutes=1)),
+    ]
+    # Done with the late one: its hour is spent and empty, so it goes; the cursor moves up.
+    await due.remove("late", three_hours_ago)
+    assert [m for m, _ in await due.due(NOW)] == ["now"]
+    buckets = {d["_id"] async for d in db["timers"].find({})}
+    assert "2026-12-02T04" not in buckets
+    assert (await db["timers"].find_one({"_id": "cursor"}) or {})["hour"] == "2026-12-02T07"
+    # Something added in the past later is still found: the cursor moves back for it.
+    await due.add("forgotten", NOW - timedelta(hours=5))
+    assert [m for m, _ in await due.due(NOW)] == ["forgotten", "now"]
+    later = NOW + timedelta(minutes=15)
+    assert [m for m, _ in await due.due(later)] == ["forgotten", "now", "soon"]
