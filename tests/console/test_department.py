@@ -30,9 +30,7 @@ async def accessible(page: Page, name: str) -> None:
 
 
 async def land_case(services: Services) -> str:
-    case = neighbour_dispute(
-        category="land_dispute", description=unique_text("承包地边界争议：")
-    )
+    case = neighbour_dispute(category="land_dispute", description=unique_text("承包地边界争议："))
     async with httpx.AsyncClient(timeout=10) as http:
         r = await http.post(
             f"{services.processes['intake'].url}/cases",

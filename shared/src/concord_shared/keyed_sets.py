@@ -42,9 +42,7 @@ class KeyedSets:
 
     async def remove(self, key: str, *members: str) -> None:
         if members:
-            await self.collection.update_one(
-                {"_id": key}, {"$pullAll": {"members": list(members)}}
-            )
+            await self.collection.update_one({"_id": key}, {"$pullAll": {"members": list(members)}})
 
     async def members(self, key: str) -> list[str]:
         doc = await self.collection.find_one({"_id": key})
