@@ -106,18 +106,7 @@ def _drop_stale(
         ).result(timeout=TIMEOUT_S)
         stale += [b for b in found if b.name.startswith(f"{namespace}.") and _key(b) not in keep]
     if stale:
-        filters = [
-            AclBindingFilter(
-                b.restype,
-                b.name,
-                b.resource_pattern_type,
-                b.principal,
-                b.host,
-                b.operation,
-                b.permission_type,
-            )
-            for b in stale
-        ]
+        filters = [AclBindingFilter(*_key(b)) for b in stale]
         for future in admin.delete_acls(filters, request_timeout=TIMEOUT_S).values():
             future.result(timeout=TIMEOUT_S)
     return len(stale)

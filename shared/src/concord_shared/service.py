@@ -8,7 +8,7 @@ import sys
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import structlog
 import uvicorn
@@ -187,9 +187,14 @@ def create_app(
     return app
 
 
-def serve(build_app: Callable[[Any], FastAPI], settings: ServiceSettings) -> None:
-    """Run one service process: its app on its own HTTP port. A development secret outside
-    development mode ends the process at once with the reason (exit status 1)."""
+class HttpSettings(Protocol):
+    http_host: str
+    http_port: int
+
+
+def serve(build_app: Callable[[Any], FastAPI], settings: HttpSettings) -> None:
+    """Run one process (a service, the console): its app on its own HTTP port. A development
+    secret outside development mode ends the process at once with the reason (exit 1)."""
     try:
         app = build_app(settings)
     except (DevelopmentSecret, DeadLetterKeyRefused) as exc:
