@@ -188,3 +188,20 @@ async def submit_http(run: Run, intake_url: str, key: str, count: int, workers: 
 
     async with httpx.AsyncClient(timeout=30) as http:
         await asyncio.gather(*(worker(http) for _ in range(workers)))
+
+
+async def settle(urls: list[str], timeout_s: float = 600) -> None:
+    """Wait until every instance has worked off its backlog (its /ready shows no consumer
+    lag), so a phase measures itself and not what the one before left behind."""
+    deadline = time.time() + timeout_s
+    async with httpx.AsyncClient(timeout=5) as http:
+        while time.time() < deadline:
+            lags = []
+            for url in urls:
+                try:
+                    lags.append((await http.get(f"{url}/ready")).json().get("consumer_lag"))
+                except httpx.HTTPError:
+                    lags.append(None)
+            if all(lag is not None and lag["records"] == 0 for lag in lags):
+                return
+            await asyncio.sleep(0.5)

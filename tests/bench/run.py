@@ -1,8 +1,11 @@
 """`make bench`: the raw Kafka baseline, then the Concord pipeline on the real local broker
 and store -- as fast as it goes, at 25 %, 50 % and 90 % of that, through HTTP, and with two
-instances of every service -- and each service's peak memory.
+instances of every service -- and each service's peak memory; then the data-growth run
+(tests/bench/growth.py): the pipeline, idle CPU and listings on stores already holding
+0, 10,000 and 100,000 cases.
 
-    python -m tests.bench.run [--cases 3000] [--out build/bench]
+    python -m tests.bench.run [--cases 3000] [--out build/bench] [--growth 0,10000,100000]
+    python -m tests.bench.run --growth-only --growth 0,1000      (a quick look)
 """
 
 import asyncio
@@ -12,7 +15,6 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import typer
 from concord_shared.envelope import envelope
 from concord_shared.events import CaseReceived, PartyRef
@@ -22,9 +24,9 @@ from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, TopicSpec, al
 from rich.console import Console
 from rich.progress import Progress
 
-from tests.bench import baseline, cpu, report
+from tests.bench import baseline, cpu, growth, report
 from tests.bench.cpu import CpuMeter
-from tests.bench.pipeline import Run, Submitter, Watcher, submit_http
+from tests.bench.pipeline import Run, Submitter, Watcher, settle, submit_http
 from tests.support.access import grant_access, revoke_access
 from tests.support.kafka import group_members
 from tests.support.stack import (
@@ -73,22 +75,8 @@ def _peak_rss_mb(services: Services) -> dict[str, float]:
     return peaks
 
 
-async def _settle(services: Services, timeout_s: float = 600) -> None:
-    """Wait until every instance has worked off its backlog, so a phase measures itself and
-    not what the previous one left behind."""
-    urls = [p.url for p in [*services.processes.values(), *services.extra]]
-    deadline = time.time() + timeout_s
-    async with httpx.AsyncClient(timeout=5) as http:
-        while time.time() < deadline:
-            lags = []
-            for url in urls:
-                try:
-                    lags.append((await http.get(f"{url}/ready")).json().get("consumer_lag"))
-                except httpx.HTTPError:
-                    lags.append(None)
-            if all(lag is not None and lag["records"] == 0 for lag in lags):
-                return
-            await asyncio.sleep(0.5)
+async def _settle(services: Services) -> None:
+    await settle([p.url for p in [*services.processes.values(), *services.extra]])
 
 
 async def _topic_run(
@@ -131,6 +119,7 @@ async def _bench(
         namespace,
         out / "logs",
         overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30", **settings},
+        log_store_commands=False,
     )
     (out / "logs").mkdir(parents=True, exist_ok=True)
     try:
@@ -235,17 +224,15 @@ async def _bench(
     return results
 
 
-async def _bench_until_stopped(
-    cases: int, out: Path, scale_out: bool, settings: dict[str, str]
-) -> dict[str, Any]:
-    """The benchmark, cancelled by SIGTERM or SIGINT: its `finally` then stops the services
-    it started (they run in sessions of their own and would outlive it)."""
+async def _until_stopped(work: Any) -> Any:
+    """Any part of the benchmark, cancelled by SIGTERM or SIGINT (its `finally` stops the
+    services it started)."""
     task = asyncio.current_task()
     assert task is not None
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, task.cancel)
-    return await _bench(cases, out, scale_out, settings)
+    return await work
 
 
 def main(
@@ -255,19 +242,39 @@ def main(
     setting: list[str] = typer.Option(
         [], help="a service setting for every service, e.g. CONSUME_CONCURRENCY=1"
     ),
+    growth_levels: str = typer.Option(
+        "0,10000,100000", "--growth", help="cases already stored for the data-growth run"
+    ),
+    growth_only: bool = typer.Option(False, help="only the data-growth run"),
+    growth_rate: float = typer.Option(20.0, help="offered cases/s in the data-growth run"),
+    growth_cases: int = typer.Option(600, help="cases measured at each level"),
+    growth_idle: float = typer.Option(60.0, help="seconds of idling measured at each level"),
 ) -> None:
     out.mkdir(parents=True, exist_ok=True)
     settings = dict(s.split("=", 1) for s in setting)
+    levels = [int(n) for n in growth_levels.split(",") if n.strip()]
+    results: dict[str, Any] = {}
     try:
-        results = asyncio.run(_bench_until_stopped(cases, out, scale_out, settings))
+        if not growth_only:
+            results = asyncio.run(_until_stopped(_bench(cases, out, scale_out, settings)))
+        if levels:
+            results["growth"] = asyncio.run(
+                _until_stopped(
+                    growth.growth(levels, out, growth_rate, growth_cases, console, growth_idle)
+                )
+            )
     except asyncio.CancelledError:
         console.print("benchmark stopped; its services are stopped too")
         raise typer.Exit(143) from None
     results["measured_at"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     json_path = report.write_json(results, out)
-    png_path = report.plot(results, out)
-    report.table(results, console)
-    console.print(f"report: {json_path}  plot: {png_path}")
+    if not growth_only:
+        png_path = report.plot(results, out)
+        report.table(results, console)
+        console.print(f"plot: {png_path}")
+    if "growth" in results:
+        growth.table(results["growth"], console)
+    console.print(f"report: {json_path}")
 
 
 if __name__ == "__main__":

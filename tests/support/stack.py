@@ -222,6 +222,8 @@ class Services:
     # Extra settings per service (without prefix), e.g. where notification's channels go.
     extra_env: dict[str, dict[str, str]] = field(default_factory=dict)
     ports: dict[str, int] = field(default_factory=dict)
+    # Log the shape of every store query (tests/support/scans.py); the benchmark turns it off.
+    log_store_commands: bool = True
 
     def store_command_log(self, name: str) -> Path:
         return self.log_dir / f"{name}-store-commands.jsonl"
@@ -261,7 +263,11 @@ class Services:
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
             # Every store query's shape, for the test that no hot path scans a collection.
-            f"{prefix}STORE_COMMAND_LOG": str(self.store_command_log(name)),
+            **(
+                {f"{prefix}STORE_COMMAND_LOG": str(self.store_command_log(name))}
+                if self.log_store_commands
+                else {}
+            ),
             **(
                 {f"{prefix}API_KEYS": json.dumps(SERVICE_KEYS[name])}
                 if name in SERVICE_KEYS

@@ -1,0 +1,326 @@
+"""The data-growth run: the same pipeline measured on stores already holding 0, 10,000 and
+100,000 cases, so a cost that grows with what is stored shows as a ratio above 1.
+
+For each level the stores of a fresh namespace are filled through the real pipeline (cases
+on the integration topic, as a hotline's bulk feed sends them), and most are then finished at
+mediation as a platform does over the years: four in five not accepted, one in ten worked to
+closed, the rest left open. Then, for that level:
+
+- the pipeline at a steady offered rate: end-to-end p50/p99 (submission to receipt notice);
+- every process's CPU over 60 s of idling (timers, sweeps, consumers polling);
+- the main listings, each the median of several calls.
+
+The figure is each measure at a level divided by the same measure on the empty store.
+"""
+
+import asyncio
+import statistics
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from concord_shared.provision import delete_namespace, provision
+from concord_shared.registry import load_registry
+from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, all_topics
+from pymongo import AsyncMongoClient
+from rich.console import Console
+from rich.progress import Progress
+from rich.table import Table
+
+from tests.bench import cpu
+from tests.bench.cpu import CpuMeter
+from tests.bench.pipeline import Run, Submitter, Watcher, settle
+from tests.support.access import grant_access, revoke_access
+from tests.support.stack import (
+    ADMIN_AUTH,
+    KAFKA,
+    MEDIATION_SUPERVISOR_KEY,
+    MONGO,
+    NOTIFICATION_API_KEYS,
+    ROUTING_LAND_KEY,
+    Services,
+    ensure_stack,
+)
+
+SUPERVISOR = {"X-API-Key": MEDIATION_SUPERVISOR_KEY}
+OPERATOR = {
+    "X-API-Key": next(k for k, v in NOTIFICATION_API_KEYS.items() if v["role"] == "operator")
+}
+SEED_CHUNK = 2000  # cases in flight while filling the stores
+IDLE_S = 60.0
+LISTING_CALLS = 7
+
+
+@dataclass
+class Level:
+    stored: int
+    seeded_in_s: float = 0.0
+    closed: int = 0
+    run: dict[str, Any] = field(default_factory=dict)
+    idle_cpu_s: dict[str, float] = field(default_factory=dict)
+    listings_ms: dict[str, float] = field(default_factory=dict)
+
+
+async def _fill(
+    submitter: Submitter, watcher: Watcher, count: int, progress: Progress
+) -> list[str]:
+    """`count` cases through the pipeline, SEED_CHUNK at a time; their case ids."""
+    task = progress.add_task(f"filling the stores: {count} cases", total=count)
+    ids: list[str] = []
+    while len(ids) < count:
+        run = Run(f"seed-{len(ids)}", None)
+        await submitter.run(run, min(SEED_CHUNK, count - len(ids)))
+        await watcher.wait_for(run, timeout_s=900)
+        ids.extend(run.submitted)
+        progress.update(task, completed=len(ids))
+    return ids
+
+
+async def _finish(mediation: str, ids: list[str], progress: Progress) -> int:
+    """Most cases finished as years of work leave them: 80 % not accepted, 10 % closed."""
+    task = progress.add_task("finishing most of them at mediation", total=len(ids))
+    queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
+    for n, case_id in enumerate(ids):
+        queue.put_nowait((n, case_id))
+    closed = 0
+
+    async def worker(http: httpx.AsyncClient) -> None:
+        nonlocal closed
+        while not queue.empty():
+            n, case_id = queue.get_nowait()
+            share = n % 10
+            if share < 8:
+                steps = [{"action": "not_accept", "reason": "不属于受理范围"}]
+            elif share == 8:
+                steps = [
+                    {"action": "accept"},
+                    {"action": "assign_mediator"},
+                    {"action": "resolve", "outcome": "已调处"},
+                    {"action": "close"},
+                ]
+            else:
+                steps = []
+            for step in steps:
+                r = await http.post(f"{mediation}/cases/{case_id}/transitions", json=step)
+                if r.status_code != 200:
+                    break
+            else:
+                closed += bool(steps)
+            progress.advance(task)
+
+    async with httpx.AsyncClient(timeout=30, headers=SUPERVISOR) as http:
+        await asyncio.gather(*(worker(http) for _ in range(16)))
+    return closed
+
+
+async def _median_ms(call: Callable[[], Awaitable[httpx.Response]]) -> float:
+    await call()  # warm-up
+    times = []
+    for _ in range(LISTING_CALLS):
+        started = time.perf_counter()
+        response = await call()
+        times.append((time.perf_counter() - started) * 1000)
+        response.raise_for_status()
+    return statistics.median(times)
+
+
+async def _listings(services: Services, case_id: str | None) -> dict[str, float]:
+    intake = services["intake"].url
+    mediation = services["mediation"].url
+    routing = services["routing"].url
+    notification = services["notification"].url
+    month = datetime.now(UTC).strftime("%Y-%m")
+    today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
+    async with httpx.AsyncClient(timeout=120) as http:
+        calls: dict[str, Callable[[], Awaitable[httpx.Response]]] = {
+            "mediation: a village's cases": lambda: http.get(
+                f"{mediation}/platforms/339901001001/cases", headers=SUPERVISOR
+            ),
+            "mediation: a township's cases": lambda: http.get(
+                f"{mediation}/platforms/339901001/cases", headers=SUPERVISOR
+            ),
+            "mediation: ratings of the month": lambda: http.get(
+                f"{mediation}/ratings", params={"period": month}, headers=SUPERVISOR
+            ),
+            "mediation: four decreases, county": lambda: http.get(
+                f"{mediation}/indicators/four-decreases",
+                params={"area": "339901", "period": month},
+                headers=SUPERVISOR,
+            ),
+            "intake: Open311 requests of today": lambda: http.get(
+                f"{intake}/open311/v2/requests.json", params={"start_date": today}
+            ),
+            "routing: a department's inbox": lambda: http.get(
+                f"{routing}/departments/land/requests", headers={"X-API-Key": ROUTING_LAND_KEY}
+            ),
+        }
+        if case_id:
+            calls["notification: a case's deliveries"] = lambda: http.get(
+                f"{notification}/cases/{case_id}/deliveries", headers=OPERATOR
+            )
+        return {name: await _median_ms(call) for name, call in calls.items()}
+
+
+async def measure_level(
+    stored: int, out: Path, rate: float, cases: int, idle_s: float, progress: Progress
+) -> Level:
+    namespace = f"growth{uuid.uuid4().hex[:6]}"
+    registry = load_registry()
+    await provision(KAFKA, namespace, all_topics(registry.department_codes()), auth=ADMIN_AUTH)
+    await grant_access(namespace)
+    services = Services(
+        namespace,
+        out / "logs" / f"growth-{stored}",
+        overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"},
+        log_store_commands=False,
+    )
+    services.log_dir.mkdir(parents=True, exist_ok=True)
+    level = Level(stored)
+    try:
+        await asyncio.to_thread(services.start_all)
+        watcher = Watcher(KAFKA, CASE_EVENTS.full_name(namespace))
+        await watcher.start()
+        submitter = Submitter(
+            KAFKA, INTAKE_SUBMISSIONS.full_name(namespace), services, seed=stored + 11
+        )
+        await submitter.start()
+        try:
+            started = time.time()
+            ids = await _fill(submitter, watcher, stored, progress) if stored else []
+            if ids:
+                level.closed = await _finish(services["mediation"].url, ids, progress)
+            level.seeded_in_s = time.time() - started
+            await _settle(services)
+            task = progress.add_task(f"{stored} stored: pipeline at {rate:.0f}/s", total=None)
+            run = Run(f"{stored} stored, {rate:.0f} cases/s", rate)
+            await submitter.run(run, cases)
+            await watcher.wait_for(run, timeout_s=600)
+            level.run = run.summary()
+            progress.update(task, total=1, completed=1)
+            await _settle(services)
+            task = progress.add_task(f"{stored} stored: idling {idle_s:.0f} s", total=None)
+            meter = CpuMeter(
+                {
+                    **{n: p.proc.pid for n, p in services.processes.items() if p.proc},
+                    **cpu.infrastructure(),
+                }
+            )
+            meter.start()
+            await asyncio.sleep(idle_s)
+            level.idle_cpu_s = meter.stop()
+            progress.update(task, total=1, completed=1)
+            level.listings_ms = await _listings(services, next(iter(run.delivered), None))
+        finally:
+            await submitter.stop()
+            await watcher.stop()
+    finally:
+        services.stop_all()
+        await revoke_access(namespace)
+        await delete_namespace(KAFKA, namespace, auth=ADMIN_AUTH)
+        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+        for db in await client.list_database_names():
+            if db.startswith(f"{namespace}_"):
+                await client.drop_database(db)
+        await client.close()
+    return level
+
+
+async def _settle(services: Services) -> None:
+    await settle([p.url for p in services.processes.values()], timeout_s=900)
+
+
+async def growth(
+    levels: list[int],
+    out: Path,
+    rate: float,
+    cases: int,
+    console: Console,
+    idle_s: float = IDLE_S,
+) -> dict[str, Any]:
+    ensure_stack()
+    measured: list[Level] = []
+    with Progress(console=console) as progress:
+        for stored in levels:
+            measured.append(await measure_level(stored, out, rate, cases, idle_s, progress))
+    return {**summarise(measured), "idle_s": idle_s, "offered_per_s": rate}
+
+
+def summarise(levels: list[Level]) -> dict[str, Any]:
+    base = levels[0]
+
+    def idle_total(level: Level) -> float:
+        return sum(level.idle_cpu_s.values())
+
+    rows = []
+    for level in levels:
+        latency = level.run.get("latency_ms", {})
+        base_latency = base.run.get("latency_ms", {})
+        rows.append(
+            {
+                "stored": level.stored,
+                "closed": level.closed,
+                "seeded_in_s": level.seeded_in_s,
+                "p50_ms": latency.get("p50", 0.0),
+                "p99_ms": latency.get("p99", 0.0),
+                "p99_ratio": _ratio(latency.get("p99", 0.0), base_latency.get("p99", 0.0)),
+                "idle_cpu_s": level.idle_cpu_s,
+                "idle_cpu_total_s": idle_total(level),
+                "idle_cpu_ratio": _ratio(idle_total(level), idle_total(base)),
+                "listings_ms": level.listings_ms,
+                "listings_ratio": {
+                    name: _ratio(ms, base.listings_ms.get(name, 0.0))
+                    for name, ms in level.listings_ms.items()
+                },
+                "completed": level.run.get("completed", 0),
+                "cases": level.run.get("cases", 0),
+            }
+        )
+    return {"levels": rows}
+
+
+def _ratio(value: float, baseline: float) -> float | None:
+    return value / baseline if baseline else None
+
+
+def table(results: dict[str, Any], console: Console) -> None:
+    rows = results["levels"]
+    t = Table(title="Data growth: the same pipeline on stores already holding cases (÷ empty)")
+    t.add_column("measure")
+    for row in rows:
+        t.add_column(f"{row['stored']:,} stored", justify="right")
+    t.add_column("last ÷ empty", justify="right")
+
+    def fmt(v: float | None, unit: str = "") -> str:
+        return "-" if v is None else f"{v:.1f}{unit}"
+
+    last = rows[-1]
+    t.add_row(
+        "pipeline p50 (ms)",
+        *(fmt(r["p50_ms"]) for r in rows),
+        fmt(_ratio(last["p50_ms"], rows[0]["p50_ms"])),
+    )
+    t.add_row("pipeline p99 (ms)", *(fmt(r["p99_ms"]) for r in rows), fmt(last["p99_ratio"]))
+    t.add_row(
+        f"idle CPU, all processes, {results.get('idle_s', IDLE_S):.0f} s (s)",
+        *(fmt(r["idle_cpu_total_s"]) for r in rows),
+        fmt(last["idle_cpu_ratio"]),
+    )
+    for process in rows[0]["idle_cpu_s"]:
+        t.add_row(
+            f"  idle CPU: {process} (s)",
+            *(fmt(r["idle_cpu_s"].get(process)) for r in rows),
+            fmt(_ratio(last["idle_cpu_s"].get(process, 0.0), rows[0]["idle_cpu_s"][process])),
+        )
+    for name in rows[0]["listings_ms"]:
+        t.add_row(
+            f"{name} (ms)",
+            *(fmt(r["listings_ms"].get(name)) for r in rows),
+            fmt(last["listings_ratio"].get(name)),
+        )
+    t.add_row("filled in (s)", *(fmt(r["seeded_in_s"]) for r in rows), "")
+    console.print(t)
