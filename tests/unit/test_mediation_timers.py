@@ -32,7 +32,6 @@ def watch() -> DeadlineWatch:
         topic=str,  # type: ignore[arg-type]
         on_written=print,
         locks=none,
-        indexes=none,
     )
     return DeadlineWatch(workflow)
 

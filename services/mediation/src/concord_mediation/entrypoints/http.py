@@ -24,7 +24,6 @@ from concord_mediation.domain.views import case_body, minimised_sessions
 from concord_mediation.domain.views import sessions as sessions_of
 from concord_mediation.domain.workflow import TransitionRefused, allowed_actions
 from concord_mediation.entrypoints.auth import authenticated, forbidden, require
-from concord_mediation.queues import Queues
 from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
 
@@ -57,7 +56,6 @@ def mediation_router(
     reports: Reports,
     keys: dict[str, ApiKey],
     registry: Registry,
-    queues: Queues,
 ) -> APIRouter:
     router = APIRouter(tags=["mediation"])
     Key = Annotated[ApiKey, Depends(authenticated(keys))]
@@ -92,26 +90,11 @@ def mediation_router(
         return body
 
     @router.get("/platforms/{platform}/cases")
-    async def queue(
-        platform: str,
-        key: Key,
-        include_below: Annotated[
-            bool, Query(description="also the cases of the platforms below this one")
-        ] = False,
-        attention: Annotated[
-            bool,
-            Query(description="only open cases of high severity or past a running deadline"),
-        ] = False,
-    ) -> list[dict[str, Any]]:
-        """A platform's cases, each as the key may see it (early warnings: its staff only):
-        every case there not yet closed, newest first, then those closed there this month
-        and the two months before. `include_below`: with the platforms below it (a
-        leader's page); `attention`: only the open cases of high severity or past a
-        running deadline."""
+    async def queue(platform: str, key: Key) -> list[dict[str, Any]]:
+        """A platform's cases, each as the key may see it (early warnings: its staff only)."""
         platform_visible(key, platform)
         shown = []
-        found = await queues.cases(platform, include_below=include_below, attention=attention)
-        for doc in found:
+        for doc in await repo.at_platform(platform):
             view = case_view(key, scope(doc))
             if view is not None:
                 shown.append(case_body(doc, view))
@@ -190,15 +173,10 @@ def mediation_router(
         period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
         platform: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Star ratings per platform with the figures and rates they come from, and the
-        policy they were scored with (formula, weights, star thresholds) on each row."""
+        """Star ratings per platform with the figures and rates they come from."""
         require(key, Right.READ_AGGREGATES)
         parsed = _period(period)
-        policy = reports.policy.describe()
-        return [
-            {**r.model_dump(mode="json"), "policy": policy}
-            for r in await reports.ratings(parsed, platform)
-        ]
+        return [r.model_dump(mode="json") for r in await reports.ratings(parsed, platform)]
 
     @router.get("/indicators/four-decreases")
     async def decreases(
