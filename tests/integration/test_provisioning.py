@@ -18,6 +18,7 @@ from confluent_kafka.admin import (
 
 from tests.support.access import grant_access, revoke_access
 from tests.support.stack import ADMIN_AUTH, KAFKA, kafka_client_options
+from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
 
@@ -77,8 +78,9 @@ async def test_provisioning_again_removes_a_rule_the_catalog_took_back(real_stac
         await grant_access(ns)
         for future in admin.create_acls([AclBinding(*stale)]).values():
             future.result(timeout=30)
-        assert len(await asyncio.to_thread(bindings)) == 1
+        # ACLs reach the broker's authorizer a moment after the call returns.
+        await eventually(lambda: asyncio.to_thread(lambda: len(bindings()) == 1))
         await grant_access(ns)
-        assert await asyncio.to_thread(bindings) == []
+        await eventually(lambda: asyncio.to_thread(lambda: bindings() == []))
     finally:
         await revoke_access(ns)
