@@ -6,12 +6,11 @@ from pathlib import Path
 
 import pytest
 import pytest_asyncio
-from concord_shared.provision import declared_topics, delete_namespace, provision
-from pymongo import AsyncMongoClient
+from concord_shared.provision import declared_topics, provision
 
-from tests.support.access import grant_access, revoke_access
+from tests.support.access import grant_access, remove_namespace
 from tests.support.sinks import Sinks, running_sinks
-from tests.support.stack import ADMIN_AUTH, KAFKA, MONGO, Services, ensure_stack, free_port
+from tests.support.stack import ADMIN_AUTH, KAFKA, Services, ensure_stack, free_port
 
 
 @pytest.fixture(scope="session")
@@ -26,13 +25,7 @@ async def namespace(real_stack: None) -> AsyncIterator[str]:
     await provision(KAFKA, ns, declared_topics(), auth=ADMIN_AUTH)
     await grant_access(ns)
     yield ns
-    await revoke_access(ns)
-    await delete_namespace(KAFKA, ns, auth=ADMIN_AUTH)
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
-    for name in await client.list_database_names():
-        if name.startswith(f"{ns}_"):
-            await client.drop_database(name)
-    await client.close()
+    await remove_namespace(ns)
 
 
 @pytest.fixture(scope="session")

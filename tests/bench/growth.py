@@ -24,10 +24,9 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-from concord_shared.provision import delete_namespace, provision
+from concord_shared.provision import provision
 from concord_shared.registry import load_registry
 from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, all_topics
-from pymongo import AsyncMongoClient
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -35,12 +34,11 @@ from rich.table import Table
 from tests.bench import cpu
 from tests.bench.cpu import CpuMeter
 from tests.bench.pipeline import Run, Submitter, Watcher, settle
-from tests.support.access import grant_access, revoke_access
+from tests.support.access import grant_access, remove_namespace
 from tests.support.stack import (
     ADMIN_AUTH,
     KAFKA,
     MEDIATION_SUPERVISOR_KEY,
-    MONGO,
     NOTIFICATION_API_KEYS,
     ROUTING_LAND_KEY,
     Services,
@@ -220,13 +218,7 @@ async def measure_level(
             await watcher.stop()
     finally:
         services.stop_all()
-        await revoke_access(namespace)
-        await delete_namespace(KAFKA, namespace, auth=ADMIN_AUTH)
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
-        for db in await client.list_database_names():
-            if db.startswith(f"{namespace}_"):
-                await client.drop_database(db)
-        await client.close()
+        await remove_namespace(namespace)
     return level
 
 

@@ -18,7 +18,7 @@ from typing import Any
 import typer
 from concord_shared.envelope import envelope
 from concord_shared.events import CaseReceived, PartyRef
-from concord_shared.provision import delete_namespace, provision
+from concord_shared.provision import provision
 from concord_shared.registry import load_registry
 from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS, TopicSpec, all_topics
 from rich.console import Console
@@ -27,13 +27,12 @@ from rich.progress import Progress
 from tests.bench import baseline, cpu, growth, report
 from tests.bench.cpu import CpuMeter
 from tests.bench.pipeline import Run, Submitter, Watcher, settle, submit_http
-from tests.support.access import grant_access, revoke_access
+from tests.support.access import grant_access, remove_namespace
 from tests.support.kafka import group_members
 from tests.support.stack import (
     ADMIN_AUTH,
     INTEGRATION_KEY,
     KAFKA,
-    MONGO,
     SERVICES,
     Services,
     ensure_stack,
@@ -212,15 +211,7 @@ async def _bench(
                 await watcher.stop()
     finally:
         services.stop_all()
-        await revoke_access(namespace)
-        await delete_namespace(KAFKA, namespace, auth=ADMIN_AUTH)
-        from pymongo import AsyncMongoClient
-
-        client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
-        for db in await client.list_database_names():
-            if db.startswith(f"{namespace}_"):
-                await client.drop_database(db)
-        await client.close()
+        await remove_namespace(namespace)
     return results
 
 

@@ -3,9 +3,11 @@
 from concord_shared.access_provision import provision_access, remove_access
 from concord_shared.kafka_access import principals
 from concord_shared.kafka_auth import local_passwords
+from concord_shared.provision import delete_namespace
 from concord_shared.registry import load_registry
+from pymongo import AsyncMongoClient
 
-from tests.support.stack import ADMIN_AUTH, KAFKA
+from tests.support.stack import ADMIN_AUTH, KAFKA, MONGO
 
 
 def _departments() -> list[str]:
@@ -24,3 +26,14 @@ async def grant_access(namespace: str) -> None:
 async def revoke_access(namespace: str) -> None:
     if ADMIN_AUTH.sasl:
         await remove_access(KAFKA, ADMIN_AUTH, namespace, _departments())
+
+
+async def remove_namespace(namespace: str) -> None:
+    """Everything a namespace left: its ACLs, its topics and its services' databases."""
+    await revoke_access(namespace)
+    await delete_namespace(KAFKA, namespace, auth=ADMIN_AUTH)
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
+    for name in await client.list_database_names():
+        if name.startswith(f"{namespace}_"):
+            await client.drop_database(name)
+    await client.close()
