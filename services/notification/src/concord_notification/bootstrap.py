@@ -18,7 +18,7 @@ from concord_notification.adapters.channels import (
 )
 from concord_notification.adapters.contacts import Directory, IntakeContacts
 from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
-from concord_notification.adapters.pending import PendingDeliveries
+from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
 from concord_notification.dispatcher import Dispatcher, RetryPolicy
 from concord_notification.domain.clock import clock_for
@@ -35,7 +35,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     runtime = build_runtime(SERVICE, s, outbox_collection=DELIVERIES)
     clock = clock_for(s.clock_file)
     deliveries = DeliveryLog(runtime.db)
-    pending = PendingDeliveries(runtime.db)
+    schedule = DeliverySchedule(runtime.db)
     subscriptions = Subscriptions(runtime.db)
     contacts = IntakeContacts(s.intake_url, s.intake_api_key, s.send_timeout_s)
     directory = Directory.load(s.contacts_path)
@@ -46,7 +46,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     webhooks = Webhooks(s.send_timeout_s, public_only=not s.development)
     planner = Notification(
         deliveries=deliveries,
-        pending=pending,
+        schedule=schedule,
         subscriptions=subscriptions,
         contacts=contacts,
         directory=directory,
@@ -60,7 +60,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     dispatcher = Dispatcher(
         planner=planner,
         deliveries=deliveries,
-        pending=pending,
+        schedule=schedule,
         subscriptions=subscriptions,
         contacts=contacts,
         directory=directory,
@@ -89,7 +89,6 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         ),
         seal=runtime.seal,
         interval_s=s.dispatch_interval_s,
-        sweep_interval_s=s.outbox_sweep_interval_s,
     )
     planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
@@ -103,7 +102,6 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     )
 
     async def start() -> None:
-        await pending.ensure_indexes()
         dispatcher.start()
 
     async def stop() -> None:

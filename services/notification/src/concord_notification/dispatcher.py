@@ -10,13 +10,14 @@ its department told. Everything it needs is in the store, so a restart loses not
 
 import asyncio
 import base64
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
-from concord_shared.background import Background, every
+from concord_shared.background import Background
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
@@ -27,7 +28,7 @@ from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
 from concord_notification.adapters.channels import Mailer, SendFailed, SmsGateway, Webhooks
 from concord_notification.adapters.contacts import CitizenContact, ContactUnavailable, Directory
 from concord_notification.adapters.delivery_log import DeliveryLog
-from concord_notification.adapters.pending import PendingDeliveries
+from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
 from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
@@ -36,6 +37,7 @@ from concord_notification.domain.retries import backoff_delay
 from concord_notification.handlers import SERVICE, Contacts, Notification
 
 log = structlog.get_logger(__name__)
+LEASE_MARGIN = timedelta(seconds=1)  # look again just after another sender's lease ends
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class RetryPolicy:
 class Dispatcher:
     planner: Notification
     deliveries: DeliveryLog
-    pending: PendingDeliveries
+    schedule: DeliverySchedule
     subscriptions: Subscriptions
     contacts: Contacts
     directory: Directory
@@ -64,29 +66,35 @@ class Dispatcher:
     policy: RetryPolicy
     seal: LetterSeal  # a dead letter's original bytes are never kept in clear
     interval_s: float = 1.0
-    sweep_interval_s: float = 30.0
     batch_size: int = 50  # deliveries attempted side by side
     _wake: asyncio.Event = field(default_factory=asyncio.Event)
     _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
-    # Handed over by the planner and never queued in the store: nothing there to move.
-    _unqueued: set[str] = field(default_factory=set)
     _background: Background = field(default_factory=lambda: Background("notification-dispatcher"))
     _in_flight: set[str] = field(default_factory=set)
+    _polled_at: float = float("-inf")  # when the schedule was last read (monotonic)
+    _more_due: bool = False  # the last read found more due than one batch
 
     def submit(self, deliveries: list[tuple[Delivery, CitizenContact | None]]) -> None:
         """Deliveries due now, straight from the planner (with a citizen's contact, used for
         the first attempt and then forgotten)."""
         self._ready.update((d.key, (d, contact)) for d, contact in deliveries)
-        self._unqueued.update(d.key for d, _ in deliveries)
         self._wake.set()
 
     def start(self) -> None:
-        # The sweep, a scan of the log on FerretDB, runs beside dispatching: a notice just
-        # planned never waits for it.
-        # At once first: a crash may have left deliveries behind; if the store is away they
-        # wait in it for the next turn.
-        sweep = every(self.sweep_interval_s, self.sweep, "dispatcher: sweep will retry")
-        self._background.start(self._run, sweep)
+        # A store from before the schedule is indexed once, beside dispatching (a read of
+        # the whole log: a notice just planned never waits for it).
+        self._background.start(self._run, self._backfill)
+
+    async def _backfill(self) -> None:
+        while True:
+            try:
+                await self.schedule.backfill_once(self.deliveries.open_deliveries)
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception as exc:  # the store may be away: again in a while
+                log.warning("dispatcher: backfill will retry", error=repr(exc))
+                await asyncio.sleep(max(self.interval_s, 5.0))
 
     async def stop(self) -> None:
         await self._background.stop()
@@ -102,30 +110,54 @@ class Dispatcher:
                 log.warning("dispatcher: will retry", error=repr(exc))
                 found = 0
                 await asyncio.sleep(self.interval_s)
-            if found < self.batch_size and not self._ready:
+            if found < self.batch_size and not self._ready and not self._more_due:
                 try:
                     await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
                 except TimeoutError:
                     pass
 
-    async def sweep(self) -> None:
-        """Deliveries due that nobody is on (the process that planned them died)."""
-        for d in await self.deliveries.open_due(self.clock(), 500):
-            if d.key not in self._in_flight:
-                self._ready.setdefault(d.key, (d, None))
-        if self._ready:
-            self._wake.set()
-
     async def dispatch_due(self) -> int:
+        """A batch of what the planner just handed over, and -- at most once an interval
+        while the planner keeps handing over -- of what the schedule says is due."""
         keys = list(self._ready)[: self.batch_size]
-        ready = [self._ready.pop(k) for k in keys]
-        due = await self.pending.due(self.clock(), self.batch_size)
-        work = {d.key: (d, contact) for d, contact in ready}
-        for d in due:
-            work.setdefault(d.key, (d, None))
+        work = {k: self._ready.pop(k) for k in keys}
+        if not work or self._more_due or time.monotonic() - self._polled_at >= self.interval_s:
+            self._polled_at = time.monotonic()
+            for d in await self._scheduled_due(self.clock(), set(work)):
+                work.setdefault(d.key, (d, None))
         fresh = [(d, c) for k, (d, c) in work.items() if k not in self._in_flight]
         await asyncio.gather(*(self._attempt_once(d, c) for d, c in fresh))
         return len(fresh)
+
+    async def _scheduled_due(self, now: datetime, taken: set[str]) -> list[Delivery]:
+        """Up to a batch of deliveries the schedule has due, each checked in the log by
+        `_id`; entries that no longer hold (settled, moved later) are dropped, and one of a
+        delivery another sender is on moves to the end of its lease."""
+        due = [
+            (key, at)
+            for key, at in await self.schedule.due(now)
+            if key not in taken and key not in self._in_flight and key not in self._ready
+        ]
+        batch, self._more_due = due[: self.batch_size], len(due) > self.batch_size
+        logged = await self.deliveries.entries([key for key, _ in batch])
+        found = []
+        for key, at in batch:
+            doc = logged.get(key)
+            status = doc.get("status") if doc else None
+            if doc is None:
+                # Scheduled just before it is logged (see Notification.plan), or never
+                # logged (that write failed, and the request is handled again).
+                if at < now - self.policy.lease:
+                    await self.schedule.remove(key, at)
+            elif status in (Status.DELIVERED, Status.FAILED) or not doc.get("spec"):
+                await self.schedule.remove(key, at)
+            elif status == Status.SENDING and (lease := doc.get("lease_until")) and lease >= now:
+                await self.schedule.move(key, at, lease + LEASE_MARGIN)
+            elif status != Status.SENDING and doc["due_at"] > now:
+                await self.schedule.remove(key, at)  # moved later: it has that entry too
+            else:
+                found.append(Delivery.model_validate(doc["spec"]))
+        return found
 
     async def _attempt_once(self, delivery: Delivery, contact: CitizenContact | None) -> None:
         # Within this process, one attempt at a time per delivery; across processes the
@@ -135,11 +167,6 @@ class Dispatcher:
             await self.attempt(delivery, contact)
         finally:
             self._in_flight.discard(delivery.key)
-            self._unqueued.discard(delivery.key)
-
-    async def _unqueue(self, key: str) -> None:
-        if key not in self._unqueued:
-            await self.pending.remove(key)
 
     async def attempt(self, delivery: Delivery, contact: CitizenContact | None = None) -> None:
         d = delivery
@@ -149,33 +176,33 @@ class Dispatcher:
             now = self.clock()
             if self.planner.held(d, now):
                 until = self.planner.quiet.release_at(now)
-                await self.deliveries.hold(d.key, until)
-                await self.pending.schedule(d, until)
+                await self.schedule.add(d.key, until)
+                before = await self.deliveries.hold(d.key, until, now)
+                if before is not None:
+                    await self.schedule.moved(d.key, before, until)
                 return
             entry = await self.deliveries.claim(d.key, now, self.policy.lease)
             if entry is None:
-                await self._not_claimed(d, now)
+                await self._not_claimed(d)
                 return
             attempts = int(entry["attempts"])
-            if d.key not in self._unqueued:
-                # Others look again only when the lease ends (if this process dies mid-send).
-                await self.pending.reschedule(d.key, now + self.policy.lease)
+            # Its entry stays at `due_at` while it is sent: should this process die, the
+            # others find it there and take it over once the lease has run out.
+            due_at: datetime = entry["due_at"]
             try:
                 await self.send(d, contact)
             except SendFailed as exc:
-                await self._failed(d, attempts, exc, now)
+                await self._failed(d, attempts, due_at, exc, now)
             except Exception as exc:  # an adapter's surprise is a failed attempt, not a crash
-                await self._failed(d, attempts, SendFailed(repr(exc), retryable=True), now)
+                await self._failed(d, attempts, due_at, SendFailed(repr(exc), retryable=True), now)
             else:
-                await self._delivered(d, attempts)
+                await self._delivered(d, attempts, due_at)
 
-    async def _not_claimed(self, d: Delivery, now: datetime) -> None:
+    async def _not_claimed(self, d: Delivery) -> None:
         current = await self.deliveries.entry(d.key)
-        if current is None or current["status"] in (Status.DELIVERED, Status.FAILED):
-            await self.pending.remove(d.key)  # settled already (or a re-queued duplicate)
-        else:  # another sender holds it: look again when its lease ends
-            lease_until = current.get("lease_until") or now
-            await self.pending.reschedule(d.key, max(lease_until, now) + timedelta(seconds=1))
+        if current is not None and current["status"] in (Status.DELIVERED, Status.FAILED):
+            await self.schedule.remove(d.key, current["due_at"])  # settled already
+        # Else another sender is on it: its entry moves to that lease when next read.
 
     # --- the channels ---------------------------------------------------------------
 
@@ -233,7 +260,7 @@ class Dispatcher:
         ).model_copy(update={"causation_id": d.request_event_id})
         return Emit(topic, event)
 
-    async def _delivered(self, d: Delivery, attempts: int) -> None:
+    async def _delivered(self, d: Delivery, attempts: int, due_at: datetime) -> None:
         now = self.clock()
         delivered = NotificationDelivered(
             notice=d.notice,
@@ -254,15 +281,18 @@ class Dispatcher:
         if settled:
             self.on_written(d.key, emits)
             log.info("notice delivered", channel=d.channel, notice=d.notice, attempts=attempts)
-        await self._unqueue(d.key)
+            await self.schedule.remove(d.key, due_at)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
             await self.subscriptions.succeeded(d.subscription_id)
 
-    async def _failed(self, d: Delivery, attempts: int, exc: SendFailed, now: datetime) -> None:
+    async def _failed(
+        self, d: Delivery, attempts: int, due_at: datetime, exc: SendFailed, now: datetime
+    ) -> None:
         result = {"at": now, "attempt": attempts, "ok": False, "error": exc.error}
         if exc.retryable and attempts < self.policy.attempts:
             delay = backoff_delay(attempts, self.policy.base_delay_s, self.policy.max_delay_s)
             next_at = now + timedelta(seconds=delay)
+            await self.schedule.add(d.key, next_at)
             if await self.deliveries.settle(
                 d.key,
                 attempts,
@@ -271,8 +301,7 @@ class Dispatcher:
                 {"due_at": next_at, "last_error": exc.error},
                 [],
             ):
-                await self.pending.schedule(d, next_at)
-                self._unqueued.discard(d.key)
+                await self.schedule.moved(d.key, due_at, next_at)
             log.warning("delivery failed, will retry", error=exc.error, attempt=attempts)
             return
         failed = NotificationFailed(
@@ -298,9 +327,9 @@ class Dispatcher:
             {"failed_at": now, "last_error": exc.error},
             emits,
         )
-        await self._unqueue(d.key)
         if not settled:
             return
+        await self.schedule.remove(d.key, due_at)
         self.on_written(d.key, emits)
         log.error("delivery gave up", error=exc.error, attempts=attempts, channel=d.channel)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:

@@ -23,7 +23,7 @@ from jinja2 import UndefinedError
 
 from concord_notification.adapters.contacts import CitizenContact, Directory, KnownContacts
 from concord_notification.adapters.delivery_log import DeliveryLog
-from concord_notification.adapters.pending import PendingDeliveries
+from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
 from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
@@ -77,7 +77,7 @@ def _facts(payload: Any) -> dict[str, str]:
 @dataclass
 class Notification:
     deliveries: DeliveryLog
-    pending: PendingDeliveries
+    schedule: DeliverySchedule
     subscriptions: Subscriptions
     contacts: Contacts
     directory: Directory
@@ -232,11 +232,14 @@ class Notification:
         contacts: dict[str, CitizenContact | None] | None = None,
     ) -> None:
         """Log the deliveries (once per cause); hand those due now to the dispatcher (with
-        the contact just fetched, so it is not asked for again), queue the others."""
+        the contact just fetched, so it is not asked for again); the schedule has each one
+        at its due time, so the others wait there (and those due now, should this process
+        die before sending them)."""
         now = self.clock()
         entries: dict[str, dict[str, Any]] = {}
         at_once: list[Delivery] = []
-        later: list[tuple[Delivery, datetime]] = []
+        later: list[Delivery] = []
+        due_at: dict[str, datetime] = {}
         for delivery in planned:
             due, status = now, Status.PENDING
             if delivery.not_before is not None and delivery.not_before > now:
@@ -247,16 +250,18 @@ class Notification:
                 **delivery.log_entry(status, now, due),
                 "spec": delivery.model_dump(mode="json"),
             }
+            due_at[delivery.key] = due
             if due > now:
-                later.append((delivery, due))
+                later.append(delivery)
             else:
                 at_once.append(delivery)
+        # Scheduled before they are logged (a crash between the two leaves an entry whose
+        # delivery the dispatcher does not find yet, never a delivery without one). Again
+        # for a cause seen before: harmless, the dispatcher drops entries of settled ones.
+        await asyncio.gather(*(self.schedule.add(key, due) for key, due in due_at.items()))
         first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
-        # Queued even when the cause was seen before: a crash may have come between the
-        # writes. The claim in the log makes sure nothing goes out twice.
-        await asyncio.gather(*(self.pending.add(d, due) for d, due in later))
         if first_time and at_once:
-            # Straight to the dispatcher; after a crash its sweep of the log finds them.
+            # Straight to the dispatcher; after a crash it finds them in the schedule.
             self.submit([(d, (contacts or {}).get(d.key)) for d in at_once])
         if first_time and planned:
             log.info("deliveries planned", count=len(planned), later=len(later))

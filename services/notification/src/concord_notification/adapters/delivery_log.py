@@ -14,16 +14,18 @@ outbox in the same write that settles it.
 """
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from typing import Any
 
+from concord_shared.keyed_sets import documents
 from concord_shared.outbox import Emit, apply_once, with_outbox
 from concord_shared.store import Document
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
-from concord_notification.domain.deliveries import OPEN, Delivery, Status
+from concord_notification.domain.deliveries import OPEN, Status
 
 DELIVERIES = "deliveries"  # one per delivery; the outbox relay's collection
 CASE_INDEX = "case_deliveries"  # one per case: its delivery keys, departments, processed ids
@@ -31,7 +33,8 @@ _SHOWN_EXCEPT = {"_id", "outbox", "outbox_pending", "lease_until", "case_id", "s
 
 
 class DeliveryLog:
-    """Every lookup is by _id: no secondary index needed."""
+    """Every lookup is by _id: no secondary index needed (the one read of the whole log is
+    the backfill of a store from before the schedule, once)."""
 
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._deliveries = db[DELIVERIES]
@@ -69,23 +72,26 @@ class DeliveryLog:
         doc = await self._cases.find_one({"_id": case_id}, {"departments": 1})
         return list((doc or {}).get("departments", []))
 
-    async def open_due(self, now: datetime, limit: int) -> list[Delivery]:
-        """Deliveries that should be going but nobody is on: left by a crash (a scan of the
-        collection; run at start and now and then, like the outbox relay's sweep)."""
+    async def open_deliveries(self) -> AsyncIterator[tuple[str, datetime]]:
+        """(key, when it next needs a dispatcher) of every delivery not settled: a read of
+        the whole log, for the one-time backfill of a store from before the schedule
+        (adapters/schedule.py), never on a timer."""
         cursor = self._deliveries.find(
-            {
-                "$or": [
-                    {"status": Status.PENDING.value, "due_at": {"$lte": now}},
-                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
-                ]
-            },
-            {"spec": 1},
-            limit=limit,
+            {"status": {"$in": [*(s.value for s in OPEN), Status.SENDING.value]}},
+            {"status": 1, "due_at": 1, "lease_until": 1},
         )
-        return [Delivery.model_validate(d["spec"]) async for d in cursor if d.get("spec")]
+        async for d in cursor:
+            sending = d["status"] == Status.SENDING.value and d.get("lease_until")
+            due = d["lease_until"] if sending else d.get("due_at")
+            if due is not None:
+                yield d["_id"], due
 
     async def entry(self, key: str) -> dict[str, Any] | None:
         return await self._deliveries.find_one({"_id": key}, {"outbox": 0})
+
+    async def entries(self, keys: list[str]) -> dict[str, Document]:
+        """The deliveries with these keys, each looked up by `_id`."""
+        return {d["_id"]: d for d in await documents(self._deliveries, keys)}
 
     async def claim(self, key: str, now: datetime, lease: timedelta) -> dict[str, Any] | None:
         """Take the delivery for one attempt: only if it is open, or its sender's lease ran
@@ -127,11 +133,22 @@ class DeliveryLog:
         )
         return outcome.matched_count > 0
 
-    async def hold(self, key: str, until: datetime) -> None:
-        await self._deliveries.update_one(
-            {"_id": key, "status": {"$in": [s.value for s in OPEN]}},
-            {"$set": {"status": Status.HELD.value, "due_at": until}},
+    async def hold(self, key: str, until: datetime, now: datetime) -> datetime | None:
+        """Hold the delivery until `until` if it is open (or its sender's lease ran out);
+        returns when it was due before, or None if it was not held."""
+        before = await self._deliveries.find_one_and_update(
+            {
+                "_id": key,
+                "$or": [
+                    {"status": {"$in": [s.value for s in OPEN]}},
+                    {"status": Status.SENDING.value, "lease_until": {"$lt": now}},
+                ],
+            },
+            {"$set": {"status": Status.HELD.value, "due_at": until}, "$unset": {"lease_until": ""}},
+            projection={"due_at": 1},
+            return_document=ReturnDocument.BEFORE,
         )
+        return before.get("due_at") if before else None
 
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
         index = await self._cases.find_one({"_id": case_id}, {"keys": 1})

@@ -1,0 +1,74 @@
+"""Notification's schedule of open deliveries, on the real store: a store written before the
+schedule existed (its waiting deliveries in `pending_deliveries`, read whole every second)
+keeps working -- its open deliveries come due after the upgrade, indexed once."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import pytest_asyncio
+from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
+from concord_notification.adapters.schedule import EARLIER_PENDING, DeliverySchedule
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support.stack import MONGO
+
+pytestmark = pytest.mark.real
+
+
+@pytest_asyncio.fixture
+async def store(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO, tz_aware=True)
+    name = f"schedule_{uuid.uuid4().hex[:8]}"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+def _delivery(key: str, status: str, due_at: datetime, **more: object) -> dict[str, object]:
+    return {"_id": key, "case_id": "c1", "status": status, "due_at": due_at, "spec": {}, **more}
+
+
+async def test_a_store_from_before_the_schedule_has_its_open_deliveries_come_due(
+    store: AsyncDatabase[dict[str, object]],
+) -> None:
+    now = datetime.now(UTC).replace(microsecond=0)
+    # What the earlier version left: a retry due two hours ago, a notice held until
+    # tomorrow morning, one whose sender died mid-send, one delivered.
+    await store[DELIVERIES].insert_many(
+        [
+            _delivery("retry", "pending", now - timedelta(hours=2)),
+            _delivery("held", "held", now + timedelta(hours=20)),
+            _delivery(
+                "crashed", "sending", now - timedelta(hours=3), lease_until=now - timedelta(1)
+            ),
+            _delivery("done", "delivered", now - timedelta(hours=5)),
+        ]
+    )
+    await store[EARLIER_PENDING].create_index("due_at")  # every start of that version did
+    schedule = DeliverySchedule(store)
+
+    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 3
+
+    assert {key for key, _ in await schedule.due(now)} == {"retry", "crashed"}
+    tomorrow = now + timedelta(hours=21)
+    assert {key for key, _ in await schedule.due(tomorrow)} == {"retry", "crashed", "held"}
+
+    # Done once: a later start reads the log no more (a delivery only the log knows of,
+    # as no version since writes one, stays unknown to the schedule).
+    await store[DELIVERIES].insert_one(_delivery("late", "pending", now - timedelta(hours=1)))
+    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 0
+    assert "late" not in {key for key, _ in await schedule.due(now)}
+
+
+async def test_a_fresh_store_needs_no_backfill(store: AsyncDatabase[dict[str, object]]) -> None:
+    await store[DELIVERIES].insert_one(
+        _delivery("new", "pending", datetime.now(UTC) - timedelta(minutes=1))
+    )
+    schedule = DeliverySchedule(store)
+    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 0
+    assert await schedule.due(datetime.now(UTC)) == []
