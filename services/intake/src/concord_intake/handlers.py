@@ -15,6 +15,7 @@ from concord_shared.outbox import Emit, Written
 from concord_shared.registry import Registry
 from concord_shared.submission import CaseSubmission
 
+from concord_intake.adapters.listings import received_entry
 from concord_intake.adapters.repository import CaseRepository
 from concord_intake.domain.cases import CaseRecord, case_received, register
 from concord_intake.domain.grouping import EarlierCase, Grouping, NewCase, group
@@ -57,6 +58,13 @@ class Registration:
         if self.idempotency_key:
             return case_id_for(self.idempotency_scope or "", self.idempotency_key)
         return new_case_id()
+
+
+def _same_entry(retry: CaseRecord, stored: CaseRecord) -> bool:
+    """A retry's listing entry is the stored case's own (same millisecond): keep it."""
+    return received_entry(retry.case_id, retry.category, retry.received_at) == received_entry(
+        stored.case_id, stored.category, stored.received_at
+    )
 
 
 @dataclass(frozen=True)
@@ -137,6 +145,8 @@ class Intake:
             for r in registrations
             if r.body_fingerprint and r.idempotency_key and (case_id := r.case_id()) in records
         }
+        # Listed before the insert (a listing drops an entry whose case never came).
+        await self.repo.listings.received(unique)
         created = await self.repo.insert_many([(r, emits[r.case_id]) for r in unique], fingerprints)
         new = [r for r, fresh in zip(unique, created, strict=True) if fresh]
         await self.repo.remember_for_grouping(new)
@@ -144,6 +154,9 @@ class Intake:
             self.on_written(record.case_id, emits[record.case_id])
         fresh_ids = {r.case_id for r in new}
         existing = await self.repo.get_many(r.case_id for r in unique if r.case_id not in fresh_ids)
+        await self.repo.listings.not_received(
+            [r for r in unique if r.case_id in existing and not _same_entry(r, existing[r.case_id])]
+        )
         stored_prints = await self.repo.fingerprints(
             r.case_id for r in unique if r.case_id not in fresh_ids and r.case_id in fingerprints
         )
@@ -370,6 +383,7 @@ class Intake:
 
     async def _status(self, event: Envelope[Any], note: str, **fields: Any) -> None:
         fields["updated_at"] = event.occurred_at
+        await self.repo.listings.updated(event.case_id, event.occurred_at)  # listed first
         await self.repo.update_public_status(event.case_id, event.event_id, fields, note)
 
     def batch_handlers(self) -> dict[str, Any]:

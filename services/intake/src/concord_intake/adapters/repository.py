@@ -3,7 +3,7 @@
 Every lookup on a hot path is by _id, the one the local store (FerretDB on SQLite) answers
 without scanning: receipts are their own collection keyed by receipt number, and the
 earlier cases of a party or of a matter are kept in small documents keyed by party
-reference and by (category, area).
+reference and by (category, area), and the listings read day documents (listings.py).
 """
 
 import asyncio
@@ -20,6 +20,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import BulkWriteError
 
+from concord_intake.adapters.listings import CaseListings
 from concord_intake.domain.cases import CaseRecord
 from concord_intake.domain.grouping import EarlierCase
 
@@ -72,10 +73,11 @@ class CaseRepository:
         self._receipts = db["receipts"]
         self._by_party = db["party_cases"]
         self._by_matter = db["matter_cases"]
+        self.listings = CaseListings(db)
 
     async def ensure_indexes(self) -> None:
-        await self._cases.create_index("received_at")
-        await self._cases.create_index("public.updated_at")
+        """Index documents for cases stored before they existed (once; see listings.py)."""
+        await self.listings.backfill()
 
     async def claim_receipts(self, records: Sequence[CaseRecord]) -> set[str]:
         """Reserve the receipt numbers; returns the case ids whose number was taken."""
@@ -229,18 +231,6 @@ class CaseRepository:
     async def by_receipts(self, receipt_numbers: list[str]) -> list[CaseRecord]:
         found = await asyncio.gather(*(self.by_receipt(n) for n in receipt_numbers))
         return [r for r in found if r is not None]
-
-    async def search(self, query: dict[str, Any], limit: int) -> list[CaseRecord]:
-        """A query over all cases: for the Open311 listing, not for hot paths."""
-        cursor = self._cases.find(query, _HIDDEN, limit=limit).sort("received_at", -1)
-        return [CaseRecord.model_validate(d) async for d in cursor]
-
-    async def updated_between(self, start: datetime, end: datetime) -> list[dict[str, Any]]:
-        cursor = self._cases.find(
-            {"public.updated_at": {"$gte": start, "$lte": end}},
-            {"receipt_number": 1, "public_updates": 1, "kind": 1, "platform": 1},
-        )
-        return await cursor.to_list()
 
     async def update_public_status(
         self, case_id: str, event_id: str, fields: dict[str, Any], note: str

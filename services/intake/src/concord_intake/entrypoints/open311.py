@@ -210,10 +210,11 @@ def open311_router(
                 start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=90)))
                 if end - start > timedelta(days=90) or start > end:
                     raise Open311Error(400, ["start_date: the range may not exceed 90 days"])
-                query: dict[str, Any] = {"received_at": {"$gte": start, "$lte": end}}
-                if params.get("service_code"):
-                    query["category"] = {"$in": params["service_code"].split(",")}
-                records = await intake.repo.search(query, MAX_RESULTS)
+                codes = params.get("service_code")
+                categories = set(codes.split(",")) if codes else None
+                records = await intake.repo.listings.received_between(
+                    start, end, categories, MAX_RESULTS
+                )
             rows = [
                 # Requests asked for by id show the ids their caller already knows.
                 open311.service_request(r, registry(), named or shows_receipt(caller, r.platform))
@@ -262,7 +263,7 @@ def open311_router(
             end = _date(params, "end_date", clock())
             start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=1)))
             rows = []
-            for doc in await intake.repo.updated_between(start, end):
+            for doc in await intake.repo.listings.updated_between(start, end, MAX_RESULTS):
                 if doc.get("kind") == "early_warning":
                     continue
                 for entry in doc.get("public_updates", []):

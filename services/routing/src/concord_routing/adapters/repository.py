@@ -3,22 +3,25 @@ asked, their requests and the declines -- and the outbox, so each change and its
 one update."""
 
 import dataclasses
-from collections.abc import Sequence
+from collections.abc import Awaitable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 from concord_shared.enums import Desk, Level
+from concord_shared.keyed_sets import documents
 from concord_shared.outbox import Emit, apply_once, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
+from concord_routing.adapters.inbox_index import InboxIndex
 from concord_routing.domain.decision import CaseFacts, Decision
 from concord_routing.domain.inbox import OPEN, InboxItem, open_departments
 from concord_routing.domain.reroute import Route
 
 ROUTES = "routes"
+_Done = TypeVar("_Done", bool, "Outcome")
 
 
 class Outcome(Enum):
@@ -58,10 +61,26 @@ def decision_from(doc: dict[str, Any]) -> Decision:
 class RouteRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._routes = db[ROUTES]
+        self._inbox = InboxIndex(db, ROUTES)
 
     async def ensure_indexes(self) -> None:
-        await self._routes.create_index("open_requests")
-        await self._routes.create_index("requests.department")
+        """The inbox index for routes stored before it existed (once; see inbox_index.py)."""
+        await self._inbox.backfill()
+
+    async def _inbox_kept(
+        self,
+        case_id: str,
+        previous: list[dict[str, Any]],
+        requests: list[dict[str, Any]],
+        write: Awaitable[_Done],
+    ) -> _Done:
+        """Run a write that leaves the case with `requests`, keeping the inbox index: its
+        additions before the write, its removals after it (see inbox_index.py)."""
+        await self._inbox.before(case_id, requests)
+        done = await write
+        if done is True or done is Outcome.APPLIED:
+            await self._inbox.after(case_id, previous, requests)
+        return done
 
     async def record_first(
         self,
@@ -75,7 +94,7 @@ class RouteRepository:
         requests: list[dict[str, Any]],
     ) -> bool:
         asked = [d for d in [decision.lead_department, *decision.co_departments] if d]
-        return await apply_once(
+        write = apply_once(
             self._routes,
             case_id,
             cause_id,
@@ -91,6 +110,7 @@ class RouteRepository:
             },
             emits,
         )
+        return await self._inbox_kept(case_id, [], requests, write)
 
     async def load(self, case_id: str) -> StoredRoute | None:
         doc = await self._routes.find_one({"_id": case_id}, {"outbox": 0, "processed": 0})
@@ -140,7 +160,8 @@ class RouteRepository:
             update["$set"]["facts"] = dataclasses.asdict(facts)
         if decline is not None:
             update["$push"]["declines"] = decline
-        return await self._conditional(stored, cause_id, update, emits)
+        write = self._conditional(stored, cause_id, update, emits)
+        return await self._inbox_kept(stored.case_id, stored.requests, requests, write)
 
     async def record_requests(
         self,
@@ -156,7 +177,8 @@ class RouteRepository:
         update: dict[str, Any] = {"$set": _requests_set(requests), "$inc": {"revision": 1}}
         if cause_id is not None:
             update["$push"] = {"processed": cause_id}
-        return await self._conditional(stored, cause_id, update, emits)
+        write = self._conditional(stored, cause_id, update, emits)
+        return await self._inbox_kept(stored.case_id, stored.requests, requests, write)
 
     async def _conditional(
         self,
@@ -181,23 +203,23 @@ class RouteRepository:
     async def inbox(self, department: str, *, open_only: bool) -> list[InboxItem]:
         """A department's requests, newest first.
 
-        Access pattern: one query filtered on an indexed field -- `open_requests` (the
-        departments with an open request, kept in the same write as `requests`) for the
-        open inbox, the multikey `requests.department` for every request ever made -- and
-        a projection of the requests and the current platform only. On MongoDB both are
-        index lookups, so the cost follows the department's requests, not the number of
-        cases. The local FerretDB (SQLite) pushes only `_id` filters down and scans the
-        collection for these, as for mediation's platform queue: fine at one county's
-        volume, and the reason the open inbox filters on the small `open_requests`.
+        Access pattern: the department's cases from the inbox index (`open:<department>`,
+        or every month's `all:<department>:<month>`), then each case by `_id`: the cost
+        follows the department's requests, not the number of cases. Each case is checked
+        against its document; one whose request to the department is no longer open is
+        dropped from the open set.
         """
-        field = "open_requests" if open_only else "requests.department"
-        found = self._routes.find({field: department}, {"requests": 1, "current.platform": 1})
+        ids = await (self._inbox.open_cases if open_only else self._inbox.all_cases)(department)
+        docs = await documents(self._routes, ids)
         items = [
             InboxItem.of(str(doc["_id"]), doc["current"]["platform"], request)
-            async for doc in found
+            for doc in docs
             for request in doc.get("requests", [])
             if request["department"] == department and (not open_only or request["state"] in OPEN)
         ]
+        if open_only:
+            listed = {i.case_id for i in items}
+            await self._inbox.not_open(department, [i for i in ids if i not in listed])
         return sorted(items, key=lambda i: i.requested_at, reverse=True)
 
     async def get(self, case_id: str) -> dict[str, Any] | None:

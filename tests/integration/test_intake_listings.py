@@ -1,0 +1,132 @@
+"""Intake's listing indexes on the real store (adapters/listings.py): the Open311 listings
+read day documents keyed by `_id`, never a range over the cases, and find what a range
+query would -- an old case, each case once, the oldest updates -- also in a store written
+before the indexes existed."""
+
+import uuid
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from concord_intake.adapters.listings import LISTING_INDEX
+from concord_intake.adapters.repository import CaseRepository
+from concord_intake.handlers import Intake, Registered, Registration
+from concord_intake.settings import GroupingSettings
+from concord_shared.registry import load_registry
+from concord_shared.submission import CaseSubmission
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.database import AsyncDatabase
+
+from tests.support.cases import neighbour_dispute
+from tests.support.stack import MONGO
+
+pytestmark = pytest.mark.real
+REGISTRY = Path(__file__).parents[2] / "deploy" / "sample" / "registry.yaml"
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+@pytest_asyncio.fixture
+async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO, tz_aware=True)
+    name = f"t{uuid.uuid4().hex[:10]}_listings"
+    try:
+        yield client[name]
+    finally:
+        await client.drop_database(name)
+        await client.close()
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = NOW
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def intake_on(db: AsyncDatabase[dict[str, object]], clock: Clock) -> Intake:
+    return Intake(
+        repo=CaseRepository(db),
+        registry=load_registry(REGISTRY),
+        pseudonym_key="k" * 32,
+        receipt_prefix="QH",
+        case_events_topic="test.case.events",
+        on_written=lambda doc_id, emits: None,
+        clock=clock,
+        grouping=GroupingSettings(),
+    )
+
+
+async def registered(
+    intake: Intake, clock: Clock, ago: timedelta, key: str | None = None, **case: str
+) -> str:
+    clock.now = NOW - ago
+    submission = CaseSubmission.model_validate(neighbour_dispute(**case))
+    result = await intake.register(Registration(submission, "test", key))
+    assert isinstance(result, Registered)
+    return result.record.case_id
+
+
+async def test_the_requests_listing_finds_old_cases_once_newest_first_by_service(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    clock = Clock()
+    intake = intake_on(db, clock)
+    await intake.repo.ensure_indexes()
+    old = await registered(intake, clock, timedelta(days=80), key="letter-1")
+    family = await registered(intake, clock, timedelta(days=1, hours=2), category="family")
+    recent = await registered(intake, clock, timedelta(days=1))
+    # A retry of the old case today: the same case, listed once, on its own day.
+    assert await registered(intake, clock, timedelta(0), key="letter-1") == old
+    # An entry whose case was never inserted is not listed.
+    await db[LISTING_INDEX].update_one(
+        {"_id": f"received:{NOW:%Y-%m-%d}"},
+        {"$addToSet": {"members": f"{NOW.isoformat()}|neighbour|{uuid.uuid4()}"}},
+        upsert=True,
+    )
+    listings = intake.repo.listings
+    start = NOW - timedelta(days=90)
+
+    every = await listings.received_between(start, NOW, None, 1000)
+    assert [r.case_id for r in every] == [recent, family, old]
+    assert every[2].received_at == NOW - timedelta(days=80)
+    neighbour = await listings.received_between(start, NOW, {"neighbour"}, 1000)
+    assert [r.case_id for r in neighbour] == [recent, old]
+    assert [r.case_id for r in await listings.received_between(start, NOW, None, 2)] == [
+        recent,
+        family,
+    ]
+    since_yesterday = await listings.received_between(NOW - timedelta(days=1), NOW, None, 1000)
+    assert [r.case_id for r in since_yesterday] == [recent]
+
+
+async def test_a_store_from_before_the_indexes_is_indexed_once_at_start(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    clock = Clock()
+    intake = intake_on(db, clock)
+    first = await registered(intake, clock, timedelta(days=5))
+    second = await registered(intake, clock, timedelta(days=4))
+    repo = intake.repo
+    for case_id, days_ago in ((first, 3), (second, 1), (first, 2)):
+        at = NOW - timedelta(days=days_ago)
+        fields = {"status": "routed", "updated_at": at}
+        assert await repo.update_public_status(case_id, uuid.uuid4().hex, fields, "routed")
+    await db.drop_collection(LISTING_INDEX)  # as a store written before the indexes
+
+    await CaseRepository(db).ensure_indexes()
+    listings = CaseRepository(db).listings
+    listed = await listings.received_between(NOW - timedelta(days=90), NOW, None, 1000)
+    assert [r.case_id for r in listed] == [second, first]
+    updated = await listings.updated_between(NOW - timedelta(days=10), NOW, 1000)
+    assert sorted(d["_id"] for d in updated) == sorted([first, second])
+    first_doc = next(d for d in updated if d["_id"] == first)
+    assert len(first_doc["public_updates"]) == 2 and first_doc["receipt_number"]
+    # The oldest update first: a limit of one reads the day of the oldest and stops.
+    oldest = await listings.updated_between(NOW - timedelta(days=10), NOW, 1)
+    assert [d["_id"] for d in oldest] == [first]
+    # A case whose latest update is after the range is not in it (as a range query).
+    assert await listings.updated_between(NOW - timedelta(days=4), NOW - timedelta(days=3), 9) == []
+    assert await db[LISTING_INDEX].find_one({"_id": "backfill"}) is not None
