@@ -72,7 +72,7 @@ async def _get(
 async def _case_with_free_text(mediation: MediationStack) -> str:
     """A closed dispute at the village with a session place, agreement terms and a comment."""
     case_id, _ = await mediation.assign(
-        platform=VILLAGE, level="village", received_at=datetime(2026, 5, 11, 8, tzinfo=CST)
+        platform=VILLAGE, level="village", received_at=datetime(2026, 4, 13, 8, tzinfo=CST)
     )
     await eventually(lambda: get_case(mediation, case_id), within=30)
     supervisor = {"X-API-Key": MEDIATION_SUPERVISOR_KEY}
@@ -80,7 +80,7 @@ async def _case_with_free_text(mediation: MediationStack) -> str:
         steps: list[tuple[str, dict[str, Any]]] = [
             ("accept", {}),
             ("assign_mediator", {}),
-            ("schedule_session", {"starts_at": "2026-05-12T10:00:00+08:00", "location": LOCATION}),
+            ("schedule_session", {"starts_at": "2026-04-14T10:00:00+08:00", "location": LOCATION}),
             ("reach_agreement", {"terms": [TERMS]}),
             ("resolve", {"outcome": "已履行"}),
             ("close", {}),
@@ -100,7 +100,7 @@ async def _case_with_free_text(mediation: MediationStack) -> str:
 async def test_mediation_case_data_is_scoped_to_the_platform_and_minimised_for_auditors(
     mediation: MediationStack,
 ) -> None:
-    mediation.set_clock(datetime(2026, 5, 11, 9, tzinfo=CST))
+    mediation.set_clock(datetime(2026, 4, 13, 9, tzinfo=CST))
     dispute = await _case_with_free_text(mediation)
     warning, _ = await mediation.assign(
         platform=VILLAGE,
@@ -108,7 +108,7 @@ async def test_mediation_case_data_is_scoped_to_the_platform_and_minimised_for_a
         kind="early_warning",
         category="land_dispute",
         severity="high",
-        received_at=datetime(2026, 5, 11, 8, tzinfo=CST),
+        received_at=datetime(2026, 4, 13, 8, tzinfo=CST),
     )
     await eventually(lambda: get_case(mediation, warning), within=30)
 
@@ -234,7 +234,7 @@ async def test_mediation_case_data_is_scoped_to_the_platform_and_minimised_for_a
             ("auditor", 200),
             ("integration", 403),
         ]:
-            r = await _get(http, f"{mediation.url}/ratings", who, "/ratings", period="2026-05")
+            r = await _get(http, f"{mediation.url}/ratings", who, "/ratings", period="2026-04")
             assert r.status_code == status, (who, r.text)
             r = await _get(
                 http,
@@ -242,7 +242,7 @@ async def test_mediation_case_data_is_scoped_to_the_platform_and_minimised_for_a
                 who,
                 "/indicators/four-decreases",
                 area="339901",
-                period="2026-05",
+                period="2026-04",
             )
             assert r.status_code == status, (who, r.text)
 

@@ -58,14 +58,32 @@ async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
         ("late", three_hours_ago),
         ("now", NOW - timedelta(minutes=1)),
     ]
-    # Done with the late one: its hour is spent and empty, so it goes; the cursor moves up.
+    # Done with the late one: its hour is spent and empty, so it goes, and from the list.
     await due.remove("late", three_hours_ago)
     assert [m for m, _ in await due.due(NOW)] == ["now"]
     buckets = {d["_id"] async for d in db["timers"].find({})}
     assert "2026-12-02T04" not in buckets
-    assert (await db["timers"].find_one({"_id": "cursor"}) or {})["hour"] == "2026-12-02T07"
-    # Something added in the past later is still found: the cursor moves back for it.
+    hours = (await db["timers"].find_one({"_id": "cursor"}) or {})["hours"]
+    assert "2026-12-02T04" not in hours and "2026-12-02T07" in hours
+    # Something added in the past later is still found: its hour is listed again.
     await due.add("forgotten", NOW - timedelta(hours=5))
     assert [m for m, _ in await due.due(NOW)] == ["forgotten", "now"]
     later = NOW + timedelta(minutes=15)
     assert [m for m, _ in await due.due(later)] == ["forgotten", "now", "soon"]
+
+
+async def test_due_buckets_read_only_the_hours_listed_after_a_jump_of_months(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    due = DueBuckets(db["jump_timers"])
+    in_two_months = NOW + timedelta(days=60)
+    await due.add("later", in_two_months)
+    assert await due.due(NOW) == []
+    # Three months on (a test's clock, or a watcher stopped that long): found at once, and
+    # the cursor lists only the hours that held something, not the two thousand between.
+    assert await due.due(NOW + timedelta(days=90)) == [("later", in_two_months)]
+    cursor = await db["jump_timers"].find_one({"_id": "cursor"}) or {}
+    assert cursor["hours"] == [in_two_months.strftime("%Y-%m-%dT%H")]
+    await due.remove("later", in_two_months)
+    assert await due.due(NOW + timedelta(days=90)) == []
+    assert (await db["jump_timers"].find_one({"_id": "cursor"}) or {})["hours"] == []

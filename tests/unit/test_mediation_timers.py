@@ -32,6 +32,7 @@ def watch() -> DeadlineWatch:
         topic=str,  # type: ignore[arg-type]
         on_written=print,
         locks=none,
+        indexes=none,
     )
     return DeadlineWatch(workflow)
 

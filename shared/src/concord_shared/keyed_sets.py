@@ -83,8 +83,13 @@ class DueBuckets:
 
     A bucket is removed once its hour has passed and it is empty, so the buckets that exist
     are those of work still pending: reading them costs what is due, not what is stored.
-    The oldest pending hour is kept in a cursor document, so a watcher that was stopped for
-    days starts from there rather than from the beginning of time.
+    The cursor document lists the hours that may hold something (`hours`), so `due` reads
+    those buckets only, not every hour between (a watcher stopped for days, or a test's
+    clock moved by months, would otherwise read one document per hour gone by).
+
+    Races: an adder writes its bucket, then its hour into `hours` (with `v` incremented);
+    `due` drops an hour from `hours` only when its bucket was empty and only if `v` is still
+    what it read, so an hour added meanwhile is never dropped.
     """
 
     CURSOR = "cursor"
@@ -97,7 +102,12 @@ class DueBuckets:
         await self.collection.update_one(
             {"_id": _hour(due)}, {"$addToSet": {"members": _entry(member, due)}}, upsert=True
         )
-        await self._cursor_back_to(_hour(due))
+        # After the bucket: see the class's note on races.
+        await self.collection.update_one(
+            {"_id": self.CURSOR},
+            {"$addToSet": {"hours": _hour(due)}, "$inc": {"v": 1}},
+            upsert=True,
+        )
 
     async def _cursor_back_to(self, hour: str) -> None:
         """The cursor never passes a bucket that holds something: move it back if need be
@@ -120,16 +130,17 @@ class DueBuckets:
         )
 
     async def due(self, now: datetime) -> list[tuple[str, datetime]]:
-        """(member, due time) for everything due by `now`, oldest first. Empty past hours
-        are dropped on the way and the cursor moves up to the oldest hour still holding
-        something (or the current one)."""
+        """(member, due time) for everything due by `now`, oldest first. Past hours found
+        empty are dropped on the way."""
         cursor_doc = await self.collection.find_one({"_id": self.CURSOR})
         current = _hour(now)
-        hour = cursor_doc["hour"] if cursor_doc else current
+        if cursor_doc is None:
+            return []  # nothing was ever added
+        if not cursor_doc.get("sparse"):
+            cursor_doc = await self._list_hours(cursor_doc, current)
         found: list[tuple[str, datetime]] = []
-        oldest_pending: str | None = None
-        moment = datetime.strptime(hour, "%Y-%m-%dT%H").replace(tzinfo=UTC)
-        while (key := _hour(moment)) <= current:
+        emptied: list[str] = []
+        for key in sorted(h for h in cursor_doc.get("hours", []) if h <= current):
             doc = await self.collection.find_one({"_id": key})
             members = list(doc.get("members", [])) if doc else []
             for entry in members:
@@ -137,17 +148,30 @@ class DueBuckets:
                 due = datetime.fromisoformat(at)
                 if due <= now:
                     found.append((member, due))
-            if members and oldest_pending is None:
-                oldest_pending = key
-            elif doc is not None and not members and key < current:
-                await self.collection.delete_one({"_id": key, "members": {"$size": 0}})
-            moment += timedelta(hours=1)
-        target = oldest_pending or current
-        if cursor_doc is None:
-            await self._cursor_back_to(target)
-        elif cursor_doc["hour"] != target:
-            # Only if no writer moved it back meanwhile (their bucket is read next time).
+            if not members and key < current:
+                if doc is not None:
+                    await self.collection.delete_one({"_id": key, "members": {"$size": 0}})
+                emptied.append(key)
+        if emptied:
             await self.collection.update_one(
-                {"_id": self.CURSOR, "hour": cursor_doc["hour"]}, {"$set": {"hour": target}}
+                {"_id": self.CURSOR, "v": cursor_doc.get("v", 0)},
+                {"$pullAll": {"hours": emptied}},
             )
         return sorted(found, key=lambda item: item[1])
+
+    async def _list_hours(self, cursor_doc: Document, current: str) -> Document:
+        """Buckets of a store from before `hours`: those from the old cursor's hour on (it
+        never passed one holding something), walked once and listed."""
+        hours: list[str] = []
+        moment = datetime.strptime(cursor_doc.get("hour", current), "%Y-%m-%dT%H")
+        moment = moment.replace(tzinfo=UTC)
+        while (key := _hour(moment)) <= current:
+            doc = await self.collection.find_one({"_id": key})
+            if doc is not None and doc.get("members"):
+                hours.append(key)
+            moment += timedelta(hours=1)
+        await self.collection.update_one(
+            {"_id": self.CURSOR},
+            {"$addToSet": {"hours": {"$each": hours}}, "$set": {"sparse": True}, "$inc": {"v": 1}},
+        )
+        return await self.collection.find_one({"_id": self.CURSOR}) or cursor_doc

@@ -1,12 +1,17 @@
 """Wires mediation: settings -> store, broker, relay -> service layer -> HTTP, consumers and
 the deadline watch."""
 
+import asyncio
+
+import structlog
+from concord_shared.background import Background
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.topics import HORIZONTAL_REPLIES, VERTICAL_ASSIGN
 from fastapi import FastAPI
 
+from concord_mediation.adapters.indexes import CaseIndexes
 from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import CASES, MediationRepository
 from concord_mediation.domain.assignment import load_mediators
@@ -15,10 +20,13 @@ from concord_mediation.domain.clock import Clock, FileClock, SystemClock
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, default_rules
 from concord_mediation.entrypoints.http import mediation_router
 from concord_mediation.handlers import SERVICE, Mediation
+from concord_mediation.queues import Queues
 from concord_mediation.reports import Reports
 from concord_mediation.settings import MediationSettings
 from concord_mediation.timers import DeadlineWatch
 from concord_mediation.workflow import Workflow
+
+log = structlog.get_logger(__name__)
 
 
 def deadline_policy(settings: MediationSettings) -> DeadlinePolicy:
@@ -42,6 +50,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     locks = CaseLocks(runtime.db)
     registry = load_registry(settings.registry_path)
     policy = deadline_policy(settings)
+    indexes = CaseIndexes(runtime.db, policy.calendar.tz)
     clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
     workflow = Workflow(
         repo=repo,
@@ -52,20 +61,43 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
         topic=runtime.topic,
         on_written=runtime.relay.written,
         locks=locks,
+        indexes=indexes,
     )
     mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.written)
-    reports = Reports(repo, registry, policy.calendar, settings.rating)
+    reports = Reports(repo, indexes, registry, policy.calendar, settings.rating)
+    queues = Queues(repo, indexes, registry, clock, policy.calendar.tz)
     watch = DeadlineWatch(workflow, settings.timer_interval_s)
+    backfill = Background("mediation-backfill")
 
-    async def start_watch() -> None:
+    async def backfill_indexes() -> None:
+        # Cases stored before the index documents existed; readers use the old queries
+        # until it is done (then marked, so it runs once per store).
+        while True:
+            try:
+                await indexes.backfill(locks, repo.get, clock.now())
+                return
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("backfill of the case indexes failed; trying again")
+                await asyncio.sleep(5)
+
+    async def start_background() -> None:
+        await repo.ensure_mediator_set()
+        backfill.start(backfill_indexes)
         watch.start()
 
+    async def stop_background() -> None:
+        await watch.stop()
+        await backfill.stop()
+
     runtime.startup.append(repo.ensure_indexes)
-    runtime.startup.append(start_watch)
+    runtime.startup.append(start_background)
+    runtime.shutdown.append(stop_background)
     subscribe(runtime, [VERTICAL_ASSIGN, HORIZONTAL_REPLIES], mediation.handlers())
     app = create_app(
         runtime,
-        [mediation_router(repo, workflow, reports, settings.api_keys, registry)],
+        [mediation_router(repo, workflow, reports, settings.api_keys, registry, queues)],
         title="Concord mediation",
     )
     app.state.deadline_watch = watch

@@ -45,6 +45,14 @@ class Change:
     def add(self, key: str, value: Any) -> None:
         self.push.setdefault(key, []).append(value)
 
+    def result(self) -> dict[str, Any]:
+        """The case document as it will be once the update is written (for its indexes)."""
+        doc = {k: v for k, v in self.doc.items() if k not in self.unset}
+        doc.update(self.sets)
+        for key, values in self.push.items():
+            doc[key] = [*doc.get(key, []), *values]
+        return doc
+
     def update(self) -> dict[str, Any]:
         update: dict[str, Any] = {}
         if self.sets:

@@ -104,17 +104,27 @@ class Mediation:
                 if party.role is PartyRole.APPLICANT
             ),
         ]
-        # A new case is one insert (no read first); a known one is an escalated case come
-        # back, or a redelivery.
-        if await self.repo.open_case(event.case_id, event.event_id, case, emits):
-            self.on_written(event.case_id, emits)
-            log.info(
-                "mediation case opened", platform=assigned.platform, platform_level=assigned.level
-            )
-            return
+        # A known case is an escalated case come back, or a redelivery.
+        indexes = self.workflow.indexes
+        if await self.repo.get(event.case_id) is None:
+            new = {"_id": event.case_id, **case}
+            # Its counters first: nobody can change the case before it exists, so nothing
+            # newer is overwritten; its lists and timer once it exists.
+            await indexes.set_counters(new)
+            if await self.repo.open_case(event.case_id, event.event_id, case, emits):
+                self.on_written(event.case_id, emits)
+                await indexes.index_case(new, counters=False)
+                log.info(
+                    "mediation case opened",
+                    platform=assigned.platform,
+                    platform_level=assigned.level,
+                )
+                return
         async with self.workflow.locks.hold(event.case_id):
             fresh = await self.repo.get(event.case_id)
             if fresh is not None:
+                # Index it again (a crash may have come between its insert and its indexes).
+                await indexes.index_case(fresh)
                 await self._reopen(fresh, event)
 
     async def _reopen(self, doc: dict[str, Any], event: Envelope[Any]) -> None:

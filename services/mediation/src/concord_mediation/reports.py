@@ -1,12 +1,23 @@
-"""The figures behind the star rating and the four decreases, read from the case store."""
+"""The figures behind the star rating and the four decreases, from the counters kept per
+platform (and area) and month as cases change (adapters/indexes.py): a report reads a few
+documents per month, not every case. Until the counters of a store's older cases are
+backfilled, from the cases themselves as before."""
 
 from dataclasses import dataclass
 from typing import Any
 
 from concord_shared.registry import Registry
 
+from concord_mediation.adapters.indexes import CaseIndexes
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.domain.calendar import WorkingCalendar
+from concord_mediation.domain.figures import (
+    FIELDS,
+    INDICATORS,
+    add_figures,
+    area_counts_of,
+    figures_of,
+)
 from concord_mediation.domain.periods import Period
 from concord_mediation.domain.rating import (
     Decrease,
@@ -17,44 +28,11 @@ from concord_mediation.domain.rating import (
     rate,
 )
 
-FIELDS = [
-    "origin_platform",
-    "area_code",
-    "received_at",
-    "first_decision",
-    "resolved_at",
-    "resolved_platform",
-    "feedback",
-    "repeat_of",
-    "collective",
-    "escalated_from",
-]
-
-
-def figures_of(docs: list[dict[str, Any]], period: str) -> dict[str, PlatformFigures]:
-    """Each case counts for the platform that first received it (its origin)."""
-    result: dict[str, PlatformFigures] = {}
-    for d in docs:
-        origin = d["origin_platform"]
-        f = result.setdefault(origin, PlatformFigures(platform=origin, period=period))
-        decision = d.get("first_decision") or {}
-        feedback = d.get("feedback")
-        f.cases += 1
-        f.responded += bool(decision)
-        f.accepted += bool(decision.get("accepted"))
-        f.accepted_on_time += bool(decision.get("on_time"))
-        f.resolved += d.get("resolved_at") is not None
-        f.resolved_here += d.get("resolved_platform") == origin
-        f.feedback += feedback is not None
-        f.satisfied += bool(feedback and feedback.get("satisfied"))
-        f.repeats += d.get("repeat_of") is not None
-        f.escalated += origin in (d.get("escalated_from") or [])
-    return result
-
 
 @dataclass
 class Reports:
     repo: MediationRepository
+    indexes: CaseIndexes
     registry: Registry
     calendar: WorkingCalendar
     policy: RatingPolicy
@@ -63,8 +41,21 @@ class Reports:
         start, end = period.bounds(self.calendar.tz)
         return await self.repo.received_between(start, end, FIELDS)
 
+    async def figures(
+        self, period: Period, platform: str | None = None
+    ) -> dict[str, PlatformFigures]:
+        if not await self.indexes.ready():
+            return figures_of(await self._docs(period), str(period))
+        counted = await self.indexes.rating_counts(period.month_keys(), platform)
+        result: dict[str, PlatformFigures] = {}
+        for origin, contributions in counted.items():
+            figures = result[origin] = PlatformFigures(platform=origin, period=str(period))
+            for counts in contributions:
+                add_figures(figures, counts)
+        return result
+
     async def ratings(self, period: Period, platform: str | None = None) -> list[Rating]:
-        figures = figures_of(await self._docs(period), str(period))
+        figures = await self.figures(period, platform)
         order = [p.code for p in self.registry.platforms]
         return [
             rate(figures[code], self.policy)
@@ -72,16 +63,16 @@ class Reports:
             if platform is None or code == platform
         ]
 
-    async def four_decreases(self, area: str, period: Period) -> dict[str, Decrease]:
-        def counts(docs: list[dict[str, Any]]) -> dict[str, int]:
-            mine = [d for d in docs if str(d.get("area_code", "")).startswith(area)]
-            return {
-                "total": len(mine),
-                "collective": sum(bool(d.get("collective")) for d in mine),
-                "repeat": sum(d.get("repeat_of") is not None for d in mine),
-                "escalated": sum(bool(d.get("escalated_from")) for d in mine),
-            }
+    async def area_counts(self, area: str, period: Period) -> dict[str, int]:
+        if not await self.indexes.ready():
+            return area_counts_of(await self._docs(period), area)
+        counts = dict.fromkeys(INDICATORS, 0)
+        for contribution in await self.indexes.area_counts(area, period.month_keys()):
+            for name in INDICATORS:
+                counts[name] += int(contribution.get(name, 0))
+        return counts
 
-        current = counts(await self._docs(period))
-        previous = counts(await self._docs(period.previous()))
+    async def four_decreases(self, area: str, period: Period) -> dict[str, Decrease]:
+        current = await self.area_counts(area, period)
+        previous = await self.area_counts(area, period.previous())
         return four_decreases(current, previous)

@@ -35,11 +35,10 @@ class MediationSettings(ServiceSettings):
     mediators_path: Path = SAMPLE / "mediators.yaml"
     rating: RatingPolicy = RatingPolicy()
     api_keys: dict[str, ApiKey] = {}
-    # Deadline timers: how often to look for due ones. Deadlines run in days, or hours for
-    # urgent early warnings, so half a minute is precise enough -- and each look is a scan of
-    # every case on FerretDB (about 0.7 s of the store's CPU per 5,000 cases). The clock
-    # file, when set, holds the current time as ISO text (a controllable clock for tests).
-    timer_interval_s: float = 30.0
+    # Deadline timers: how often to look for due ones. Each look reads the due buckets of
+    # the hours that hold something (a document or two), not the cases. The clock file,
+    # when set, holds the current time as ISO text (a controllable clock for tests).
+    timer_interval_s: float = 5.0
     clock_file: Path | None = None
 
     _keys_unnamed_in_errors = field_validator("api_keys", mode="wrap")(without_naming_keys)

@@ -9,6 +9,7 @@ finds the case changed and moves on; a restart finds the flag already set.
 
 import asyncio
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 import structlog
 from concord_shared.background import Background
@@ -17,6 +18,7 @@ from concord_shared.events import DeadlineBreached, DeadlineWarning, Notificatio
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
 
+from concord_mediation.adapters.indexes import to_ms
 from concord_mediation.change import Change
 from concord_mediation.domain.deadlines import due_alarms
 from concord_mediation.domain.workflow import TRANSITIONS, Action
@@ -51,21 +53,37 @@ class DeadlineWatch:
                     log.exception("deadline watch failed; trying again")
             await asyncio.sleep(self.interval_s)
 
+    async def due(self, now: datetime) -> list[tuple[str, datetime | None]]:
+        """(case id, the due time it is listed under) of the cases whose timers may be due:
+        from the due buckets, or, until a store's older cases are indexed, by a query."""
+        indexes = self.workflow.indexes
+        if await indexes.ready():
+            listed: list[tuple[str, datetime | None]] = list(await indexes.timers.due(now))
+            return listed
+        return [(str(d["_id"]), None) for d in await self.workflow.repo.due_for_timers(now)]
+
     async def tick(self) -> int:
-        """Fire every timer due now; the number of cases whose timers fired."""
+        """Fire every timer due now; the number of cases whose timers fired. Then finish
+        the counters a process left half-way."""
         now = self.workflow.clock.now()
         fired = 0
-        for due in await self.workflow.repo.due_for_timers(now):
-            async with self.workflow.locks.hold(str(due["_id"])):
+        for case_id, listed_at in await self.due(now):
+            async with self.workflow.locks.hold(case_id):
                 # Read again under the lock: another instance may have fired it meanwhile.
-                doc = await self.workflow.repo.get(str(due["_id"]))
-                if doc is None or doc.get("next_timer_at") is None or doc["next_timer_at"] > now:
+                doc = await self.workflow.repo.get(case_id)
+                next_at = doc.get("next_timer_at") if doc else None
+                if listed_at is not None and (next_at is None or to_ms(next_at) != listed_at):
+                    # A stale entry (the case's timer moved or fired): drop it, under the lock
+                    # so that no writer is re-adding it meanwhile.
+                    await self.workflow.indexes.timers.remove(case_id, listed_at)
+                if doc is None or next_at is None or next_at > now:
                     continue
                 change = Change(doc, now)
                 self.alarm(change)
                 if await self.workflow.write(change):
                     fired += 1
         self.fired += fired
+        await self.workflow.indexes.repair_counters(self.workflow.locks, self.workflow.repo.get)
         return fired
 
     def alarm(self, change: Change) -> None:

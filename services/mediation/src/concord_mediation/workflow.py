@@ -43,6 +43,7 @@ from concord_shared.topics import (
 )
 
 from concord_mediation import commands as c
+from concord_mediation.adapters.indexes import CaseIndexes
 from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.change import Change
@@ -67,6 +68,7 @@ class Workflow:
     topic: Callable[[TopicSpec], str]
     on_written: Written
     locks: CaseLocks
+    indexes: CaseIndexes
 
     # --- writing ------------------------------------------------------------------------
 
@@ -83,11 +85,14 @@ class Workflow:
     async def write(self, change: Change, cause_id: str | None = None) -> bool:
         case_id = change.doc["_id"]
         emits = self.emits(change, case_id)
+        after = change.result()
+        await self.indexes.before(change.doc, after)
         written = await self.repo.update(
             case_id, change.doc.get("rev", 0), change.update(), emits, cause_id
         )
         if written:
             self.on_written(case_id, emits)
+            await self.indexes.after(change.doc, after)
         return written
 
     async def _change_case(
@@ -482,8 +487,20 @@ class Workflow:
 
         return await self._change_case(case_id, actor, decide)
 
+    async def open_cases_at(self, platform: str) -> list[dict[str, Any]]:
+        """The cases at a platform in an open status (a mediator's load counts these)."""
+        statuses = [s.value for s in OPEN_STATUSES]
+        if not await self.indexes.ready():
+            return await self.repo.open_with_mediators(platform, statuses)
+        listed, _ = await self.indexes.queue_ids([platform], [], closed=False)
+        return [
+            doc
+            for doc in await self.repo.by_ids(listed[platform])
+            if doc.get("platform") == platform and doc.get("status") in statuses
+        ]
+
     async def loads(self, platform: str) -> dict[str, int]:
-        docs = await self.repo.open_with_mediators(platform, [s.value for s in OPEN_STATUSES])
+        docs = await self.open_cases_at(platform)
         loads: dict[str, int] = {}
         for d in docs:
             if d.get("mediator"):
@@ -499,9 +516,7 @@ class Workflow:
         if available:
             return []
         moved = []
-        docs = await self.repo.open_with_mediators(
-            mediator.platform, [s.value for s in OPEN_STATUSES]
-        )
+        docs = await self.open_cases_at(mediator.platform)
         for d in (d for d in docs if d.get("mediator") == ref):
             unavailable = await self.repo.unavailable_mediators()
             loads = await self.loads(mediator.platform)

@@ -3,14 +3,17 @@ outbox; mediators' availability.
 
 Every change of a case is one conditional single-document update: on `rev` (optimistic
 concurrency, so two instances or two clerks never both win) or on `processed` (a consumed
-event applied once). Only `_id` lookups are fast on FerretDB; the few queries that are not
-(the timer scan, a platform's queue, ratings) scan the collection, which is fine at the
-volume of one county and uses the indexes on MongoDB.
+event applied once). Only `_id` lookups are fast on FerretDB: what is found by anything else
+(due timers, a platform's cases, the figures of a month) is kept in index documents
+(adapters/indexes.py). The queries on other fields below (`at_platform`, `due_for_timers`,
+`open_with_mediators`, `received_between`) are used only until a store's older cases are
+indexed (the backfill at the first start), and by the tests that compare both ways.
 """
 
 from datetime import datetime
 from typing import Any
 
+from concord_shared.keyed_sets import documents
 from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
@@ -18,13 +21,17 @@ from pymongo.errors import DuplicateKeyError
 
 CASES = "cases"
 MEDIATORS = "mediators"
+MEDIATOR_SETS = "mediator_sets"
+UNAVAILABLE = "unavailable"
 HIDDEN = {"outbox": 0, "processed": 0, "outbox_pending": 0}
 
 
 class MediationRepository:
     def __init__(self, db: AsyncDatabase[Document]) -> None:
         self._cases = db[CASES]
+        self._db = db
         self._mediators = db[MEDIATORS]
+        self._mediator_sets = db[MEDIATOR_SETS]
 
     async def ensure_indexes(self) -> None:
         await self._cases.create_index([("platform", 1), ("status", 1)])
@@ -73,6 +80,13 @@ class MediationRepository:
     async def get(self, case_id: str) -> dict[str, Any] | None:
         return await self._cases.find_one({"_id": case_id}, HIDDEN)
 
+    async def by_ids(self, ids: list[str]) -> list[dict[str, Any]]:
+        """The cases with these ids (one look-up by `_id` each), without their outbox."""
+        return [
+            {k: v for k, v in doc.items() if k not in HIDDEN}
+            for doc in await documents(self._cases, ids)
+        ]
+
     async def at_platform(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
         cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort("opened_at", -1)
         return await cursor.to_list()
@@ -99,10 +113,33 @@ class MediationRepository:
         return await cursor.to_list()
 
     async def unavailable_mediators(self) -> set[str]:
-        docs = await self._mediators.find({"available": False}, {"_id": 1}).to_list()
-        return {str(d["_id"]) for d in docs}
+        """Kept as one `_id`-keyed set; a store from before it has one document per
+        mediator, read (a handful of documents, the roster) until the set is made."""
+        found = await self._mediator_sets.find_one({"_id": UNAVAILABLE})
+        if found is None:
+            return await self.ensure_mediator_set()
+        return {str(m) for m in found.get("members", [])}
+
+    async def ensure_mediator_set(self) -> set[str]:
+        """Make the set of unavailable mediators from the per-mediator documents, once."""
+        found = await self._mediator_sets.find_one({"_id": UNAVAILABLE})
+        if found is not None:
+            return {str(m) for m in found.get("members", [])}
+        refs: set[str] = set()
+        if MEDIATORS in await self._db.list_collection_names():
+            docs = await self._mediators.find({"available": False}, {"_id": 1}).to_list()
+            refs = {str(d["_id"]) for d in docs}
+        await self._mediator_sets.update_one(
+            {"_id": UNAVAILABLE}, {"$addToSet": {"members": {"$each": sorted(refs)}}}, upsert=True
+        )
+        return refs
 
     async def set_availability(self, ref: str, available: bool) -> None:
+        await self.ensure_mediator_set()  # the set exists before it changes
         await self._mediators.update_one(
             {"_id": ref}, {"$set": {"available": available}}, upsert=True
+        )
+        change = "$pull" if available else "$addToSet"
+        await self._mediator_sets.update_one(
+            {"_id": UNAVAILABLE}, {change: {"members": ref}}, upsert=True
         )

@@ -37,3 +37,8 @@ class Period:
     def previous(self) -> "Period":
         index = self.year * 12 + self.first_month - 1 - self.months
         return Period(index // 12, index % 12 + 1, self.months)
+
+    def month_keys(self) -> list[str]:
+        """The months of the period, as `2026-11`."""
+        starts = (self.year * 12 + self.first_month - 1 + i for i in range(self.months))
+        return [f"{index // 12}-{index % 12 + 1:02d}" for index in starts]

@@ -3,6 +3,8 @@
 See services/mediation/README.md for the formula; weights and thresholds are configuration.
 """
 
+from typing import Any
+
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Rates where more is better, and rates where less is better (scored as 1 - rate).
@@ -63,6 +65,21 @@ class RatingPolicy(BaseModel):
     )
     # Minimum score for 5, 4, 3 and 2 stars; below the last: 1 star.
     thresholds: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 60.0)
+
+    def describe(self) -> dict[str, Any]:
+        """The policy in the terms of the API: formula, weights, star thresholds."""
+        return {
+            "formula": "score = 100 * sum(w_i * g_i) / sum(w_i), g_i = the rate, or 1 - the "
+            "rate for the rates where lower is better; a rate with nothing behind it is left "
+            "out with its weight; no rate at all: no score, 1 star",
+            "weights": dict(self.weights),
+            "lower_is_better": list(BAD_RATES),
+            "thresholds": list(self.thresholds),
+            "stars": {
+                str(5 - i): f"score >= {threshold:g}" for i, threshold in enumerate(self.thresholds)
+            }
+            | {"1": f"score < {self.thresholds[-1]:g}"},
+        }
 
     @model_validator(mode="after")
     def _check(self) -> "RatingPolicy":

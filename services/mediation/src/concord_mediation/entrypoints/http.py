@@ -24,6 +24,7 @@ from concord_mediation.domain.views import case_body, minimised_sessions
 from concord_mediation.domain.views import sessions as sessions_of
 from concord_mediation.domain.workflow import TransitionRefused, allowed_actions
 from concord_mediation.entrypoints.auth import authenticated, forbidden, require
+from concord_mediation.queues import Queues
 from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
 
@@ -56,6 +57,7 @@ def mediation_router(
     reports: Reports,
     keys: dict[str, ApiKey],
     registry: Registry,
+    queues: Queues,
 ) -> APIRouter:
     router = APIRouter(tags=["mediation"])
     Key = Annotated[ApiKey, Depends(authenticated(keys))]
@@ -90,11 +92,26 @@ def mediation_router(
         return body
 
     @router.get("/platforms/{platform}/cases")
-    async def queue(platform: str, key: Key) -> list[dict[str, Any]]:
-        """A platform's cases, each as the key may see it (early warnings: its staff only)."""
+    async def queue(
+        platform: str,
+        key: Key,
+        include_below: Annotated[
+            bool, Query(description="also the cases of the platforms below this one")
+        ] = False,
+        attention: Annotated[
+            bool,
+            Query(description="only open cases of high severity or past a running deadline"),
+        ] = False,
+    ) -> list[dict[str, Any]]:
+        """A platform's cases, each as the key may see it (early warnings: its staff only):
+        every case there not yet closed, newest first, then those closed there this month
+        and the two months before. `include_below`: with the platforms below it (a
+        leader's page); `attention`: only the open cases of high severity or past a
+        running deadline."""
         platform_visible(key, platform)
         shown = []
-        for doc in await repo.at_platform(platform):
+        found = await queues.cases(platform, include_below=include_below, attention=attention)
+        for doc in found:
             view = case_view(key, scope(doc))
             if view is not None:
                 shown.append(case_body(doc, view))
@@ -173,10 +190,15 @@ def mediation_router(
         period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
         platform: str | None = None,
     ) -> list[dict[str, Any]]:
-        """Star ratings per platform with the figures and rates they come from."""
+        """Star ratings per platform with the figures and rates they come from, and the
+        policy they were scored with (formula, weights, star thresholds) on each row."""
         require(key, Right.READ_AGGREGATES)
         parsed = _period(period)
-        return [r.model_dump(mode="json") for r in await reports.ratings(parsed, platform)]
+        policy = reports.policy.describe()
+        return [
+            {**r.model_dump(mode="json"), "policy": policy}
+            for r in await reports.ratings(parsed, platform)
+        ]
 
     @router.get("/indicators/four-decreases")
     async def decreases(

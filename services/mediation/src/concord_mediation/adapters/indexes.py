@@ -1,0 +1,283 @@
+"""Mediation's index documents: what is looked up by something other than a case's `_id`
+(what falls due, a platform's cases, the figures of a month) kept in small documents read by
+`_id` (concord_shared.keyed_sets), so no look-up reads every case ever stored.
+
+- `case_timers` (DueBuckets): each case's next timer, by the hour it falls due.
+- `case_lists` (KeyedSets): `open:<platform>` the cases at a platform not closed;
+  `closed:<platform>:<YYYY-MM>` those closed there in a month; `rated:<YYYY-MM>` the
+  platforms with cases first received in a month; `counting` the cases whose counters are
+  being written (a repair finishes them should a process die in between).
+- `case_counters`: `rating:<platform>:<YYYY-MM>` and `area:<code prefix>:<YYYY-MM>`, each
+  case's contribution under its id (set, never added: a retried write or a redelivered
+  event sets the same value again), summed when read.
+- `index_state`: `backfill`, written once every case stored before these indexes existed
+  has been indexed.
+
+Write order (no transaction across documents): an entry is added before the write of the
+case that makes it belong, removed after the write that makes it not; readers check each
+entry against its case. A new case is inserted first and then indexed: its duplicate (a
+redelivered CaseAssigned) indexes it again, so a crash in between loses nothing.
+"""
+
+import asyncio
+from collections.abc import Awaitable, Callable, Iterable
+from datetime import UTC, datetime, tzinfo
+from typing import Any
+
+import structlog
+from concord_shared.enums import CaseStatus
+from concord_shared.keyed_sets import DueBuckets, KeyedSets, documents
+from concord_shared.store import Document
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import OperationFailure
+
+from concord_mediation.adapters.locks import CaseLocks, LockTimeout
+from concord_mediation.adapters.repository import CASES
+from concord_mediation.domain.figures import (
+    area_contribution,
+    area_prefixes,
+    month_of,
+    rating_contribution,
+)
+
+log = structlog.get_logger(__name__)
+
+TIMERS = "case_timers"
+LISTS = "case_lists"
+COUNTERS = "case_counters"
+STATE = "index_state"
+COUNTING = "counting"
+BACKFILL = "backfill"
+
+ReadCase = Callable[[str], Awaitable[dict[str, Any] | None]]
+
+
+def to_ms(moment: datetime) -> datetime:
+    """The store keeps milliseconds: a due time as it reads back from a case."""
+    return moment.astimezone(UTC).replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def _due(doc: dict[str, Any] | None) -> datetime | None:
+    moment = (doc or {}).get("next_timer_at")
+    return to_ms(moment) if isinstance(moment, datetime) else None
+
+
+def _field(case_id: str) -> str:
+    """A case id as a field name (no dots or dollars in a path)."""
+    return case_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+class CaseIndexes:
+    def __init__(self, db: AsyncDatabase[Document], tz: tzinfo) -> None:
+        self.timers = DueBuckets(db[TIMERS])
+        self.lists = KeyedSets(db[LISTS])
+        self._counters = db[COUNTERS]
+        self._state = db[STATE]
+        self._db = db
+        self.tz = tz
+        self._ready = False
+
+    # --- which entries a case has ---------------------------------------------------------
+
+    def open_key(self, doc: dict[str, Any] | None) -> str | None:
+        if doc is None or doc.get("status") == CaseStatus.CLOSED:
+            return None
+        return f"open:{doc['platform']}"
+
+    def closed_key(self, doc: dict[str, Any] | None) -> str | None:
+        if doc is None or doc.get("status") != CaseStatus.CLOSED:
+            return None
+        closed = doc.get("closed_at")
+        if not isinstance(closed, datetime):
+            return None
+        return f"closed:{doc['platform']}:{month_of(closed, self.tz)}"
+
+    def _counts(self, doc: dict[str, Any] | None) -> tuple[Any, ...] | None:
+        if doc is None or not isinstance(doc.get("received_at"), datetime):
+            return None
+        return (
+            doc.get("origin_platform"),
+            tuple(rating_contribution(doc).items()),
+            tuple(area_contribution(doc).items()),
+            tuple(area_prefixes(doc)),
+        )
+
+    # --- writing --------------------------------------------------------------------------
+
+    async def before(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Entries the written case will belong to, added before the write."""
+        case_id = str(old["_id"])
+        steps = []
+        due = _due(new)
+        if due is not None and due != _due(old):
+            steps.append(self.timers.add(case_id, due))
+        for key in (self.open_key(new), self.closed_key(new)):
+            if key is not None and key not in (self.open_key(old), self.closed_key(old)):
+                steps.append(self.lists.add(key, case_id))
+        if self._counts(new) != self._counts(old):
+            steps.append(self.lists.add(COUNTING, case_id))
+        await asyncio.gather(*steps)
+
+    async def after(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        """Entries the written case left, removed after the write; its counters set. A
+        failure here leaves a stale entry (readers skip it) or a case in `counting`."""
+        case_id = str(old["_id"])
+        try:
+            steps = []
+            due = _due(old)
+            if due is not None and due != _due(new):
+                steps.append(self.timers.remove(case_id, due))
+            for key in (self.open_key(old), self.closed_key(old)):
+                if key is not None and key not in (self.open_key(new), self.closed_key(new)):
+                    steps.append(self.lists.remove(key, case_id))
+            await asyncio.gather(*steps)
+            if self._counts(new) != self._counts(old):
+                await self.set_counters(new)
+                await self.lists.remove(COUNTING, case_id)
+        except Exception:
+            log.warning("case indexes not updated after a write", case_id=case_id, exc_info=True)
+
+    async def index_case(self, doc: dict[str, Any], *, counters: bool = True) -> None:
+        """Every entry of a stored case (idempotent): a new case after its insert (its
+        counters were set before), a case whose CaseAssigned came again, a case stored
+        before the indexes (the backfill). Counters only under the case's lock or before
+        the case exists, so that an older state never overwrites a newer one."""
+        case_id = str(doc["_id"])
+        keys = [k for k in (self.open_key(doc), self.closed_key(doc)) if k]
+        steps = [self.lists.add(k, case_id) for k in keys]
+        due = _due(doc)
+        if due is not None:
+            steps.append(self.timers.add(case_id, due))
+        if counters:
+            steps.append(self.set_counters(doc))
+        await asyncio.gather(*steps)
+
+    async def set_counters(self, doc: dict[str, Any]) -> None:
+        """The case's current contribution, under its id, in its month's counters."""
+        received = doc.get("received_at")
+        if not isinstance(received, datetime) or not doc.get("origin_platform"):
+            return
+        month = month_of(received, self.tz)
+        origin = str(doc["origin_platform"])
+        field = f"cases.{_field(str(doc['_id']))}"
+        await self.lists.add(f"rated:{month}", origin)  # before its counter exists
+        area = area_contribution(doc)
+        await asyncio.gather(
+            self._counters.update_one(
+                {"_id": f"rating:{origin}:{month}"},
+                {"$set": {field: rating_contribution(doc)}},
+                upsert=True,
+            ),
+            *(
+                self._counters.update_one(
+                    {"_id": f"area:{prefix}:{month}"}, {"$set": {field: area}}, upsert=True
+                )
+                for prefix in area_prefixes(doc)
+            ),
+        )
+
+    async def repair_counters(self, locks: CaseLocks, read: ReadCase) -> int:
+        """Set the counters of cases a process left in `counting` (it died after writing the
+        case, before its counters); under the case's lock, so no writer is half-way."""
+        repaired = 0
+        for case_id in await self.lists.members(COUNTING):
+            try:
+                async with locks.hold(case_id):
+                    doc = await read(case_id)
+                    if doc is not None:
+                        await self.set_counters(doc)
+                    await self.lists.remove(COUNTING, case_id)
+                    repaired += 1
+            except LockTimeout:
+                continue  # its writer is at work; next time
+        return repaired
+
+    # --- reading --------------------------------------------------------------------------
+
+    async def queue_ids(
+        self, platforms: list[str], months: list[str], *, closed: bool = True
+    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+        """Per platform: the ids listed as open there, and as closed there in `months`."""
+        open_keys = {p: f"open:{p}" for p in platforms}
+        closed_keys = {p: [f"closed:{p}:{m}" for m in months] for p in platforms} if closed else {}
+        found = await self.lists.members_of(
+            [*open_keys.values(), *(k for keys in closed_keys.values() for k in keys)]
+        )
+        opened = {p: found[k] for p, k in open_keys.items()}
+        shut = {p: [i for k in keys for i in found[k]] for p, keys in closed_keys.items()}
+        return opened, shut
+
+    async def rating_counts(
+        self, months: list[str], platform: str | None = None
+    ) -> dict[str, list[dict[str, int]]]:
+        """Per platform, the contribution of each case first received there in `months`."""
+        if platform is not None:
+            keys = [f"rating:{platform}:{m}" for m in months]
+        else:
+            rated = await self.lists.members_of(f"rated:{m}" for m in months)
+            keys = [f"rating:{p}:{m}" for m in months for p in rated[f"rated:{m}"]]
+        result: dict[str, list[dict[str, int]]] = {}
+        for doc in await documents(self._counters, keys):
+            origin = str(doc["_id"]).split(":")[1]
+            result.setdefault(origin, []).extend((doc.get("cases") or {}).values())
+        return result
+
+    async def area_counts(self, area: str, months: list[str]) -> list[dict[str, int]]:
+        """The contribution of each case received in the area in `months`."""
+        docs = await documents(self._counters, [f"area:{area}:{m}" for m in months])
+        return [c for doc in docs for c in (doc.get("cases") or {}).values()]
+
+    # --- cases stored before the indexes ---------------------------------------------------
+
+    async def ready(self) -> bool:
+        """Whether every stored case is indexed (until then readers use the old queries)."""
+        if not self._ready:
+            state = await self._state.find_one({"_id": BACKFILL})
+            self._ready = bool(state and state.get("done_at"))
+        return self._ready
+
+    async def _stored_cases(self) -> int:
+        """How many cases the store holds, without reading them (collStats)."""
+        if CASES not in await self._db.list_collection_names():
+            return 0
+        try:
+            stats = await self._db.command("collStats", CASES)
+        except OperationFailure:
+            return 1  # cannot tell: index whatever is there
+        return int(stats.get("count", 1))
+
+    async def backfill(self, locks: CaseLocks, read: ReadCase, now: datetime) -> int:
+        """Index, once, every case stored before the indexes existed; then mark it done.
+        Each case under its lock, read again, so a write meanwhile is not undone."""
+        if await self.ready():
+            return 0
+        ids: list[str] = []
+        if await self._stored_cases():
+            # The only read of the whole case collection, once per store.
+            ids = [str(d["_id"]) async for d in self._db[CASES].find({}, {"_id": 1})]
+        limit = asyncio.Semaphore(8)
+
+        async def one(case_id: str) -> None:
+            async with limit:
+                for _ in range(10):
+                    try:
+                        async with locks.hold(case_id):
+                            doc = await read(case_id)
+                            if doc is not None:
+                                await self.index_case(doc)
+                        return
+                    except LockTimeout:
+                        continue
+                raise LockTimeout(f"case {case_id} stayed locked during the backfill")
+
+        await asyncio.gather(*(one(i) for i in ids))
+        await self._state.update_one(
+            {"_id": BACKFILL}, {"$set": {"done_at": now, "cases": len(ids)}}, upsert=True
+        )
+        self._ready = True
+        log.info("case indexes backfilled", cases=len(ids))
+        return len(ids)
+
+
+def unique(ids: Iterable[str]) -> list[str]:
+    return list(dict.fromkeys(ids))

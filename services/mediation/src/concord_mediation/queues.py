@@ -1,0 +1,115 @@
+"""A platform's queue: its cases not closed (all of them, however old), then those closed
+there in recent months; optionally with the platforms below it, or only the open cases
+that need a leader's attention. Read from the platform's lists of case ids
+(adapters/indexes.py), each case then by its `_id`."""
+
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from concord_shared.enums import CaseStatus, Severity
+from concord_shared.registry import Registry
+
+from concord_mediation.adapters.indexes import CaseIndexes, unique
+from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.domain.clock import Clock
+
+# Closed cases are shown from the current month and the two before (by when they closed).
+RECENT_MONTHS = 3
+
+
+def recent_months(now: datetime, tz: tzinfo, count: int = RECENT_MONTHS) -> list[str]:
+    local = now.astimezone(tz)
+    index = local.year * 12 + local.month - 1
+    return [f"{(index - i) // 12}-{(index - i) % 12 + 1:02d}" for i in range(count)]
+
+
+def needs_attention(doc: dict[str, Any], now: datetime) -> bool:
+    """Open and high severity, or past a running (active, not paused) deadline."""
+    if doc.get("status") == CaseStatus.CLOSED:
+        return False
+    if doc.get("severity") == Severity.HIGH:
+        return True
+    for timer in (doc.get("deadlines") or {}).values():
+        if not isinstance(timer, dict) or not timer.get("active") or timer.get("paused_at"):
+            continue
+        due = timer.get("due_at")
+        if timer.get("breached") or (isinstance(due, datetime) and due <= now):
+            return True
+    return False
+
+
+def _newest_first(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    def opened(doc: dict[str, Any]) -> float:
+        moment = doc.get("opened_at") or doc.get("received_at")
+        return moment.timestamp() if isinstance(moment, datetime) else 0.0
+
+    return sorted(docs, key=opened, reverse=True)
+
+
+@dataclass
+class Queues:
+    repo: MediationRepository
+    indexes: CaseIndexes
+    registry: Registry
+    clock: Clock
+    tz: tzinfo
+
+    def platforms(self, platform: str, include_below: bool) -> list[str]:
+        if not include_below:
+            return [platform]
+        below = [
+            p.code
+            for p in self.registry.platforms
+            if p.code != platform and self.registry.is_at_or_below(p.code, platform)
+        ]
+        return [platform, *below]
+
+    async def cases(
+        self, platform: str, *, include_below: bool = False, attention: bool = False
+    ) -> list[dict[str, Any]]:
+        """Open cases first, newest first; then (unless `attention`) the closed ones."""
+        now = self.clock.now()
+        platforms = self.platforms(platform, include_below)
+        if await self.indexes.ready():
+            opened, closed = await self._listed(platforms, now, closed=not attention)
+        else:  # a store whose older cases are not indexed yet: as before, 100 per platform
+            docs = [d for p in platforms for d in await self.repo.at_platform(p)]
+            opened = [d for d in docs if d.get("status") != CaseStatus.CLOSED]
+            closed = [d for d in docs if d.get("status") == CaseStatus.CLOSED]
+        if attention:
+            return _newest_first([d for d in opened if needs_attention(d, now)])
+        return [*_newest_first(opened), *_newest_first(closed)]
+
+    async def _listed(
+        self, platforms: list[str], now: datetime, *, closed: bool
+    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        months = recent_months(now, self.tz)
+        open_ids, closed_ids = await self.indexes.queue_ids(platforms, months, closed=closed)
+        ids = unique(
+            [*(i for p in platforms for i in open_ids[p])]
+            + [i for p in platforms for i in closed_ids.get(p, [])]
+        )
+        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids)}
+        # An entry is checked against its case: one that moved on is left out.
+        open_docs = [
+            found[i]
+            for p in platforms
+            for i in open_ids[p]
+            if i in found
+            and found[i]["platform"] == p
+            and found[i].get("status") != CaseStatus.CLOSED
+        ]
+        closed_docs = [
+            found[i]
+            for p in platforms
+            for i in closed_ids.get(p, [])
+            if i in found
+            and found[i]["platform"] == p
+            and found[i].get("status") == CaseStatus.CLOSED
+        ]
+        return _dedupe(open_docs), _dedupe(closed_docs)
+
+
+def _dedupe(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({str(d["_id"]): d for d in docs}.values())
