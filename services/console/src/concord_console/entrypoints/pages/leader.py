@@ -42,10 +42,9 @@ RATES: tuple[tuple[str, str, str], ...] = (
 )
 # Lower is better for these: the score counts 1 - rate.
 LOWER_IS_BETTER = frozenset({"repeat_rate", "escalation_rate"})
-# GET /ratings does not say which weights and thresholds it used, so the page states
-# mediation's defaults: RatingPolicy in services/mediation/src/concord_mediation/domain/
-# rating.py (configurable there with CONCORD_MEDIATION_RATING; its README, "Star rating").
-# `policy_holds` checks every score against them, and the page says so when they differ.
+# The weights and thresholds come with every rating (its `policy`: mediation's RatingPolicy,
+# configurable there); these are mediation's defaults, for a month nothing was rated in.
+# `policy_holds` checks every score against the weights the page states.
 WEIGHTS: dict[str, float] = {
     "response_rate": 0.10,
     "on_time_acceptance_rate": 0.15,
@@ -110,10 +109,18 @@ def score_of(rates: dict[str, float | None], weights: dict[str, float]) -> float
     return round(100 * weighted / total, 2) if total else None
 
 
-def policy_holds(ratings: list[dict[str, Any]]) -> bool:
+def policy_of(ratings: list[dict[str, Any]]) -> tuple[dict[str, float], tuple[float, ...]]:
+    """The weights and star thresholds mediation rated with (the defaults if none)."""
+    policy = next((r["policy"] for r in ratings if r.get("policy")), None)
+    if policy is None:
+        return WEIGHTS, THRESHOLDS
+    return dict(policy["weights"]), tuple(policy["thresholds"])
+
+
+def policy_holds(ratings: list[dict[str, Any]], weights: dict[str, float]) -> bool:
     """Whether every score mediation gave is the one the stated weights give."""
     for r in ratings:
-        expected = score_of(r.get("rates") or {}, WEIGHTS)
+        expected = score_of(r.get("rates") or {}, weights)
         given = r.get("score")
         if expected is None or given is None:
             if expected is not given:
@@ -219,27 +226,28 @@ def leader_router(console: Console) -> APIRouter:
             )
             return found
 
-        async def cases(code: str) -> list[dict[str, Any]]:
+        async def attention() -> list[dict[str, Any]]:
+            """Open cases of the platform and those below it that are high severity or
+            past a running deadline: one call for the whole county."""
             found: list[dict[str, Any]] = await mediation.call(
-                "GET", f"/platforms/{code}/cases", key
+                "GET",
+                f"/platforms/{platform.code}/cases",
+                key,
+                params={"include_below": "true", "attention": "true"},
             )
             return found
 
-        # Every call at once: six months of ratings, the area's decreases, each queue.
-        by_month, by_area, queues = await asyncio.gather(
+        # Every call at once: six months of ratings, the area's decreases, the attention list.
+        by_month, by_area, flagged = await asyncio.gather(
             asyncio.gather(*(ratings(m) for m in months)),
             asyncio.gather(*(decreases(a) for a in platform.area_codes)),
-            asyncio.gather(*(cases(p.code) for p in platforms)),
+            attention(),
         )
         this_month = {r["platform"]: r for r in by_month[-1]}
         trend = [trend_row(m, found) for m, found in zip(months, by_month, strict=True)]
         labels = [m.words(t) for m in months]
-        majors = [
-            entry
-            for queue in queues
-            for case in queue
-            if (entry := major_entry(case, now)) is not None
-        ]
+        majors = [entry for case in flagged if (entry := major_entry(case, now)) is not None]
+        weights, thresholds = policy_of(list(this_month.values()))
         majors.sort(
             key=lambda e: (not e["passed"], not e["high"], e["due"] or now.replace(year=9999))
         )
@@ -253,10 +261,10 @@ def leader_router(console: Console) -> APIRouter:
             rows=[(p, this_month[p.code]) for p in platforms if p.code in this_month],
             unrated=[p for p in platforms if p.code not in this_month],
             rates=RATES,
-            weights=WEIGHTS,
-            thresholds=THRESHOLDS,
+            weights=weights,
+            thresholds=thresholds,
             lower_is_better=LOWER_IS_BETTER,
-            policy_holds=policy_holds(list(this_month.values())),
+            policy_holds=policy_holds(list(this_month.values()), weights),
             trend=trend,
             trend_cases_desc=t("leader.list_sep").join(
                 t("leader.desc_cases", month=label, count=row["cases"])
