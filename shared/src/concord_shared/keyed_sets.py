@@ -78,6 +78,13 @@ def _entry(member: str, due: datetime) -> str:
     return f"{due.astimezone(UTC).isoformat()}|{member}"
 
 
+def _by_hour(items: Iterable[tuple[str, datetime]]) -> dict[str, list[str]]:
+    by_hour: dict[str, dict[str, None]] = {}
+    for member, due in items:
+        by_hour.setdefault(_hour(due), {})[_entry(member, due)] = None
+    return {hour: list(entries) for hour, entries in by_hour.items()}
+
+
 class DueBuckets:
     """Members due at a time, in one document per hour; `due(now)` gives those due by now.
 
@@ -99,15 +106,25 @@ class DueBuckets:
         self._start = start
 
     async def add(self, member: str, due: datetime) -> None:
-        await self.collection.update_one(
-            {"_id": _hour(due)}, {"$addToSet": {"members": _entry(member, due)}}, upsert=True
+        await self.add_many([(member, due)])
+
+    async def add_many(self, items: Iterable[tuple[str, datetime]]) -> None:
+        """Several (member, due) at once: one update per hour they fall in."""
+        by_hour = _by_hour(items)
+        await asyncio.gather(
+            *(
+                self.collection.update_one(
+                    {"_id": hour}, {"$addToSet": {"members": {"$each": entries}}}, upsert=True
+                )
+                for hour, entries in by_hour.items()
+            )
         )
-        # After the bucket: see the class's note on races.
-        await self.collection.update_one(
-            {"_id": self.CURSOR},
-            {"$addToSet": {"hours": _hour(due)}, "$inc": {"v": 1}},
-            upsert=True,
-        )
+        if by_hour:  # after the buckets: see the class's note on races
+            await self.collection.update_one(
+                {"_id": self.CURSOR},
+                {"$addToSet": {"hours": {"$each": sorted(by_hour)}}, "$inc": {"v": 1}},
+                upsert=True,
+            )
 
     async def _cursor_back_to(self, hour: str) -> None:
         """The cursor never passes a bucket that holds something: move it back if need be
@@ -125,8 +142,15 @@ class DueBuckets:
                 await self._cursor_back_to(hour)  # another writer made it first
 
     async def remove(self, member: str, due: datetime) -> None:
-        await self.collection.update_one(
-            {"_id": _hour(due)}, {"$pull": {"members": _entry(member, due)}}
+        await self.remove_many([(member, due)])
+
+    async def remove_many(self, items: Iterable[tuple[str, datetime]]) -> None:
+        """Several (member, due) at once: one update per hour they fall in."""
+        await asyncio.gather(
+            *(
+                self.collection.update_one({"_id": hour}, {"$pullAll": {"members": entries}})
+                for hour, entries in _by_hour(items).items()
+            )
         )
 
     async def due(self, now: datetime) -> list[tuple[str, datetime]]:

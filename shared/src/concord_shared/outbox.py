@@ -5,11 +5,23 @@ The store has no multi-document transactions, so each state document carries its
 event's id in one atomic single-document update; ``OutboxRelay`` publishes what is queued and
 removes it. A crash in between leaves the events queued: they are published after restart,
 and consumers deduplicate on event id.
+
+Finding what a crash left without reading the whole collection: before every write that
+queues events, the writer calls ``intend``, which records the document's id and the time in
+``<collection>_pending`` (``DueBuckets``: one small document per hour, read by ``_id``). The
+relay removes a marker once the events of that write are published; the sweep reads only the
+markers older than a grace period, looks up each document by ``_id`` and publishes what is
+still queued there (a marker whose document is clean is stale: a write that failed, or whose
+marker's removal was lost -- it is dropped). So the markers hold work in flight only, and the
+sweep costs what was written lately, not what is stored. Markers are written *before* the
+write (the order rule of keyed_sets.py): a crash between the two leaves a stale marker,
+never queued events nobody knows of.
 """
 
 import asyncio
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
 
@@ -20,6 +32,7 @@ from pymongo.errors import DuplicateKeyError
 
 from concord_shared.background import Background, every
 from concord_shared.envelope import Envelope, EventPayload, envelope
+from concord_shared.keyed_sets import DueBuckets
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
 
@@ -56,6 +69,35 @@ def caused(topic: str, payload: EventPayload, cause: Envelope[Any], source: str)
     return Emit(topic, envelope(payload, source=source, case_id=cause.case_id, causation=cause))
 
 
+def markers(collection: AsyncCollection[Document]) -> DueBuckets:
+    """The intent markers of an outbox collection: (document id, time of the write)."""
+    return DueBuckets(collection.database[f"{collection.name}_pending"])
+
+
+Marker = tuple[str, datetime]  # (document id, when the write was intended)
+# The markers written in this process for an outbox collection that has a relay here, by
+# event id: the relay removes a write's marker once it published that write's events.
+_intended: dict[str, Marker] = {}
+_relayed: set[str] = set()  # full names of the collections with a relay in this process
+
+
+async def intend(
+    collection: AsyncCollection[Document], writes: Iterable[tuple[str, Sequence[Emit]]]
+) -> None:
+    """Call before every write that queues events (`with_outbox`, `inserted_with_outbox`):
+    marks each (document id, events) about to be written, so that the relay's sweep finds
+    the document if this process dies before the events are published."""
+    now = datetime.now(UTC)
+    marked = [(doc_id, emits) for doc_id, emits in writes if emits]
+    if not marked:
+        return
+    await markers(collection).add_many((doc_id, now) for doc_id, _ in marked)
+    if collection.full_name in _relayed:
+        for doc_id, emits in marked:
+            for emit in emits:
+                _intended[emit.event.event_id] = (doc_id, now)
+
+
 def with_outbox(update: dict[str, Any], emits: Sequence[Emit]) -> dict[str, Any]:
     """Add the events to an update document, next to whatever else it changes."""
     if not emits:
@@ -86,6 +128,7 @@ async def apply_once(
 
     Returns False when the cause was applied before (a redelivery): nothing changes.
     """
+    await intend(collection, [(doc_id, emits)])
     full = with_outbox(update, emits)
     query: dict[str, Any] = {"_id": doc_id}
     if cause_id is not None:
@@ -107,11 +150,14 @@ class OutboxRelay:
     """Publishes queued events with the idempotent producer, then removes them.
 
     A writer hands the relay the events it just stored (``written``): they are published
-    from memory, with no read of the document, and removed in one bulk update per round.
-    ``notify`` names documents whose outbox must be read first (what a sweep finds). A
-    sweep at start and then every ``sweep_interval_s`` finds what a crashed process or
-    another instance left behind.
+    from memory, with no read of the document, and removed in one bulk update per round;
+    then the markers of those writes (``intend``) are removed. ``notify`` names documents
+    whose outbox must be read first (what a sweep finds). A sweep at start and then every
+    ``sweep_interval_s`` reads the markers older than ``grace_s`` (default: the interval):
+    what a crashed process, another instance or the bulk importer left behind.
     """
+
+    BACKFILLED = "backfilled"  # in the markers' collection: the one scan for older data ran
 
     def __init__(
         self,
@@ -119,20 +165,51 @@ class OutboxRelay:
         collection: AsyncCollection[Document],
         *,
         sweep_interval_s: float = 30.0,
+        grace_s: float | None = None,
         batch_size: int = 500,
     ) -> None:
         self._publisher = publisher
         self._collection = collection
+        self._markers = markers(collection)
         self._sweep_interval_s = sweep_interval_s
+        self._grace = timedelta(seconds=sweep_interval_s if grace_s is None else grace_s)
         self._batch_size = batch_size
         # Per document: the entries to publish, or None when they must be read from it.
         self._pending: dict[str, Entries | None] = {}
+        # The markers a sweep found on documents still queued, removed once published.
+        self._swept: dict[str, set[Marker]] = {}
+        self._backfilled = False
         self._wake = asyncio.Event()
         self._background = Background("outbox-relay")
         self.published = 0
+        _relayed.add(collection.full_name)
 
     async def ensure_indexes(self) -> None:
-        await self._collection.create_index("outbox_pending", sparse=True)
+        """On a database without the outbox collection yet, nothing was written before the
+        markers existed: record that no backfill is needed (no scan at all)."""
+        existing = await self._collection.database.list_collection_names(
+            filter={"name": self._collection.name}
+        )
+        if not existing:
+            await self._mark_backfilled()
+
+    async def _mark_backfilled(self) -> None:
+        await self._markers.collection.update_one(
+            {"_id": self.BACKFILLED}, {"$set": {"at": datetime.now(UTC)}}, upsert=True
+        )
+        self._backfilled = True
+
+    async def _backfill(self) -> None:
+        """Documents queued before the markers existed (a store from an earlier version):
+        one scan per database, its finds marked as due at once, then never again."""
+        if self._backfilled:
+            return
+        if await self._markers.collection.find_one({"_id": self.BACKFILLED}) is None:
+            docs = await self._collection.find({"outbox_pending": True}, {"_id": 1}).to_list()
+            due = datetime.now(UTC) - self._grace - timedelta(seconds=1)
+            await self._markers.add_many((str(d["_id"]), due) for d in docs)
+            log.info("outbox relay: backfilled markers", documents=len(docs))
+        await self._mark_backfilled()
 
     def written(self, doc_id: str, emits: Sequence[Emit]) -> None:
         """These events were just queued on the document (the write is stored)."""
@@ -160,8 +237,7 @@ class OutboxRelay:
             self._pending[doc_id] = entries + queued if earlier else queued + entries
 
     def start(self) -> None:
-        # The sweep, a scan of the collection on FerretDB, runs beside publishing: events
-        # just written never wait for it.
+        # The sweep runs beside publishing: events just written never wait for it.
         # At once first: a crash may have left events behind.
         sweep = every(
             self._sweep_interval_s, self.find_queued, "outbox relay: sweep failed, will retry"
@@ -190,10 +266,36 @@ class OutboxRelay:
                 self._wake.set()
 
     async def find_queued(self) -> int:
-        """Hand the publishing loop every document with events queued, whoever queued them."""
-        docs = await self._collection.find({"outbox_pending": True}, {"_id": 1}).to_list()
-        self.notify(str(d["_id"]) for d in docs)
-        return len(docs)
+        """Hand the publishing loop every document whose write was marked more than the
+        grace period ago and which still has events queued, whoever queued them; drop the
+        markers of documents found clean. Every read is by `_id`."""
+        await self._backfill()
+        before = datetime.now(UTC) - self._grace
+        for event_id in [e for e, (_, at) in _intended.items() if at <= before]:
+            del _intended[event_id]  # this sweep sees its marker now, if still there
+        found: dict[str, set[Marker]] = {}
+        for doc_id, at in await self._markers.due(before):
+            found.setdefault(doc_id, set()).add((doc_id, at))
+        limit = asyncio.Semaphore(16)
+
+        async def queued(doc_id: str) -> bool:
+            async with limit:
+                doc = await self._collection.find_one({"_id": doc_id}, {"outbox_pending": 1})
+            return bool(doc and doc.get("outbox_pending"))
+
+        states = await asyncio.gather(*(queued(i) for i in found))
+        stale: list[Marker] = []
+        waiting: list[str] = []
+        for (doc_id, marks), still in zip(found.items(), states, strict=True):
+            if still:
+                self._swept.setdefault(doc_id, set()).update(marks)
+                waiting.append(doc_id)
+            else:
+                stale.extend(marks)
+        await self._markers.remove_many(stale)
+        if waiting:
+            self.notify(waiting)
+        return len(waiting)
 
     async def sweep(self) -> int:
         """Publish everything queued in the store, whoever queued it."""
@@ -213,7 +315,9 @@ class OutboxRelay:
             read = await asyncio.gather(
                 *(self._collection.find_one({"_id": i}, {"outbox": 1}) for i in unread)
             )
-            docs = [{"_id": i, "outbox": e} for i, e in taken.items() if e is not None]
+            docs: list[dict[str, Any]] = [
+                {"_id": i, "outbox": e} for i, e in taken.items() if e is not None
+            ]
             docs += [d for d in read if d and d.get("outbox")]
             count = await self._publish(docs)
         except BaseException:
@@ -222,6 +326,15 @@ class OutboxRelay:
                 self._merge(doc_id, entries, earlier=True)
             raise
         self.published += count
+        # The published events are out of the store's outbox: their writes' markers go.
+        done = [
+            _intended.pop(entry["event_id"])
+            for doc in docs
+            for entry in doc["outbox"]
+            if entry["event_id"] in _intended
+        ]
+        done += [m for i in unread for m in self._swept.pop(i, ())]
+        await self._markers.remove_many(done)
         return count
 
     async def _publish(self, docs: list[dict[str, Any]]) -> int:

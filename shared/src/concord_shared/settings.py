@@ -40,8 +40,9 @@ class ServiceSettings(BaseSettings):
     consume_concurrency: int = 32
     handler_attempts: int = 3
     handler_backoff_s: float = 0.2
-    # Outbox relay: a write hands its documents to the relay directly; the sweep (a query
-    # over the whole collection) only finds what a crashed process or the bulk importer left.
+    # Outbox relay: a write hands its documents to the relay directly; the sweep (reading
+    # the markers of writes older than this, by _id) only finds what a crashed process or the
+    # bulk importer left.
     outbox_sweep_interval_s: float = 30.0
     # Readiness fails while more records than this wait on the instance's partitions
     # (None: lag is reported, never fatal -- a backlog is work, not a fault).

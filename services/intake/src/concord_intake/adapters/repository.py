@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from concord_shared.enums import CaseKind
-from concord_shared.outbox import Emit, apply_once, inserted_with_outbox
+from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, intend
 from concord_shared.store import Document, bulk_update
 from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
@@ -118,6 +118,7 @@ class CaseRepository:
         created = [True] * len(docs)
         if not docs:
             return created
+        await intend(self._cases, [(record.case_id, emits) for record, emits in records])
         try:
             await self._cases.insert_many(docs, ordered=False)
         except BulkWriteError as exc:

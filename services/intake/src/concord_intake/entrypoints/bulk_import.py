@@ -235,7 +235,8 @@ def main(
 
     async def run() -> ImportProgress:
         db = connect(settings, "intake")
-        # The intake service's relay publishes the events: this CLI needs no broker.
+        # The intake service's relay publishes the events: this CLI needs no broker. (Each
+        # write leaves an outbox marker, `intend`, that the service's sweep reads.)
         intake = build_intake(db, settings, on_written=lambda doc_id, emits: None)
         await intake.repo.ensure_indexes()
         try:

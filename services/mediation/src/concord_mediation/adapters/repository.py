@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from concord_shared.keyed_sets import documents
-from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, with_outbox
+from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, intend, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
@@ -43,6 +43,7 @@ class MediationRepository:
     ) -> bool:
         """Insert a new case with its events; False if the case exists (nothing written)."""
         doc = {"_id": case_id, **case, "processed": [cause_id]}
+        await intend(self._cases, [(case_id, emits)])
         try:
             await self._cases.insert_one(inserted_with_outbox(doc, emits))
         except DuplicateKeyError:
@@ -74,6 +75,7 @@ class MediationRepository:
         if cause_id is not None:
             query["processed"] = {"$ne": cause_id}
             full.setdefault("$push", {})["processed"] = cause_id
+        await intend(self._cases, [(case_id, emits)])
         result = await self._cases.update_one(query, full)
         return result.matched_count == 1
 

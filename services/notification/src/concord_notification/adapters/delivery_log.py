@@ -19,7 +19,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from concord_shared.keyed_sets import documents
-from concord_shared.outbox import Emit, apply_once, with_outbox
+from concord_shared.outbox import Emit, apply_once, intend, with_outbox
 from concord_shared.store import Document
 from pymongo import ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
@@ -127,6 +127,7 @@ class DeliveryLog:
             "$unset": {"lease_until": ""},
             "$push": {"results": result},
         }
+        await intend(self._deliveries, [(key, emits)])
         outcome = await self._deliveries.update_one(
             {"_id": key, "status": Status.SENDING.value, "attempts": attempts},
             with_outbox(update, emits),

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 
 from concord_shared.enums import Desk, Level
 from concord_shared.keyed_sets import documents
-from concord_shared.outbox import Emit, apply_once, with_outbox
+from concord_shared.outbox import Emit, apply_once, intend, with_outbox
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -190,6 +190,7 @@ class RouteRepository:
         query: dict[str, Any] = {"_id": stored.case_id, "revision": stored.revision}
         if cause_id is not None:
             query["processed"] = {"$ne": cause_id}
+        await intend(self._routes, [(stored.case_id, emits)])
         result = await self._routes.update_one(query, with_outbox(update, emits))
         if result.matched_count:
             return Outcome.APPLIED
