@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import pytest_asyncio
-from concord_shared.keyed_sets import DueBuckets, KeyedSets, documents
+from concord_shared.keyed_sets import DueBuckets, KeyedSets, Tallies, documents
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -61,8 +61,8 @@ async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
     # Done with the late one: its hour is spent and empty, so it goes, and from the list.
     await due.remove("late", three_hours_ago)
     assert [m for m, _ in await due.due(NOW)] == ["now"]
-    buckets = {d["_id"] async for d in db["timers"].find({})}
-    assert "2026-12-02T04" not in buckets
+    buckets = {str(d["_id"]).partition("#")[0] async for d in db["timers"].find({})}
+    assert "2026-12-02T04" not in buckets and "2026-12-02T07" in buckets
     hours = (await db["timers"].find_one({"_id": "cursor"}) or {})["hours"]
     assert "2026-12-02T04" not in hours and "2026-12-02T07" in hours
     # Something added in the past later is still found: its hour is listed again.
@@ -87,3 +87,37 @@ async def test_due_buckets_read_only_the_hours_listed_after_a_jump_of_months(
     await due.remove("later", in_two_months)
     assert await due.due(NOW + timedelta(days=90)) == []
     assert (await db["jump_timers"].find_one({"_id": "cursor"}) or {})["hours"] == []
+
+
+async def test_due_buckets_spread_a_burst_of_one_hour_over_small_documents(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    due = DueBuckets(db["burst_timers"], shards=8)
+    await due.add_many((f"case-{n}", NOW - timedelta(minutes=n % 30)) for n in range(400))
+    assert len(await due.due(NOW)) == 400
+    sizes = [len(d.get("members", [])) async for d in db["burst_timers"].find({})]
+    assert sum(sizes) == 400 and max(sizes) < 100  # no one document holds the burst
+
+
+async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_changes(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    fields = ("cases", "resolved", "satisfied")
+    tallies = Tallies(db["counters"], fields, shards=4)
+    for n in range(50):
+        await tallies.set("rating:v1:2026-11", f"case-{n}", {"cases": 1, "resolved": n % 2})
+    # Set again (a redelivered event, a retried write): counted once.
+    await tallies.set("rating:v1:2026-11", "case-0", {"cases": 1, "resolved": 0})
+    first = await tallies.totals(["rating:v1:2026-11", "rating:v2:2026-11"])
+    assert first["rating:v1:2026-11"] == {"cases": 50, "resolved": 25, "satisfied": 0}
+    assert first["rating:v2:2026-11"] == {"cases": 0, "resolved": 0, "satisfied": 0}
+    # A member's counts change after the sums were kept: the next read has the change.
+    await tallies.set("rating:v1:2026-11", "case-0", {"cases": 1, "resolved": 1, "satisfied": 1})
+    again = await tallies.totals(["rating:v1:2026-11"])
+    assert again["rating:v1:2026-11"] == {"cases": 50, "resolved": 26, "satisfied": 1}
+    # The sums are kept per shard: read once more, nothing is recomputed and all agree.
+    assert await tallies.totals(["rating:v1:2026-11"]) == again
+    head = await db["counters"].find_one({"_id": "rating:v1:2026-11"}) or {}
+    assert all(head["sums"][n]["v"] == v for n, v in head["v"].items())
+    with pytest.raises(ValueError, match="0 or 1"):
+        await tallies.set("rating:v1:2026-11", "case-x", {"cases": 2})

@@ -7,9 +7,16 @@ due in an hour, the documents whose events wait to be published -- is kept in sm
 documents keyed by that something:
 
 - `KeyedSets`: `{_id: key, members: [id, ...]}`, e.g. the open cases of one platform.
-- `DueBuckets`: what falls due, bucketed by hour: `{_id: "2026-12-02T07", members:
-  ["2026-12-02T07:15:00+00:00|<id>", ...]}`; the watcher reads the current hour's bucket
-  and those before it not yet emptied.
+- `DueBuckets`: what falls due, bucketed by hour (and spread over a few documents per
+  hour): `{_id: "2026-12-02T07#3", members: ["2026-12-02T07:15:00+00:00|<id>", ...]}`; the
+  watcher reads the buckets of the hours listed in its cursor up to now.
+- `Tallies`: per key, the sums of many members' 0/1 counts (a month's ratings), each
+  member's counts set idempotently in one of a few shard documents, the sums kept per shard.
+
+FerretDB applies an update by rewriting the whole document, so an update costs in
+proportion to the document's size: a document that gains an entry per case (every case of a
+month in one counter) makes each write slower as cases pile up. So nothing here keeps all of
+an unbounded set in one document that is written often.
 
 The store has no transaction across documents, so an index document and the document it
 points at are written one after the other, in the order that leaves the index a superset of
@@ -19,11 +26,11 @@ treats one that no longer belongs as stale (and may remove it); it never misses 
 """
 
 import asyncio
+import zlib
 from collections.abc import Iterable, Sequence
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
 
 from concord_shared.store import Document
 
@@ -78,16 +85,12 @@ def _entry(member: str, due: datetime) -> str:
     return f"{due.astimezone(UTC).isoformat()}|{member}"
 
 
-def _by_hour(items: Iterable[tuple[str, datetime]]) -> dict[str, list[str]]:
-    by_hour: dict[str, dict[str, None]] = {}
-    for member, due in items:
-        by_hour.setdefault(_hour(due), {})[_entry(member, due)] = None
-    return {hour: list(entries) for hour, entries in by_hour.items()}
-
-
 class DueBuckets:
-    """Members due at a time, in one document per hour; `due(now)` gives those due by now.
+    """Members due at a time, bucketed by hour; `due(now)` gives those due by now.
 
+    An hour's members are spread over `shards` documents (`<hour>#<n>`, by a hash of the
+    member), because FerretDB rewrites a whole document on every update: a burst of work
+    falling due in one hour (a bulk import) must not make each write cost the whole burst.
     A bucket is removed once its hour has passed and it is empty, so the buckets that exist
     are those of work still pending: reading them costs what is due, not what is stored.
     The cursor document lists the hours that may hold something (`hours`), so `due` reads
@@ -95,61 +98,56 @@ class DueBuckets:
     clock moved by months, would otherwise read one document per hour gone by).
 
     Races: an adder writes its bucket, then its hour into `hours` (with `v` incremented);
-    `due` drops an hour from `hours` only when its bucket was empty and only if `v` is still
-    what it read, so an hour added meanwhile is never dropped.
+    `due` drops an hour from `hours` only when its buckets were empty and only if `v` is
+    still what it read, so an hour added meanwhile is never dropped.
     """
 
     CURSOR = "cursor"
 
-    def __init__(self, collection: AsyncCollection[Document], start: datetime | None = None):
+    def __init__(self, collection: AsyncCollection[Document], shards: int = 8) -> None:
         self.collection = collection
-        self._start = start
+        self.shards = shards
+
+    def _bucket(self, hour: str, member: str) -> str:
+        return f"{hour}#{shard_of(member, self.shards)}"
+
+    def _by_bucket(self, items: Iterable[tuple[str, datetime]]) -> dict[str, list[str]]:
+        by_bucket: dict[str, dict[str, None]] = {}
+        for member, due in items:
+            by_bucket.setdefault(self._bucket(_hour(due), member), {})[_entry(member, due)] = None
+        return {bucket: list(entries) for bucket, entries in by_bucket.items()}
 
     async def add(self, member: str, due: datetime) -> None:
         await self.add_many([(member, due)])
 
     async def add_many(self, items: Iterable[tuple[str, datetime]]) -> None:
-        """Several (member, due) at once: one update per hour they fall in."""
-        by_hour = _by_hour(items)
+        """Several (member, due) at once: one update per bucket they fall in."""
+        by_bucket = self._by_bucket(items)
         await asyncio.gather(
             *(
                 self.collection.update_one(
-                    {"_id": hour}, {"$addToSet": {"members": {"$each": entries}}}, upsert=True
+                    {"_id": bucket}, {"$addToSet": {"members": {"$each": entries}}}, upsert=True
                 )
-                for hour, entries in by_hour.items()
+                for bucket, entries in by_bucket.items()
             )
         )
-        if by_hour:  # after the buckets: see the class's note on races
+        hours = sorted({bucket.partition("#")[0] for bucket in by_bucket})
+        if hours:  # after the buckets: see the class's note on races
             await self.collection.update_one(
                 {"_id": self.CURSOR},
-                {"$addToSet": {"hours": {"$each": sorted(by_hour)}}, "$inc": {"v": 1}},
+                {"$addToSet": {"hours": {"$each": hours}}, "$inc": {"v": 1}},
                 upsert=True,
             )
-
-    async def _cursor_back_to(self, hour: str) -> None:
-        """The cursor never passes a bucket that holds something: move it back if need be
-        (conditionally, so a watcher moving it forward at the same time cannot undo it)."""
-        moved = await self.collection.update_one(
-            {"_id": self.CURSOR, "hour": {"$gt": hour}}, {"$set": {"hour": hour}}
-        )
-        if (
-            moved.matched_count == 0
-            and await self.collection.find_one({"_id": self.CURSOR}) is None
-        ):
-            try:
-                await self.collection.insert_one({"_id": self.CURSOR, "hour": hour})
-            except DuplicateKeyError:
-                await self._cursor_back_to(hour)  # another writer made it first
 
     async def remove(self, member: str, due: datetime) -> None:
         await self.remove_many([(member, due)])
 
     async def remove_many(self, items: Iterable[tuple[str, datetime]]) -> None:
-        """Several (member, due) at once: one update per hour they fall in."""
+        """Several (member, due) at once: one update per bucket they fall in."""
         await asyncio.gather(
             *(
-                self.collection.update_one({"_id": hour}, {"$pullAll": {"members": entries}})
-                for hour, entries in _by_hour(items).items()
+                self.collection.update_one({"_id": bucket}, {"$pullAll": {"members": entries}})
+                for bucket, entries in self._by_bucket(items).items()
             )
         )
 
@@ -157,25 +155,35 @@ class DueBuckets:
         """(member, due time) for everything due by `now`, oldest first. Past hours found
         empty are dropped on the way."""
         cursor_doc = await self.collection.find_one({"_id": self.CURSOR})
-        current = _hour(now)
         if cursor_doc is None:
             return []  # nothing was ever added
-        if not cursor_doc.get("sparse"):
-            cursor_doc = await self._list_hours(cursor_doc, current)
+        current = _hour(now)
+        hours = sorted(h for h in cursor_doc.get("hours", []) if h <= current)
+        buckets = [f"{hour}#{n}" for hour in hours for n in range(self.shards)]
+        found_docs = {str(d["_id"]): d for d in await documents(self.collection, buckets)}
         found: list[tuple[str, datetime]] = []
         emptied: list[str] = []
-        for key in sorted(h for h in cursor_doc.get("hours", []) if h <= current):
-            doc = await self.collection.find_one({"_id": key})
-            members = list(doc.get("members", [])) if doc else []
+        for hour in hours:
+            members = [
+                entry
+                for n in range(self.shards)
+                for entry in found_docs.get(f"{hour}#{n}", {}).get("members", [])
+            ]
             for entry in members:
                 at, _, member = entry.partition("|")
                 due = datetime.fromisoformat(at)
                 if due <= now:
                     found.append((member, due))
-            if not members and key < current:
-                if doc is not None:
-                    await self.collection.delete_one({"_id": key, "members": {"$size": 0}})
-                emptied.append(key)
+            if not members and hour < current:
+                emptied.append(hour)
+        await asyncio.gather(
+            *(
+                self.collection.delete_one({"_id": f"{hour}#{n}", "members": {"$size": 0}})
+                for hour in emptied
+                for n in range(self.shards)
+                if f"{hour}#{n}" in found_docs
+            )
+        )
         if emptied:
             await self.collection.update_one(
                 {"_id": self.CURSOR, "v": cursor_doc.get("v", 0)},
@@ -183,19 +191,83 @@ class DueBuckets:
             )
         return sorted(found, key=lambda item: item[1])
 
-    async def _list_hours(self, cursor_doc: Document, current: str) -> Document:
-        """Buckets of a store from before `hours`: those from the old cursor's hour on (it
-        never passed one holding something), walked once and listed."""
-        hours: list[str] = []
-        moment = datetime.strptime(cursor_doc.get("hour", current), "%Y-%m-%dT%H")
-        moment = moment.replace(tzinfo=UTC)
-        while (key := _hour(moment)) <= current:
-            doc = await self.collection.find_one({"_id": key})
-            if doc is not None and doc.get("members"):
-                hours.append(key)
-            moment += timedelta(hours=1)
+
+def shard_of(member: str, shards: int) -> int:
+    """Which of `shards` documents holds a member (stable across processes)."""
+    return zlib.crc32(member.encode()) % shards
+
+
+def field_name(member: str) -> str:
+    """A member id as a field name (no dots or dollars in a path)."""
+    return member.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
+
+
+class Tallies:
+    """Sums of many members' 0/1 counts, per key, where setting a member's counts is
+    idempotent (set, never added: a retried write or a redelivered event sets the same value
+    again) and reading costs only what changed since the last read.
+
+    FerretDB rewrites a whole document on every update, so a key's members are spread over
+    `shards` documents (`<key>#<n>`, by a hash of the member), each holding every member's
+    counts as one int (bit i is `fields[i]`). The key's head document (`<key>`) holds each
+    shard's version (`v.<n>`, incremented after every set there) and each shard's sums as
+    last computed, with the version read before computing them (`sums.<n>`). A reader trusts
+    a stored sum only at the current version and recomputes (and stores) the others: a set
+    after the version was read moves it again, so a sum is never trusted stale.
+    """
+
+    def __init__(
+        self, collection: AsyncCollection[Document], fields: Sequence[str], shards: int = 32
+    ) -> None:
+        self.collection = collection
+        self.fields = tuple(fields)
+        self.shards = shards
+
+    def encode(self, counts: dict[str, int]) -> int:
+        unknown = set(counts) - set(self.fields)
+        if unknown or any(v not in (0, 1) for v in counts.values()):
+            raise ValueError(f"counts must be 0 or 1 of {self.fields}: {counts}")
+        return sum(1 << i for i, name in enumerate(self.fields) if counts.get(name))
+
+    async def set(self, key: str, member: str, counts: dict[str, int]) -> None:
+        n = shard_of(member, self.shards)
         await self.collection.update_one(
-            {"_id": self.CURSOR},
-            {"$addToSet": {"hours": {"$each": hours}}, "$set": {"sparse": True}, "$inc": {"v": 1}},
+            {"_id": f"{key}#{n}"},
+            {"$set": {f"m.{field_name(member)}": self.encode(counts)}},
+            upsert=True,
         )
-        return await self.collection.find_one({"_id": self.CURSOR}) or cursor_doc
+        await self.collection.update_one({"_id": key}, {"$inc": {f"v.{n}": 1}}, upsert=True)
+
+    async def totals(self, keys: Iterable[str]) -> dict[str, dict[str, int]]:
+        """Per key, the sum of each field over its members (zeros for a key never set)."""
+        wanted = list(dict.fromkeys(keys))
+        heads = {str(d["_id"]): d for d in await documents(self.collection, wanted)}
+        stale = [
+            (key, n, version)
+            for key, head in heads.items()
+            for n, version in (head.get("v") or {}).items()
+            if ((head.get("sums") or {}).get(n) or {}).get("v") != version
+        ]
+        recomputed = await asyncio.gather(*(self._recompute(*s) for s in stale))
+        fresh = {(key, n): sums for (key, n, _), sums in zip(stale, recomputed, strict=True)}
+        result: dict[str, dict[str, int]] = {}
+        for key in wanted:
+            total = dict.fromkeys(self.fields, 0)
+            head = heads.get(key) or {}
+            for n in head.get("v") or {}:
+                sums = fresh.get((key, n)) or head["sums"][n]["t"]
+                for name in self.fields:
+                    total[name] += int(sums.get(name, 0))
+            result[key] = total
+        return result
+
+    async def _recompute(self, key: str, n: str, version: int) -> dict[str, int]:
+        shard = await self.collection.find_one({"_id": f"{key}#{n}"}) or {}
+        values = list((shard.get("m") or {}).values())
+        sums = {
+            name: sum(1 for v in values if int(v) >> i & 1) for i, name in enumerate(self.fields)
+        }
+        await self.collection.update_one(
+            {"_id": key}, {"$set": {f"sums.{n}": {"v": version, "t": sums}}}
+        )
+        return sums

@@ -13,7 +13,6 @@ from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.domain.calendar import WorkingCalendar
 from concord_mediation.domain.figures import (
     FIELDS,
-    INDICATORS,
     add_figures,
     area_counts_of,
     figures_of,
@@ -48,10 +47,9 @@ class Reports:
             return figures_of(await self._docs(period), str(period))
         counted = await self.indexes.rating_counts(period.month_keys(), platform)
         result: dict[str, PlatformFigures] = {}
-        for origin, contributions in counted.items():
+        for origin, counts in counted.items():
             figures = result[origin] = PlatformFigures(platform=origin, period=str(period))
-            for counts in contributions:
-                add_figures(figures, counts)
+            add_figures(figures, counts)
         return result
 
     async def ratings(self, period: Period, platform: str | None = None) -> list[Rating]:
@@ -66,11 +64,7 @@ class Reports:
     async def area_counts(self, area: str, period: Period) -> dict[str, int]:
         if not await self.indexes.ready():
             return area_counts_of(await self._docs(period), area)
-        counts = dict.fromkeys(INDICATORS, 0)
-        for contribution in await self.indexes.area_counts(area, period.month_keys()):
-            for name in INDICATORS:
-                counts[name] += int(contribution.get(name, 0))
-        return counts
+        return await self.indexes.area_counts(area, period.month_keys())
 
     async def four_decreases(self, area: str, period: Period) -> dict[str, Decrease]:
         current = await self.area_counts(area, period)

@@ -7,9 +7,10 @@
   `closed:<platform>:<YYYY-MM>` those closed there in a month; `rated:<YYYY-MM>` the
   platforms with cases first received in a month; `counting` the cases whose counters are
   being written (a repair finishes them should a process die in between).
-- `case_counters`: `rating:<platform>:<YYYY-MM>` and `area:<code prefix>:<YYYY-MM>`, each
-  case's contribution under its id (set, never added: a retried write or a redelivered
-  event sets the same value again), summed when read.
+- `case_counters` (Tallies): `rating:<platform>:<YYYY-MM>` and
+  `area:<code prefix>:<YYYY-MM>`, each case's contribution set under its id (never added:
+  a retried write or a redelivered event sets the same value again) in one of a few shard
+  documents, the sums kept per shard and recomputed only where something changed.
 - `index_state`: `backfill`, written once every case stored before these indexes existed
   has been indexed.
 
@@ -26,7 +27,7 @@ from typing import Any
 
 import structlog
 from concord_shared.enums import CaseStatus
-from concord_shared.keyed_sets import DueBuckets, KeyedSets, documents
+from concord_shared.keyed_sets import DueBuckets, KeyedSets, Tallies
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import OperationFailure
@@ -34,6 +35,8 @@ from pymongo.errors import OperationFailure
 from concord_mediation.adapters.locks import CaseLocks, LockTimeout
 from concord_mediation.adapters.repository import CASES
 from concord_mediation.domain.figures import (
+    COUNTS,
+    INDICATORS,
     area_contribution,
     area_prefixes,
     month_of,
@@ -62,16 +65,12 @@ def _due(doc: dict[str, Any] | None) -> datetime | None:
     return to_ms(moment) if isinstance(moment, datetime) else None
 
 
-def _field(case_id: str) -> str:
-    """A case id as a field name (no dots or dollars in a path)."""
-    return case_id.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
-
-
 class CaseIndexes:
     def __init__(self, db: AsyncDatabase[Document], tz: tzinfo) -> None:
         self.timers = DueBuckets(db[TIMERS])
         self.lists = KeyedSets(db[LISTS])
-        self._counters = db[COUNTERS]
+        self._ratings = Tallies(db[COUNTERS], COUNTS)
+        self._areas = Tallies(db[COUNTERS], INDICATORS)
         self._state = db[STATE]
         self._db = db
         self.tz = tz
@@ -132,7 +131,7 @@ class CaseIndexes:
                     steps.append(self.lists.remove(key, case_id))
             await asyncio.gather(*steps)
             if self._counts(new) != self._counts(old):
-                await self.set_counters(new)
+                await self.set_counters(new, old)
                 await self.lists.remove(COUNTING, case_id)
         except Exception:
             log.warning("case indexes not updated after a write", case_id=case_id, exc_info=True)
@@ -152,28 +151,35 @@ class CaseIndexes:
             steps.append(self.set_counters(doc))
         await asyncio.gather(*steps)
 
-    async def set_counters(self, doc: dict[str, Any]) -> None:
-        """The case's current contribution, under its id, in its month's counters."""
-        received = doc.get("received_at")
-        if not isinstance(received, datetime) or not doc.get("origin_platform"):
-            return
+    def _tallies(self, doc: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, int]]:
+        """(kind, key) -> the case's contribution there: its origin's rating of its month,
+        and the four decreases of every area its code lies in."""
+        received = (doc or {}).get("received_at")
+        if doc is None or not isinstance(received, datetime) or not doc.get("origin_platform"):
+            return {}
         month = month_of(received, self.tz)
-        origin = str(doc["origin_platform"])
-        field = f"cases.{_field(str(doc['_id']))}"
-        await self.lists.add(f"rated:{month}", origin)  # before its counter exists
         area = area_contribution(doc)
+        return {
+            ("rating", f"rating:{doc['origin_platform']}:{month}"): rating_contribution(doc),
+            **{("area", f"area:{prefix}:{month}"): area for prefix in area_prefixes(doc)},
+        }
+
+    async def set_counters(self, doc: dict[str, Any], old: dict[str, Any] | None = None) -> None:
+        """The case's current contribution, under its id, in its month's counters (only
+        where it differs from `old`'s, when given)."""
+        now = self._tallies(doc)
+        if not now:
+            return
+        before = self._tallies(old) if old is not None else {}
+        month = month_of(doc["received_at"], self.tz)
+        await self.lists.add(f"rated:{month}", str(doc["origin_platform"]))  # before its counter
+        case_id = str(doc["_id"])
         await asyncio.gather(
-            self._counters.update_one(
-                {"_id": f"rating:{origin}:{month}"},
-                {"$set": {field: rating_contribution(doc)}},
-                upsert=True,
-            ),
             *(
-                self._counters.update_one(
-                    {"_id": f"area:{prefix}:{month}"}, {"$set": {field: area}}, upsert=True
-                )
-                for prefix in area_prefixes(doc)
-            ),
+                (self._ratings if kind == "rating" else self._areas).set(key, case_id, counts)
+                for (kind, key), counts in now.items()
+                if before.get((kind, key)) != counts
+            )
         )
 
     async def repair_counters(self, locks: CaseLocks, read: ReadCase) -> int:
@@ -209,23 +215,28 @@ class CaseIndexes:
 
     async def rating_counts(
         self, months: list[str], platform: str | None = None
-    ) -> dict[str, list[dict[str, int]]]:
-        """Per platform, the contribution of each case first received there in `months`."""
+    ) -> dict[str, dict[str, int]]:
+        """Per platform, the rating counts of the cases first received there in `months`."""
         if platform is not None:
             keys = [f"rating:{platform}:{m}" for m in months]
         else:
             rated = await self.lists.members_of(f"rated:{m}" for m in months)
             keys = [f"rating:{p}:{m}" for m in months for p in rated[f"rated:{m}"]]
-        result: dict[str, list[dict[str, int]]] = {}
-        for doc in await documents(self._counters, keys):
-            origin = str(doc["_id"]).split(":")[1]
-            result.setdefault(origin, []).extend((doc.get("cases") or {}).values())
+        result: dict[str, dict[str, int]] = {}
+        for key, counts in (await self._ratings.totals(keys)).items():
+            if counts["cases"]:
+                total = result.setdefault(key.split(":")[1], dict.fromkeys(COUNTS, 0))
+                for name, value in counts.items():
+                    total[name] += value
         return result
 
-    async def area_counts(self, area: str, months: list[str]) -> list[dict[str, int]]:
-        """The contribution of each case received in the area in `months`."""
-        docs = await documents(self._counters, [f"area:{area}:{m}" for m in months])
-        return [c for doc in docs for c in (doc.get("cases") or {}).values()]
+    async def area_counts(self, area: str, months: list[str]) -> dict[str, int]:
+        """The four decreases' counts of the cases received in the area in `months`."""
+        total = dict.fromkeys(INDICATORS, 0)
+        for counts in (await self._areas.totals(f"area:{area}:{m}" for m in months)).values():
+            for name, value in counts.items():
+                total[name] += value
+        return total
 
     # --- cases stored before the indexes ---------------------------------------------------
 
