@@ -102,22 +102,42 @@ async def test_due_buckets_spread_a_burst_of_one_hour_over_small_documents(
 async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_changes(
     db: AsyncDatabase[dict[str, object]],
 ) -> None:
-    fields = ("cases", "resolved", "satisfied")
-    tallies = Tallies(db["counters"], fields, shards=4)
+    kinds = {"rating": ("cases", "resolved", "satisfied"), "area": ("total", "repeat")}
+    tallies = Tallies(db["counters"], kinds, shards=4)
+    book = "2026-11"
     for n in range(50):
-        await tallies.set("rating:v1:2026-11", f"case-{n}", {"cases": 1, "resolved": n % 2})
+        await tallies.set(
+            book,
+            f"case-{n}",
+            {
+                f"rating:v{n % 2}": {"cases": 1, "resolved": n % 2},
+                "area:3399": {"total": 1, "repeat": int(n < 5)},
+            },
+        )
     # Set again (a redelivered event, a retried write): counted once.
-    await tallies.set("rating:v1:2026-11", "case-0", {"cases": 1, "resolved": 0})
-    first = await tallies.totals(["rating:v1:2026-11", "rating:v2:2026-11"])
-    assert first["rating:v1:2026-11"] == {"cases": 50, "resolved": 25, "satisfied": 0}
-    assert first["rating:v2:2026-11"] == {"cases": 0, "resolved": 0, "satisfied": 0}
+    await tallies.set(
+        book, "case-1", {"rating:v1": {"cases": 1, "resolved": 1}, "area:3399": {"total": 1}}
+    )
+    first = await tallies.totals(book)
+    assert first == {
+        "rating:v0": {"cases": 25, "resolved": 0, "satisfied": 0},
+        "rating:v1": {"cases": 25, "resolved": 25, "satisfied": 0},
+        "area:3399": {"total": 50, "repeat": 4},
+    }
+    assert await tallies.totals("2026-10") == {}
     # A member's counts change after the sums were kept: the next read has the change.
-    await tallies.set("rating:v1:2026-11", "case-0", {"cases": 1, "resolved": 1, "satisfied": 1})
-    again = await tallies.totals(["rating:v1:2026-11"])
-    assert again["rating:v1:2026-11"] == {"cases": 50, "resolved": 26, "satisfied": 1}
+    await tallies.set(
+        book,
+        "case-0",
+        {"rating:v0": {"cases": 1, "resolved": 1, "satisfied": 1}, "area:3399": {"total": 1}},
+    )
+    again = await tallies.totals(book)
+    assert again["rating:v0"] == {"cases": 25, "resolved": 1, "satisfied": 1}
+    assert again["area:3399"] == {"total": 50, "repeat": 3}
     # The sums are kept per shard: read once more, nothing is recomputed and all agree.
-    assert await tallies.totals(["rating:v1:2026-11"]) == again
-    head = await db["counters"].find_one({"_id": "rating:v1:2026-11"}) or {}
-    assert all(head["sums"][n]["v"] == v for n, v in head["v"].items())
+    head = await db["counters"].find_one({"_id": book}) or {}
+    for n, version in head["v"].items():
+        assert (await db["counters"].find_one({"_id": f"{book}#{n}:sums"}) or {})["v"] == version
+    assert await tallies.totals(book) == again
     with pytest.raises(ValueError, match="0 or 1"):
-        await tallies.set("rating:v1:2026-11", "case-x", {"cases": 2})
+        await tallies.set(book, "case-x", {"rating:v0": {"cases": 2}})

@@ -202,72 +202,90 @@ def field_name(member: str) -> str:
     return member.replace("%", "%25").replace(".", "%2E").replace("$", "%24")
 
 
-class Tallies:
-    """Sums of many members' 0/1 counts, per key, where setting a member's counts is
-    idempotent (set, never added: a retried write or a redelivered event sets the same value
-    again) and reading costs only what changed since the last read.
+def unescape(name: str) -> str:
+    return name.replace("%24", "$").replace("%2E", ".").replace("%25", "%")
 
-    FerretDB rewrites a whole document on every update, so a key's members are spread over
-    `shards` documents (`<key>#<n>`, by a hash of the member), each holding every member's
-    counts as one int (bit i is `fields[i]`). The key's head document (`<key>`) holds each
-    shard's version (`v.<n>`, incremented after every set there) and each shard's sums as
-    last computed, with the version read before computing them (`sums.<n>`). A reader trusts
-    a stored sum only at the current version and recomputes (and stores) the others: a set
-    after the version was read moves it again, so a sum is never trusted stale.
+
+class Tallies:
+    """Sums of many members' 0/1 counts under keys, in books (a month), where setting a
+    member's counts is idempotent (set, never added: a retried write or a redelivered event
+    sets the same value again) and reading costs only what changed since the last read.
+
+    FerretDB rewrites a whole document on every update, so a book's members are spread over
+    `shards` documents (`<book>#<n>`, by a hash of the member), each member with its counts
+    under every key it counts in, one int per key (bit i is the i-th field of the key's
+    kind, the part of the key before its first `:`). A member's counts are one update of
+    its shard; then the book's head (`<book>`) increments that shard's version (`v.<n>`).
+    Each shard's sums per key are kept in `<book>#<n>:sums` with the version read before
+    computing them: a reader trusts them only at the current version and recomputes (and
+    stores) the others; a set after the version was read moves it again, so sums are never
+    trusted stale.
     """
 
     def __init__(
-        self, collection: AsyncCollection[Document], fields: Sequence[str], shards: int = 32
+        self,
+        collection: AsyncCollection[Document],
+        kinds: dict[str, Sequence[str]],
+        shards: int = 32,
     ) -> None:
         self.collection = collection
-        self.fields = tuple(fields)
+        self.kinds = {kind: tuple(fields) for kind, fields in kinds.items()}
         self.shards = shards
 
-    def encode(self, counts: dict[str, int]) -> int:
-        unknown = set(counts) - set(self.fields)
-        if unknown or any(v not in (0, 1) for v in counts.values()):
-            raise ValueError(f"counts must be 0 or 1 of {self.fields}: {counts}")
-        return sum(1 << i for i, name in enumerate(self.fields) if counts.get(name))
+    def _fields(self, key: str) -> tuple[str, ...]:
+        kind = key.partition(":")[0]
+        if kind not in self.kinds:
+            raise ValueError(f"no kind of tally {kind!r} (key {key!r})")
+        return self.kinds[kind]
 
-    async def set(self, key: str, member: str, counts: dict[str, int]) -> None:
+    def encode(self, key: str, counts: dict[str, int]) -> int:
+        fields = self._fields(key)
+        if set(counts) - set(fields) or any(v not in (0, 1) for v in counts.values()):
+            raise ValueError(f"counts of {key} must be 0 or 1 of {fields}: {counts}")
+        return sum(1 << i for i, name in enumerate(fields) if counts.get(name))
+
+    async def set(self, book: str, member: str, counts: dict[str, dict[str, int]]) -> None:
+        """The member's counts under each key (replacing what it had in the book)."""
         n = shard_of(member, self.shards)
+        encoded = {field_name(key): self.encode(key, c) for key, c in counts.items()}
         await self.collection.update_one(
-            {"_id": f"{key}#{n}"},
-            {"$set": {f"m.{field_name(member)}": self.encode(counts)}},
-            upsert=True,
+            {"_id": f"{book}#{n}"}, {"$set": {f"m.{field_name(member)}": encoded}}, upsert=True
         )
-        await self.collection.update_one({"_id": key}, {"$inc": {f"v.{n}": 1}}, upsert=True)
+        await self.collection.update_one({"_id": book}, {"$inc": {f"v.{n}": 1}}, upsert=True)
 
-    async def totals(self, keys: Iterable[str]) -> dict[str, dict[str, int]]:
-        """Per key, the sum of each field over its members (zeros for a key never set)."""
-        wanted = list(dict.fromkeys(keys))
-        heads = {str(d["_id"]): d for d in await documents(self.collection, wanted)}
-        stale = [
-            (key, n, version)
-            for key, head in heads.items()
-            for n, version in (head.get("v") or {}).items()
-            if ((head.get("sums") or {}).get(n) or {}).get("v") != version
-        ]
-        recomputed = await asyncio.gather(*(self._recompute(*s) for s in stale))
-        fresh = {(key, n): sums for (key, n, _), sums in zip(stale, recomputed, strict=True)}
-        result: dict[str, dict[str, int]] = {}
-        for key in wanted:
-            total = dict.fromkeys(self.fields, 0)
-            head = heads.get(key) or {}
-            for n in head.get("v") or {}:
-                sums = fresh.get((key, n)) or head["sums"][n]["t"]
-                for name in self.fields:
-                    total[name] += int(sums.get(name, 0))
-            result[key] = total
-        return result
-
-    async def _recompute(self, key: str, n: str, version: int) -> dict[str, int]:
-        shard = await self.collection.find_one({"_id": f"{key}#{n}"}) or {}
-        values = list((shard.get("m") or {}).values())
-        sums = {
-            name: sum(1 for v in values if int(v) >> i & 1) for i, name in enumerate(self.fields)
+    async def totals(self, book: str) -> dict[str, dict[str, int]]:
+        """Every key of the book with the sum of each of its fields over its members."""
+        head = await self.collection.find_one({"_id": book}) or {}
+        versions: dict[str, int] = head.get("v") or {}
+        kept = {
+            str(d["_id"]): d
+            for d in await documents(self.collection, [f"{book}#{n}:sums" for n in versions])
         }
+        stale = [n for n, v in versions.items() if kept.get(f"{book}#{n}:sums", {}).get("v") != v]
+        fresh = await asyncio.gather(*(self._recompute(book, n, versions[n]) for n in stale))
+        sums = [kept[f"{book}#{n}:sums"]["t"] for n in versions if n not in stale] + fresh
+        result: dict[str, list[int]] = {}
+        for shard_sums in sums:
+            for escaped, bits in shard_sums.items():
+                total = result.setdefault(escaped, [0] * len(bits))
+                for i, count in enumerate(bits):
+                    total[i] += int(count)
+        named: dict[str, dict[str, int]] = {}
+        for escaped, bits in result.items():
+            key = unescape(escaped)
+            named[key] = {name: bits[i] for i, name in enumerate(self._fields(key))}
+        return named
+
+    async def _recompute(self, book: str, n: str, version: int) -> dict[str, list[int]]:
+        shard = await self.collection.find_one({"_id": f"{book}#{n}"}) or {}
+        sums: dict[str, list[int]] = {}
+        for member_counts in (shard.get("m") or {}).values():
+            for escaped, value in member_counts.items():
+                width = len(self._fields(unescape(escaped)))
+                bits = sums.setdefault(escaped, [0] * width)
+                for i in range(width):
+                    bits[i] += int(value) >> i & 1
         await self.collection.update_one(
-            {"_id": key}, {"$set": {f"sums.{n}": {"v": version, "t": sums}}}
+            {"_id": f"{book}#{n}:sums"}, {"$set": {"v": version, "t": sums}}, upsert=True
         )
         return sums

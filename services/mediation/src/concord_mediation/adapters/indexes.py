@@ -4,12 +4,11 @@
 
 - `case_timers` (DueBuckets): each case's next timer, by the hour it falls due.
 - `case_lists` (KeyedSets): `open:<platform>` the cases at a platform not closed;
-  `closed:<platform>:<YYYY-MM>` those closed there in a month; `rated:<YYYY-MM>` the
-  platforms with cases first received in a month; `counting` the cases whose counters are
-  being written (a repair finishes them should a process die in between).
-- `case_counters` (Tallies): `rating:<platform>:<YYYY-MM>` and
-  `area:<code prefix>:<YYYY-MM>`, each case's contribution set under its id (never added:
-  a retried write or a redelivered event sets the same value again) in one of a few shard
+  `closed:<platform>:<YYYY-MM>` those closed there in a month; `counting` the cases
+  whose counters are being written (a repair finishes them should a process die in between).
+- `case_counters` (Tallies, one book per month of receipt): each case's counts under
+  `rating:<origin platform>` and `area:<code prefix>`, set under its id (never added: a
+  retried write or a redelivered event sets the same value again) in one of a few shard
   documents, the sums kept per shard and recomputed only where something changed.
 - `index_state`: `backfill`, written once every case stored before these indexes existed
   has been indexed.
@@ -69,8 +68,7 @@ class CaseIndexes:
     def __init__(self, db: AsyncDatabase[Document], tz: tzinfo) -> None:
         self.timers = DueBuckets(db[TIMERS])
         self.lists = KeyedSets(db[LISTS])
-        self._ratings = Tallies(db[COUNTERS], COUNTS)
-        self._areas = Tallies(db[COUNTERS], INDICATORS)
+        self._tallies = Tallies(db[COUNTERS], {"rating": COUNTS, "area": INDICATORS})
         self._state = db[STATE]
         self._db = db
         self.tz = tz
@@ -91,16 +89,6 @@ class CaseIndexes:
             return None
         return f"closed:{doc['platform']}:{month_of(closed, self.tz)}"
 
-    def _counts(self, doc: dict[str, Any] | None) -> tuple[Any, ...] | None:
-        if doc is None or not isinstance(doc.get("received_at"), datetime):
-            return None
-        return (
-            doc.get("origin_platform"),
-            tuple(rating_contribution(doc).items()),
-            tuple(area_contribution(doc).items()),
-            tuple(area_prefixes(doc)),
-        )
-
     # --- writing --------------------------------------------------------------------------
 
     async def before(self, old: dict[str, Any], new: dict[str, Any]) -> None:
@@ -113,7 +101,7 @@ class CaseIndexes:
         for key in (self.open_key(new), self.closed_key(new)):
             if key is not None and key not in (self.open_key(old), self.closed_key(old)):
                 steps.append(self.lists.add(key, case_id))
-        if self._counts(new) != self._counts(old):
+        if self._contribution(new) != self._contribution(old):
             steps.append(self.lists.add(COUNTING, case_id))
         await asyncio.gather(*steps)
 
@@ -130,7 +118,7 @@ class CaseIndexes:
                 if key is not None and key not in (self.open_key(new), self.closed_key(new)):
                     steps.append(self.lists.remove(key, case_id))
             await asyncio.gather(*steps)
-            if self._counts(new) != self._counts(old):
+            if self._contribution(new) != self._contribution(old):
                 await self.set_counters(new, old)
                 await self.lists.remove(COUNTING, case_id)
         except Exception:
@@ -151,36 +139,25 @@ class CaseIndexes:
             steps.append(self.set_counters(doc))
         await asyncio.gather(*steps)
 
-    def _tallies(self, doc: dict[str, Any] | None) -> dict[tuple[str, str], dict[str, int]]:
-        """(kind, key) -> the case's contribution there: its origin's rating of its month,
-        and the four decreases of every area its code lies in."""
+    def _contribution(self, doc: dict[str, Any] | None) -> dict[str, dict[str, int]]:
+        """The case's counts under each key of its month: its origin's rating, and the four
+        decreases of every area its code lies in."""
         received = (doc or {}).get("received_at")
         if doc is None or not isinstance(received, datetime) or not doc.get("origin_platform"):
             return {}
-        month = month_of(received, self.tz)
         area = area_contribution(doc)
         return {
-            ("rating", f"rating:{doc['origin_platform']}:{month}"): rating_contribution(doc),
-            **{("area", f"area:{prefix}:{month}"): area for prefix in area_prefixes(doc)},
+            f"rating:{doc['origin_platform']}": rating_contribution(doc),
+            **{f"area:{prefix}": area for prefix in area_prefixes(doc)},
         }
 
     async def set_counters(self, doc: dict[str, Any], old: dict[str, Any] | None = None) -> None:
-        """The case's current contribution, under its id, in its month's counters (only
-        where it differs from `old`'s, when given)."""
-        now = self._tallies(doc)
-        if not now:
-            return
-        before = self._tallies(old) if old is not None else {}
-        month = month_of(doc["received_at"], self.tz)
-        await self.lists.add(f"rated:{month}", str(doc["origin_platform"]))  # before its counter
-        case_id = str(doc["_id"])
-        await asyncio.gather(
-            *(
-                (self._ratings if kind == "rating" else self._areas).set(key, case_id, counts)
-                for (kind, key), counts in now.items()
-                if before.get((kind, key)) != counts
-            )
-        )
+        """The case's current contribution, under its id, in its month's counters (unless
+        it is `old`'s, when given)."""
+        counts = self._contribution(doc)
+        if counts and (old is None or counts != self._contribution(old)):
+            month = month_of(doc["received_at"], self.tz)
+            await self._tallies.set(month, str(doc["_id"]), counts)
 
     async def repair_counters(self, locks: CaseLocks, read: ReadCase) -> int:
         """Set the counters of cases a process left in `counting` (it died after writing the
@@ -213,19 +190,20 @@ class CaseIndexes:
         shut = {p: [i for k in keys for i in found[k]] for p, keys in closed_keys.items()}
         return opened, shut
 
+    async def _month_totals(self, months: list[str]) -> list[dict[str, dict[str, int]]]:
+        return list(await asyncio.gather(*(self._tallies.totals(m) for m in months)))
+
     async def rating_counts(
         self, months: list[str], platform: str | None = None
     ) -> dict[str, dict[str, int]]:
         """Per platform, the rating counts of the cases first received there in `months`."""
-        if platform is not None:
-            keys = [f"rating:{platform}:{m}" for m in months]
-        else:
-            rated = await self.lists.members_of(f"rated:{m}" for m in months)
-            keys = [f"rating:{p}:{m}" for m in months for p in rated[f"rated:{m}"]]
         result: dict[str, dict[str, int]] = {}
-        for key, counts in (await self._ratings.totals(keys)).items():
-            if counts["cases"]:
-                total = result.setdefault(key.split(":")[1], dict.fromkeys(COUNTS, 0))
+        for month in await self._month_totals(months):
+            for key, counts in month.items():
+                kind, _, origin = key.partition(":")
+                if kind != "rating" or (platform is not None and origin != platform):
+                    continue
+                total = result.setdefault(origin, dict.fromkeys(COUNTS, 0))
                 for name, value in counts.items():
                     total[name] += value
         return result
@@ -233,8 +211,8 @@ class CaseIndexes:
     async def area_counts(self, area: str, months: list[str]) -> dict[str, int]:
         """The four decreases' counts of the cases received in the area in `months`."""
         total = dict.fromkeys(INDICATORS, 0)
-        for counts in (await self._areas.totals(f"area:{area}:{m}" for m in months)).values():
-            for name, value in counts.items():
+        for month in await self._month_totals(months):
+            for name, value in month.get(f"area:{area}", {}).items():
                 total[name] += value
         return total
 
