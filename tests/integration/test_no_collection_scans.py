@@ -12,15 +12,7 @@ from pymongo import AsyncMongoClient
 from tests.support.scans import query_shapes, scanning
 from tests.support.stack import MONGO, SERVICES, Services
 
-pytestmark = [
-    pytest.mark.real,
-    pytest.mark.last,
-    # Issue 15 is under way (branch issue-15-wip): the outbox sweep, mediation's deadline
-    # watch and listings, notification's due deliveries, intake's Open311 ranges and
-    # routing's inbox still read whole collections on main. Run and reported every time,
-    # not yet a failure.
-    pytest.mark.xfail(strict=False, reason="issue 15: hot queries still scan on main"),
-]
+pytestmark = [pytest.mark.real, pytest.mark.last]
 
 # Collections a query may read whole, because what they hold is bounded by work in flight,
 # never by the cases stored over the years. Each says why.
