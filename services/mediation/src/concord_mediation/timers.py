@@ -53,14 +53,15 @@ class DeadlineWatch:
                     log.exception("deadline watch failed; trying again")
             await asyncio.sleep(self.interval_s)
 
-    async def due(self, now: datetime) -> list[tuple[str, datetime | None]]:
-        """(case id, the due time it is listed under) of the cases whose timers may be due:
-        from the due buckets, or, until a store's older cases are indexed, by a query."""
+    async def due(self, now: datetime) -> list[tuple[str, datetime]]:
+        """(case id, the due time it is listed under) of the cases whose timers may be due,
+        from the due buckets. Nothing until a store's older cases are indexed (the backfill
+        at the first start): what falls due meanwhile fires once it is done, as the watch
+        fires everything due by now -- rather than a query over every case each turn."""
         indexes = self.workflow.indexes
-        if await indexes.ready():
-            listed: list[tuple[str, datetime | None]] = list(await indexes.timers.due(now))
-            return listed
-        return [(str(d["_id"]), None) for d in await self.workflow.repo.due_for_timers(now)]
+        if not await indexes.ready():
+            return []
+        return list(await indexes.timers.due(now))
 
     async def tick(self) -> int:
         """Fire every timer due now; the number of cases whose timers fired. Then finish
@@ -72,7 +73,7 @@ class DeadlineWatch:
                 # Read again under the lock: another instance may have fired it meanwhile.
                 doc = await self.workflow.repo.get(case_id)
                 next_at = doc.get("next_timer_at") if doc else None
-                if listed_at is not None and (next_at is None or to_ms(next_at) != listed_at):
+                if next_at is None or to_ms(next_at) != listed_at:
                     # A stale entry (the case's timer moved or fired): drop it, under the lock
                     # so that no writer is re-adding it meanwhile.
                     await self.workflow.indexes.timers.remove(case_id, listed_at)

@@ -5,7 +5,7 @@ Every change of a case is one conditional single-document update: on `rev` (opti
 concurrency, so two instances or two clerks never both win) or on `processed` (a consumed
 event applied once). Only `_id` lookups are fast on FerretDB: what is found by anything else
 (due timers, a platform's cases, the figures of a month) is kept in index documents
-(adapters/indexes.py). The queries on other fields below (`at_platform`, `due_for_timers`,
+(adapters/indexes.py). The queries on other fields below (`at_platform`,
 `open_with_mediators`, `received_between`) are used only until a store's older cases are
 indexed (the backfill at the first start), and by the tests that compare both ways.
 """
@@ -91,12 +91,6 @@ class MediationRepository:
 
     async def at_platform(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
         cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort("opened_at", -1)
-        return await cursor.to_list()
-
-    async def due_for_timers(self, now: datetime, limit: int = 200) -> list[dict[str, Any]]:
-        cursor = self._cases.find(
-            {"next_timer_at": {"$lte": now}}, {"_id": 1, "next_timer_at": 1}, limit=limit
-        )
         return await cursor.to_list()
 
     async def open_with_mediators(self, platform: str, statuses: list[str]) -> list[dict[str, Any]]:
