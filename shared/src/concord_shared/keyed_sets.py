@@ -63,7 +63,10 @@ class KeyedSets:
 
 
 async def documents(
-    collection: AsyncCollection[Document], ids: Sequence[str], concurrency: int = 16
+    collection: AsyncCollection[Document],
+    ids: Sequence[str],
+    concurrency: int = 16,
+    projection: dict[str, int] | None = None,
 ) -> list[Document]:
     """The documents with these ids, in that order, missing ones left out: one lookup by
     `_id` each (a filter `{_id: {$in: ...}}` reads the whole collection on FerretDB)."""
@@ -71,7 +74,7 @@ async def documents(
 
     async def one(doc_id: str) -> Document | None:
         async with limit:
-            return await collection.find_one({"_id": doc_id})
+            return await collection.find_one({"_id": doc_id}, projection)
 
     found = await asyncio.gather(*(one(i) for i in ids))
     return [doc for doc in found if doc is not None]
@@ -281,9 +284,10 @@ class Tallies:
         sums: dict[str, list[int]] = {}
         for member_counts in (shard.get("m") or {}).values():
             for escaped, value in member_counts.items():
-                width = len(self._fields(unescape(escaped)))
-                bits = sums.setdefault(escaped, [0] * width)
-                for i in range(width):
+                if escaped not in sums:
+                    sums[escaped] = [0] * len(self._fields(unescape(escaped)))
+                bits = sums[escaped]
+                for i in range(len(bits)):
                     bits[i] += int(value) >> i & 1
         await self.collection.update_one(
             {"_id": f"{book}#{n}:sums"}, {"$set": {"v": version, "t": sums}}, upsert=True

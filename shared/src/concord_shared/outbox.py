@@ -8,7 +8,7 @@ and consumers deduplicate on event id.
 
 Finding what a crash left without reading the whole collection: before every write that
 queues events, the writer calls ``intend``, which records the document's id and the time in
-``<collection>_pending`` (``DueBuckets``: one small document per hour, read by ``_id``). The
+``<collection>_pending`` (``DueBuckets``: a few small documents per hour, read by ``_id``). The
 relay removes a marker once the events of that write are published; the sweep reads only the
 markers older than a grace period, looks up each document by ``_id`` and publishes what is
 still queued there (a marker whose document is clean is stale: a write that failed, or whose
@@ -32,7 +32,7 @@ from pymongo.errors import DuplicateKeyError
 
 from concord_shared.background import Background, every
 from concord_shared.envelope import Envelope, EventPayload, envelope
-from concord_shared.keyed_sets import DueBuckets
+from concord_shared.keyed_sets import DueBuckets, documents
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
 
@@ -276,18 +276,12 @@ class OutboxRelay:
         found: dict[str, set[Marker]] = {}
         for doc_id, at in await self._markers.due(before):
             found.setdefault(doc_id, set()).add((doc_id, at))
-        limit = asyncio.Semaphore(16)
-
-        async def queued(doc_id: str) -> bool:
-            async with limit:
-                doc = await self._collection.find_one({"_id": doc_id}, {"outbox_pending": 1})
-            return bool(doc and doc.get("outbox_pending"))
-
-        states = await asyncio.gather(*(queued(i) for i in found))
+        docs = await documents(self._collection, list(found), projection={"outbox_pending": 1})
+        queued = {str(d["_id"]) for d in docs if d.get("outbox_pending")}
         stale: list[Marker] = []
         waiting: list[str] = []
-        for (doc_id, marks), still in zip(found.items(), states, strict=True):
-            if still:
+        for doc_id, marks in found.items():
+            if doc_id in queued:
                 self._swept.setdefault(doc_id, set()).update(marks)
                 waiting.append(doc_id)
             else:

@@ -119,7 +119,7 @@ class CaseIndexes:
                     steps.append(self.lists.remove(key, case_id))
             await asyncio.gather(*steps)
             if self._contribution(new) != self._contribution(old):
-                await self.set_counters(new, old)
+                await self.set_counters(new)
                 await self.lists.remove(COUNTING, case_id)
         except Exception:
             log.warning("case indexes not updated after a write", case_id=case_id, exc_info=True)
@@ -151,11 +151,10 @@ class CaseIndexes:
             **{f"area:{prefix}": area for prefix in area_prefixes(doc)},
         }
 
-    async def set_counters(self, doc: dict[str, Any], old: dict[str, Any] | None = None) -> None:
-        """The case's current contribution, under its id, in its month's counters (unless
-        it is `old`'s, when given)."""
+    async def set_counters(self, doc: dict[str, Any]) -> None:
+        """The case's current contribution, under its id, in its month's counters."""
         counts = self._contribution(doc)
-        if counts and (old is None or counts != self._contribution(old)):
+        if counts:
             month = month_of(doc["received_at"], self.tz)
             await self._tallies.set(month, str(doc["_id"]), counts)
 
