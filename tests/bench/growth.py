@@ -33,7 +33,7 @@ from rich.table import Table
 
 from tests.bench import cpu
 from tests.bench.cpu import CpuMeter
-from tests.bench.pipeline import Run, Submitter, Watcher, settle
+from tests.bench.pipeline import BENCH_NOTIFICATION, Run, Submitter, Watcher, settle
 from tests.support.access import grant_access, remove_namespace
 from tests.support.stack import (
     ADMIN_AUTH,
@@ -176,6 +176,7 @@ async def measure_level(
         out / "logs" / f"growth-{stored}",
         overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"},
         log_store_commands=False,
+        extra_env={"notification": BENCH_NOTIFICATION},
     )
     services.log_dir.mkdir(parents=True, exist_ok=True)
     level = Level(stored)

@@ -5,6 +5,7 @@ log). Submission times and delivery times are taken in this process, on one cloc
 import asyncio
 import json
 import statistics
+import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -23,6 +24,11 @@ from tests.support.stack import kafka_client_options
 
 SOURCE = "bench"
 # The case-log events that mark each service's step, in the order they happen.
+# The benchmark times the pipeline, not the night: with quiet hours on, a run started
+# between 22:00 and 08:00 in Shanghai has every receipt held until morning, and waiting for
+# receipts then runs into its timeout (an earlier run lost 15 minutes that way, unnoticed).
+BENCH_NOTIFICATION = {"QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00"}
+
 MILESTONES = ("CaseReceived", "CaseRouted", "MediationOpened", "NotificationDelivered")
 
 
@@ -114,6 +120,12 @@ class Watcher:
                 break
             await asyncio.sleep(0.05)
         run.delivered = {c: self.delivered[c] for c in run.submitted if c in self.delivered}
+        if len(run.delivered) < len(run.submitted):
+            missing = len(run.submitted) - len(run.delivered)
+            print(
+                f"{run.name}: {missing} receipts not delivered within {timeout_s:.0f} s",
+                file=sys.stderr,
+            )
         run.milestones = {c: self.milestones[c] for c in run.submitted if c in self.milestones}
 
     async def stop(self) -> None:
@@ -194,6 +206,7 @@ async def settle(urls: list[str], timeout_s: float = 600) -> None:
     """Wait until every instance has worked off its backlog (its /ready shows no consumer
     lag), so a phase measures itself and not what the one before left behind."""
     deadline = time.time() + timeout_s
+    lags: list[Any] = []
     async with httpx.AsyncClient(timeout=5) as http:
         while time.time() < deadline:
             lags = []
@@ -205,3 +218,4 @@ async def settle(urls: list[str], timeout_s: float = 600) -> None:
             if all(lag is not None and lag["records"] == 0 for lag in lags):
                 return
             await asyncio.sleep(0.5)
+    print(f"not settled within {timeout_s:.0f} s; consumer lags: {lags}", file=sys.stderr)

@@ -26,7 +26,7 @@ from rich.progress import Progress
 
 from tests.bench import baseline, cpu, growth, report
 from tests.bench.cpu import CpuMeter
-from tests.bench.pipeline import Run, Submitter, Watcher, settle, submit_http
+from tests.bench.pipeline import BENCH_NOTIFICATION, Run, Submitter, Watcher, settle, submit_http
 from tests.support.access import grant_access, remove_namespace
 from tests.support.kafka import group_members
 from tests.support.stack import (
@@ -119,6 +119,7 @@ async def _bench(
         out / "logs",
         overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30", **settings},
         log_store_commands=False,
+        extra_env={"notification": BENCH_NOTIFICATION},
     )
     (out / "logs").mkdir(parents=True, exist_ok=True)
     try:
