@@ -3,8 +3,8 @@
 
 For each level the stores of a fresh namespace are filled through the real pipeline (cases
 on the integration topic, as a hotline's bulk feed sends them), and most are then finished at
-mediation as a platform does over the years: four in five not accepted, one in ten worked to
-closed, the rest left open. Then, for that level:
+mediation as a platform does over the years: four in five not accepted and closed, one in ten
+worked to closed, the rest left open. Then, for that level:
 
 - the pipeline at a steady offered rate: end-to-end p50/p99 (submission to receipt notice);
 - every process's CPU over 60 s of idling (timers, sweeps, consumers polling);
@@ -80,7 +80,8 @@ async def _fill(
 
 
 async def _finish(mediation: str, ids: list[str], progress: Progress) -> int:
-    """Most cases finished as years of work leave them: 80 % not accepted, 10 % closed."""
+    """Most cases finished as years of work leave them: 80 % not accepted and closed, 10 %
+    mediated and closed, 10 % left open."""
     task = progress.add_task("finishing most of them at mediation", total=len(ids))
     queue: asyncio.Queue[tuple[int, str]] = asyncio.Queue()
     for n, case_id in enumerate(ids):
@@ -93,7 +94,9 @@ async def _finish(mediation: str, ids: list[str], progress: Progress) -> int:
             n, case_id = queue.get_nowait()
             share = n % 10
             if share < 8:
-                steps = [{"action": "not_accept", "reason": "不属于受理范围"}]
+                # Not accepted, the citizen told, then closed: a not-accepted case left
+                # open would stay in its platform's open list for ever.
+                steps = [{"action": "not_accept", "reason": "不属于受理范围"}, {"action": "close"}]
             elif share == 8:
                 steps = [
                     {"action": "accept"},

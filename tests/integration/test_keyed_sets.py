@@ -45,6 +45,32 @@ async def test_keyed_sets_hold_each_member_once_and_let_it_go(
     assert [d["_id"] for d in await documents(db["cases"], ["c", "zz", "a"])] == ["c", "a"]
 
 
+async def test_sharded_sets_spread_a_key_and_still_find_an_unsharded_document(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    # A key written before its set was sharded: one document under the bare key.
+    await KeyedSets(db["lists"]).add("open:339901001", "old-1", "old-2")
+    lists = KeyedSets(db["lists"], shards=4)
+    members = [f"case-{n}" for n in range(40)]
+    await lists.add("open:339901001", *members)
+    assert sorted(await lists.members("open:339901001")) == sorted([*members, "old-1", "old-2"])
+    # Spread over the shard documents, none holding the whole set.
+    sizes = {
+        str(d["_id"]): len(d["members"])  # type: ignore[arg-type]
+        async for d in db["lists"].find({})
+    }
+    shards = {k: v for k, v in sizes.items() if "#" in k}
+    assert len(shards) == 4 and max(shards.values()) < len(members)
+    assert sizes["open:339901001"] == 2  # the old document is not rewritten
+    # Removal reaches a member wherever it is, old document included.
+    await lists.remove("open:339901001", "case-3", "old-1")
+    left = await lists.members("open:339901001")
+    assert "case-3" not in left and "old-1" not in left and "old-2" in left
+    assert len(left) == len(members)
+    both = await lists.members_of(["open:339901001", "open:nowhere"])
+    assert both["open:nowhere"] == [] and sorted(both["open:339901001"]) == sorted(left)
+
+
 async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
     db: AsyncDatabase[dict[str, object]],
 ) -> None:

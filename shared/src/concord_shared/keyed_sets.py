@@ -6,7 +6,8 @@ stored. What a service looks up by something else -- a platform's open cases, wh
 due in an hour, the documents whose events wait to be published -- is kept in small
 documents keyed by that something:
 
-- `KeyedSets`: `{_id: key, members: [id, ...]}`, e.g. the open cases of one platform.
+- `KeyedSets`: `{_id: key, members: [id, ...]}`, e.g. the open cases of one platform;
+  a set written often and possibly large spread over a few documents (`<key>#<n>`).
 - `DueBuckets`: what falls due, bucketed by hour (and spread over a few documents per
   hour): `{_id: "2026-12-02T07#3", members: ["2026-12-02T07:15:00+00:00|<id>", ...]}`; the
   watcher reads the buckets of the hours listed in its cursor up to now.
@@ -36,30 +37,67 @@ from concord_shared.store import Document
 
 
 class KeyedSets:
-    """Sets of member ids, one small document per key."""
+    """Sets of member ids, one small document per key; or, with `shards` above 1, each key's
+    members spread over that many documents (`<key>#<n>`, by a hash of the member), for a
+    set that is written often and may grow large (FerretDB rewrites a whole document on each
+    update). A sharded key also reads and updates a document named just `<key>`, should one
+    be left from before it was sharded, so an older store's entries are still found."""
 
-    def __init__(self, collection: AsyncCollection[Document]) -> None:
+    def __init__(self, collection: AsyncCollection[Document], shards: int = 1) -> None:
         self.collection = collection
+        self.shards = shards
+
+    def _docs(self, key: str) -> list[str]:
+        if self.shards == 1:
+            return [key]
+        return [key, *(f"{key}#{n}" for n in range(self.shards))]
+
+    def _by_doc(self, key: str, members: Iterable[str]) -> dict[str, list[str]]:
+        by_doc: dict[str, list[str]] = {}
+        for member in dict.fromkeys(members):
+            doc = key if self.shards == 1 else f"{key}#{shard_of(member, self.shards)}"
+            by_doc.setdefault(doc, []).append(member)
+        return by_doc
 
     async def add(self, key: str, *members: str) -> None:
-        if members:
-            await self.collection.update_one(
-                {"_id": key}, {"$addToSet": {"members": {"$each": list(members)}}}, upsert=True
+        await asyncio.gather(
+            *(
+                self.collection.update_one(
+                    {"_id": doc}, {"$addToSet": {"members": {"$each": group}}}, upsert=True
+                )
+                for doc, group in self._by_doc(key, members).items()
             )
+        )
 
     async def remove(self, key: str, *members: str) -> None:
-        if members:
-            await self.collection.update_one({"_id": key}, {"$pullAll": {"members": list(members)}})
+        if not members:
+            return
+        by_doc = self._by_doc(key, members)
+        if self.shards > 1:
+            by_doc[key] = list(members)  # the document from before sharding, if any
+        await asyncio.gather(
+            *(
+                self.collection.update_one({"_id": doc}, {"$pullAll": {"members": group}})
+                for doc, group in by_doc.items()
+            )
+        )
 
     async def members(self, key: str) -> list[str]:
-        doc = await self.collection.find_one({"_id": key})
-        return list(doc.get("members", [])) if doc else []
+        return (await self.members_of([key]))[key]
 
     async def members_of(self, keys: Iterable[str]) -> dict[str, list[str]]:
-        """Several keys at once (one lookup by `_id` each, concurrently)."""
+        """Several keys at once (one lookup by `_id` per document, concurrently)."""
         wanted = list(dict.fromkeys(keys))
-        found = await asyncio.gather(*(self.members(k) for k in wanted))
-        return dict(zip(wanted, found, strict=True))
+        docs = [doc for key in wanted for doc in self._docs(key)]
+        found = {str(d["_id"]): d for d in await documents(self.collection, docs)}
+        return {
+            key: list(
+                dict.fromkeys(
+                    m for doc in self._docs(key) for m in found.get(doc, {}).get("members", [])
+                )
+            )
+            for key in wanted
+        }
 
 
 async def documents(

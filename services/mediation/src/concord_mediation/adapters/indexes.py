@@ -3,7 +3,7 @@
 `_id` (concord_shared.keyed_sets), so no look-up reads every case ever stored.
 
 - `case_timers` (DueBuckets): each case's next timer, by the hour it falls due.
-- `case_lists` (KeyedSets): `open:<platform>` the cases at a platform not closed;
+- `case_lists` (KeyedSets, 8 shards a key): `open:<platform>` the cases at a platform not closed;
   `closed:<platform>:<YYYY-MM>` those closed there in a month; `counting` the cases
   whose counters are being written (a repair finishes them should a process die in between).
 - `case_counters` (Tallies, one book per month of receipt): each case's counts under
@@ -48,6 +48,8 @@ TIMERS = "case_timers"
 LISTS = "case_lists"
 COUNTERS = "case_counters"
 STATE = "index_state"
+# A county platform closes thousands of cases a month; each list write rewrites one shard.
+LIST_SHARDS = 8
 COUNTING = "counting"
 BACKFILL = "backfill"
 
@@ -67,7 +69,7 @@ def _due(doc: dict[str, Any] | None) -> datetime | None:
 class CaseIndexes:
     def __init__(self, db: AsyncDatabase[Document], tz: tzinfo) -> None:
         self.timers = DueBuckets(db[TIMERS])
-        self.lists = KeyedSets(db[LISTS])
+        self.lists = KeyedSets(db[LISTS], shards=LIST_SHARDS)
         self._tallies = Tallies(db[COUNTERS], {"rating": COUNTS, "area": INDICATORS})
         self._state = db[STATE]
         self._db = db
