@@ -306,9 +306,7 @@ class OutboxRelay:
             return 0
         try:
             unread = [i for i, entries in taken.items() if entries is None]
-            read = await asyncio.gather(
-                *(self._collection.find_one({"_id": i}, {"outbox": 1}) for i in unread)
-            )
+            read = await documents(self._collection, unread, projection={"outbox": 1})
             docs: list[dict[str, Any]] = [
                 {"_id": i, "outbox": e} for i, e in taken.items() if e is not None
             ]
