@@ -272,6 +272,7 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                     name: _ratio(ms, base.listings_ms.get(name, 0.0))
                     for name, ms in level.listings_ms.items()
                 },
+                "hops_ms": level.run.get("hops_ms", {}),  # where the p99 goes, per step
                 "completed": level.run.get("completed", 0),
                 "cases": level.run.get("cases", 0),
             }
