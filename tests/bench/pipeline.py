@@ -23,12 +23,11 @@ from tests.support.casegen import CaseGenerator
 from tests.support.stack import kafka_client_options
 
 SOURCE = "bench"
-# The case-log events that mark each service's step, in the order they happen.
 # The benchmark times the pipeline, not the night: with quiet hours on, a run started
 # between 22:00 and 08:00 in Shanghai has every receipt held until morning, and waiting for
 # receipts then runs into its timeout (an earlier run lost 15 minutes that way, unnoticed).
 BENCH_NOTIFICATION = {"QUIET_HOURS_START": "00:00", "QUIET_HOURS_END": "00:00"}
-
+# The case-log events that mark each service's step, in the order they happen.
 MILESTONES = ("CaseReceived", "CaseRouted", "MediationOpened", "NotificationDelivered")
 
 

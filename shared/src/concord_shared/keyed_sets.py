@@ -55,7 +55,7 @@ class KeyedSets:
     def _by_doc(self, key: str, members: Iterable[str]) -> dict[str, list[str]]:
         by_doc: dict[str, list[str]] = {}
         for member in dict.fromkeys(members):
-            doc = key if self.shards == 1 else f"{key}#{shard_of(member, self.shards)}"
+            doc = key if self.shards == 1 else shard_key(key, member, self.shards)
             by_doc.setdefault(doc, []).append(member)
         return by_doc
 
@@ -150,7 +150,7 @@ class DueBuckets:
         self.shards = shards
 
     def _bucket(self, hour: str, member: str) -> str:
-        return f"{hour}#{shard_of(member, self.shards)}"
+        return shard_key(hour, member, self.shards)
 
     def _by_bucket(self, items: Iterable[tuple[str, datetime]]) -> dict[str, list[str]]:
         by_bucket: dict[str, dict[str, None]] = {}
@@ -236,6 +236,11 @@ class DueBuckets:
 def shard_of(member: str, shards: int) -> int:
     """Which of `shards` documents holds a member (stable across processes)."""
     return zlib.crc32(member.encode()) % shards
+
+
+def shard_key(key: str, member: str, shards: int) -> str:
+    """The `_id` of the shard document of `key` that holds `member`: `<key>#<n>`."""
+    return f"{key}#{shard_of(member, shards)}"
 
 
 def field_name(member: str) -> str:

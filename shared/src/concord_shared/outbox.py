@@ -310,7 +310,7 @@ class OutboxRelay:
             docs: list[dict[str, Any]] = [
                 {"_id": i, "outbox": e} for i, e in taken.items() if e is not None
             ]
-            docs += [d for d in read if d and d.get("outbox")]
+            docs += [d for d in read if d.get("outbox")]
             count = await self._publish(docs)
         except BaseException:
             # Put them back: they are tried again (before anything queued since).
