@@ -4,7 +4,9 @@
 For each level the stores of a fresh namespace are filled through the real pipeline (cases
 on the integration topic, as a hotline's bulk feed sends them), and most are then finished at
 mediation as a platform does over the years: four in five not accepted and closed, one in ten
-worked to closed, the rest left open. Then, for that level:
+worked to closed, the rest left open. Beyond TEMPLATE cases, the rest is years of history:
+copies of the template's closed cases moved back in time (tests/bench/history.py), indexed
+by each service's own backfill at its next start. Then, for that level:
 
 - the pipeline at a steady offered rate: end-to-end p50/p99 (submission to receipt notice);
 - every process's CPU over 60 s of idling (timers, sweeps, consumers polling);
@@ -33,12 +35,14 @@ from rich.table import Table
 
 from tests.bench import cpu
 from tests.bench.cpu import CpuMeter
+from tests.bench.history import clone_history, not_backfilled
 from tests.bench.pipeline import BENCH_NOTIFICATION, Run, Submitter, Watcher, settle
 from tests.support.access import grant_access, remove_namespace
 from tests.support.stack import (
     ADMIN_AUTH,
     KAFKA,
     MEDIATION_SUPERVISOR_KEY,
+    MONGO,
     NOTIFICATION_API_KEYS,
     ROUTING_LAND_KEY,
     Services,
@@ -50,6 +54,8 @@ OPERATOR = {
     "X-API-Key": next(k for k, v in NOTIFICATION_API_KEYS.items() if v["role"] == "operator")
 }
 SEED_CHUNK = 2000  # cases in flight while filling the stores
+TEMPLATE = 300  # cases filled through the pipeline; beyond it, copies of their closed ones
+HISTORY_YEARS = 3.0
 IDLE_S = 60.0
 LISTING_CALLS = 7
 
@@ -58,6 +64,8 @@ LISTING_CALLS = 7
 class Level:
     stored: int
     seeded_in_s: float = 0.0
+    copied_in_s: float = 0.0  # history written into the stores, services stopped
+    backfilled_in_s: float = 0.0  # the services' backfills of their indexes, at start
     closed: int = 0
     run: dict[str, Any] = field(default_factory=dict)
     idle_cpu_s: dict[str, float] = field(default_factory=dict)
@@ -193,11 +201,14 @@ async def measure_level(
         await submitter.start()
         try:
             started = time.time()
-            ids = await _fill(submitter, watcher, stored, progress) if stored else []
+            filled = min(stored, TEMPLATE)
+            ids = await _fill(submitter, watcher, filled, progress) if filled else []
             if ids:
                 level.closed = await _finish(services["mediation"].url, ids, progress)
             level.seeded_in_s = time.time() - started
             await _settle(services)
+            if stored > filled:
+                await _history(services, level, stored - filled, progress)
             task = progress.add_task(f"{stored} stored: pipeline at {rate:.0f}/s", total=None)
             run = Run(f"{stored} stored, {rate:.0f} cases/s", rate)
             await submitter.run(run, cases)
@@ -224,6 +235,32 @@ async def measure_level(
         services.stop_all()
         await remove_namespace(namespace)
     return level
+
+
+async def _history(services: Services, level: Level, count: int, progress: Progress) -> None:
+    """`count` closed cases of past years written into the stopped services' stores; then
+    the services started again and their backfills waited for."""
+    services.stop_all()
+    task = progress.add_task(f"copying {count} cases of {HISTORY_YEARS:.0f} years", total=count)
+    started = time.time()
+    level.closed += await clone_history(
+        MONGO,
+        services.namespace,
+        count,
+        HISTORY_YEARS,
+        lambda done: progress.update(task, completed=done),
+    )
+    level.copied_in_s = time.time() - started
+    started = time.time()
+    await asyncio.to_thread(services.start_all)
+    task = progress.add_task("the services' backfills", total=None)
+    while waiting := await not_backfilled(MONGO, services.namespace):
+        if time.time() - started > 1800:
+            raise TimeoutError(f"backfills not done after 30 minutes: {waiting}")
+        await asyncio.sleep(2)
+    level.backfilled_in_s = time.time() - started
+    progress.update(task, total=1, completed=1)
+    await _settle(services)
 
 
 async def _settle(services: Services) -> None:
@@ -261,6 +298,8 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                 "stored": level.stored,
                 "closed": level.closed,
                 "seeded_in_s": level.seeded_in_s,
+                "copied_in_s": level.copied_in_s,
+                "backfilled_in_s": level.backfilled_in_s,
                 "p50_ms": latency.get("p50", 0.0),
                 "p99_ms": latency.get("p99", 0.0),
                 "p99_ratio": _ratio(latency.get("p99", 0.0), base_latency.get("p99", 0.0)),
@@ -320,4 +359,6 @@ def table(results: dict[str, Any], console: Console) -> None:
             fmt(last["listings_ratio"].get(name)),
         )
     t.add_row("filled in (s)", *(fmt(r["seeded_in_s"]) for r in rows), "")
+    t.add_row("history copied in (s)", *(fmt(r["copied_in_s"]) for r in rows), "")
+    t.add_row("backfills took (s)", *(fmt(r["backfilled_in_s"]) for r in rows), "")
     console.print(t)

@@ -167,3 +167,23 @@ async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_ch
     assert await tallies.totals(book) == again
     with pytest.raises(ValueError, match="0 or 1"):
         await tallies.set(book, "case-x", {"rating:v0": {"cases": 2}})
+
+
+async def test_tallies_set_many_members_at_once_as_if_set_one_by_one(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    kinds = {"rating": ("cases", "resolved")}
+    one_by_one = Tallies(db["single"], kinds, shards=4)
+    at_once = Tallies(db["bulk"], kinds, shards=4)
+    members = {
+        f"case-{n}": {f"rating:v{n % 3}": {"cases": 1, "resolved": n % 2}} for n in range(40)
+    }
+    for member, counts in members.items():
+        await one_by_one.set("2026-11", member, counts)
+    await at_once.set_many("2026-11", members)
+    await at_once.set_many("2026-11", {})  # nothing to set: nothing written
+    assert await at_once.totals("2026-11") == await one_by_one.totals("2026-11")
+    assert (await at_once.totals("2026-11"))["rating:v0"] == {"cases": 14, "resolved": 7}
+    # Set again with a change: replaced, not added.
+    await at_once.set_many("2026-11", {"case-0": {"rating:v0": {"cases": 1, "resolved": 1}}})
+    assert (await at_once.totals("2026-11"))["rating:v0"] == {"cases": 14, "resolved": 8}

@@ -292,12 +292,28 @@ class Tallies:
 
     async def set(self, book: str, member: str, counts: dict[str, dict[str, int]]) -> None:
         """The member's counts under each key (replacing what it had in the book)."""
-        n = shard_of(member, self.shards)
-        encoded = {field_name(key): self.encode(key, c) for key, c in counts.items()}
-        await self.collection.update_one(
-            {"_id": f"{book}#{n}"}, {"$set": {f"m.{field_name(member)}": encoded}}, upsert=True
+        await self.set_many(book, {member: counts})
+
+    async def set_many(self, book: str, members: dict[str, dict[str, dict[str, int]]]) -> None:
+        """Several members' counts at once: one update per shard they fall in, then one of
+        the head (a backfill of thousands of cases, not one round trip per case)."""
+        by_shard: dict[int, dict[str, dict[str, int]]] = {}
+        for member, counts in members.items():
+            encoded = {field_name(key): self.encode(key, c) for key, c in counts.items()}
+            by_shard.setdefault(shard_of(member, self.shards), {})[f"m.{field_name(member)}"] = (
+                encoded
+            )
+        if not by_shard:
+            return
+        await asyncio.gather(
+            *(
+                self.collection.update_one({"_id": f"{book}#{n}"}, {"$set": fields}, upsert=True)
+                for n, fields in by_shard.items()
+            )
         )
-        await self.collection.update_one({"_id": book}, {"$inc": {f"v.{n}": 1}}, upsert=True)
+        await self.collection.update_one(
+            {"_id": book}, {"$inc": {f"v.{n}": 1 for n in by_shard}}, upsert=True
+        )
 
     async def totals(self, book: str) -> dict[str, dict[str, int]]:
         """Every key of the book with the sum of each of its fields over its members."""

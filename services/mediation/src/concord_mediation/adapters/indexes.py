@@ -52,6 +52,7 @@ STATE = "index_state"
 LIST_SHARDS = 8
 COUNTING = "counting"
 BACKFILL = "backfill"
+BACKFILL_BATCH = 1000  # cases read, then indexed together
 
 ReadCase = Callable[[str], Awaitable[dict[str, Any] | None]]
 
@@ -238,13 +239,63 @@ class CaseIndexes:
 
     async def backfill(self, locks: CaseLocks, read: ReadCase, now: datetime) -> int:
         """Index, once, every case stored before the indexes existed; then mark it done.
-        Each case under its lock, read again, so a write meanwhile is not undone."""
+
+        In bulk, not case by case under its lock: a store of years holds 100,000 cases, and
+        a lock, a read and a few writes each took minutes. Lists and timers from one read
+        of the cases are safe whatever writers do meanwhile (an entry from an older state
+        is one readers skip; a writer adds its own). Counters are not: one set from an older
+        state would overwrite a writer's newer one. So the cases whose `rev` moved since the
+        first read (a second read, of `rev` only, after the counters were set) are indexed
+        again one by one under their lock, read afresh."""
         if await self.ready():
             return 0
-        ids: list[str] = []
+        revs: dict[str, int] = {}
         if await self._stored_cases():
-            # The only read of the whole case collection, once per store.
-            ids = [str(d["_id"]) async for d in self._db[CASES].find({}, {"_id": 1})]
+            # The only reads of the whole case collection, once per store.
+            batch: list[dict[str, Any]] = []
+            async for doc in self._db[CASES].find({}):
+                revs[str(doc["_id"])] = int(doc.get("rev", 0))
+                batch.append(doc)
+                if len(batch) >= BACKFILL_BATCH:
+                    await self._index_many(batch)
+                    batch = []
+            await self._index_many(batch)
+            moved = [
+                str(d["_id"])
+                async for d in self._db[CASES].find({}, {"rev": 1})
+                if revs.get(str(d["_id"])) != int(d.get("rev", 0))
+            ]
+            await self._index_under_lock(locks, read, moved)
+        await self._state.update_one(
+            {"_id": BACKFILL}, {"$set": {"done_at": now, "cases": len(revs)}}, upsert=True
+        )
+        self._ready = True
+        log.info("case indexes backfilled", cases=len(revs))
+        return len(revs)
+
+    async def _index_many(self, docs: list[dict[str, Any]]) -> None:
+        """Every entry of these cases, one update per index document they fall in."""
+        lists: dict[str, list[str]] = {}
+        timers: list[tuple[str, datetime]] = []
+        counters: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
+        for doc in docs:
+            case_id = str(doc["_id"])
+            for key in (self.open_key(doc), self.closed_key(doc)):
+                if key is not None:
+                    lists.setdefault(key, []).append(case_id)
+            due = _due(doc)
+            if due is not None:
+                timers.append((case_id, due))
+            counts = self._contribution(doc)
+            if counts:
+                counters.setdefault(month_of(doc["received_at"], self.tz), {})[case_id] = counts
+        await asyncio.gather(
+            *(self.lists.add(key, *ids) for key, ids in lists.items()),
+            self.timers.add_many(timers),
+            *(self._tallies.set_many(month, members) for month, members in counters.items()),
+        )
+
+    async def _index_under_lock(self, locks: CaseLocks, read: ReadCase, ids: list[str]) -> None:
         limit = asyncio.Semaphore(8)
 
         async def one(case_id: str) -> None:
@@ -261,12 +312,6 @@ class CaseIndexes:
                 raise LockTimeout(f"case {case_id} stayed locked during the backfill")
 
         await asyncio.gather(*(one(i) for i in ids))
-        await self._state.update_one(
-            {"_id": BACKFILL}, {"$set": {"done_at": now, "cases": len(ids)}}, upsert=True
-        )
-        self._ready = True
-        log.info("case indexes backfilled", cases=len(ids))
-        return len(ids)
 
 
 def unique(ids: Iterable[str]) -> list[str]:
