@@ -56,6 +56,7 @@ OPERATOR = {
 SEED_CHUNK = 2000  # cases in flight while filling the stores
 TEMPLATE = 300  # cases filled through the pipeline; beyond it, copies of their closed ones
 HISTORY_YEARS = 3.0
+BACKFILL_TIMEOUT_S = 1800.0
 IDLE_S = 60.0
 LISTING_CALLS = 7
 
@@ -232,8 +233,10 @@ async def measure_level(
             await submitter.stop()
             await watcher.stop()
     finally:
-        services.stop_all()
-        await remove_namespace(namespace)
+        try:
+            services.stop_all()
+        finally:
+            await remove_namespace(namespace)
     return level
 
 
@@ -252,11 +255,12 @@ async def _history(services: Services, level: Level, count: int, progress: Progr
     )
     level.copied_in_s = time.time() - started
     started = time.time()
-    await asyncio.to_thread(services.start_all)
     task = progress.add_task("the services' backfills", total=None)
+    # Intake and routing backfill before they are ready; mediation after, in the background.
+    await asyncio.to_thread(services.start_all, BACKFILL_TIMEOUT_S)
     while waiting := await not_backfilled(MONGO, services.namespace):
-        if time.time() - started > 1800:
-            raise TimeoutError(f"backfills not done after 30 minutes: {waiting}")
+        if time.time() - started > BACKFILL_TIMEOUT_S:
+            raise TimeoutError(f"backfills not done in {BACKFILL_TIMEOUT_S:.0f} s: {waiting}")
         await asyncio.sleep(2)
     level.backfilled_in_s = time.time() - started
     progress.update(task, total=1, completed=1)

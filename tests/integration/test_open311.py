@@ -119,3 +119,50 @@ async def test_open311_errors_use_the_specs_format(services: Services) -> None:
             params={"start_date": "2020-01-01T00:00:00Z", "end_date": "2021-01-01T00:00:00Z"},
         )
         assert too_long.status_code == 400
+
+
+async def test_requests_are_listed_a_page_at_a_time_newest_first(services: Services) -> None:
+    """The pagination extension (page, page_size) that Chicago, Boston and Toronto serve:
+    pages in order, newest first, none repeated, a short last page, and a status filter
+    that fills pages rather than emptying them."""
+    root = f"{services['intake'].url}/open311/v2"
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    async with httpx.AsyncClient(timeout=10) as http:
+        made = []
+        for _ in range(5):
+            created = await http.post(f"{root}/requests.json", data=form(service_code="family"))
+            assert created.status_code == 200, created.text
+            made.append(created.json()[0]["service_request_id"])
+
+        async def page(number: int, size: int, **extra: str) -> list[str]:
+            r = await http.get(
+                f"{root}/requests.json",
+                params={
+                    "start_date": started,
+                    "service_code": "family",
+                    "api_key": INTEGRATION_KEY,
+                    "page": str(number),
+                    "page_size": str(size),
+                    **extra,
+                },
+            )
+            assert r.status_code == 200, r.text
+            return [x["service_request_id"] for x in r.json()]
+
+        everything = await page(1, 1000)
+        assert set(made) <= set(everything)
+        pages = [await page(n, 2) for n in (1, 2, 3)]
+        assert [len(p) for p in pages[:2]] == [2, 2]
+        assert [i for p in pages for i in p] == everything[:6]  # in order, none twice
+        assert await page(len(everything) + 1, 1) == []
+        assert await page(1, 3, status="open") == everything[:3]  # all still open
+        assert await page(1, 3, status="closed") == []
+
+        for bad, field in (
+            ({"page_size": "0"}, "page_size"),
+            ({"page_size": "1001"}, "page_size"),
+            ({"page": "x"}, "page"),
+        ):
+            r = await http.get(f"{root}/requests.json", params=bad)
+            assert r.status_code == 400
+            assert r.json()[0]["description"].startswith(f"{field}:")

@@ -276,7 +276,9 @@ class Services:
             **overrides,
         }
 
-    def start_all(self) -> None:
+    def start_all(self, ready_timeout: float = 60) -> None:
+        """Every service, waiting for each to be ready (a store to backfill at its first
+        start can take minutes: the benchmark's years of history)."""
         self.ports = {name: free_port() for name in SERVICES}
         for name in SERVICES:
             port = self.ports[name]
@@ -286,7 +288,7 @@ class Services:
             process.start()
             self.processes[name] = process
         for process in self.processes.values():
-            process.wait_ready()
+            process.wait_ready(ready_timeout)
 
     def start_instance(
         self, name: str, label: str, settings: dict[str, str] | None = None

@@ -18,7 +18,7 @@ of the whole collection, at the first start) and marks that done in `{_id: "back
 """
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from concord_shared.keyed_sets import KeyedSets, documents
@@ -111,10 +111,19 @@ class CaseListings:
     # --- reading ------------------------------------------------------------------------
 
     async def received_between(
-        self, start: datetime, end: datetime, categories: set[str] | None, limit: int
+        self,
+        start: datetime,
+        end: datetime,
+        categories: set[str] | None,
+        limit: int,
+        *,
+        keep: Callable[[CaseRecord], bool] = lambda record: True,
+        skip: int = 0,
     ) -> list[CaseRecord]:
-        """The cases received in [start, end] (of these categories), newest first, at most
-        `limit`: the day documents of the range, then only the cases shown."""
+        """The cases received in [start, end] (of these categories, and that `keep`),
+        newest first, after the first `skip` of them, at most `limit`: the day documents of
+        the range, then only the cases up to the last shown (a page reads what it shows and
+        the pages before it, not the whole range)."""
         low, high = _ms(start), _ms(end)
         days = await self._sets.members_of(f"received:{d}" for d in _days(start, end))
         wanted = []
@@ -139,7 +148,13 @@ class CaseListings:
                 ):
                     continue  # never inserted, or a retry's entry: the case has its own
                 shown.add(case_id)
-                found.append(CaseRecord.model_validate(doc))
+                record = CaseRecord.model_validate(doc)
+                if not keep(record):
+                    continue
+                if skip:
+                    skip -= 1
+                    continue
+                found.append(record)
                 if len(found) >= limit:
                     return found
         return found

@@ -160,6 +160,11 @@ def _w3c(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
+def status(record: CaseRecord) -> str:
+    """Open311's two statuses: `closed` once the case is, else `open`."""
+    return "closed" if record.public.status in CLOSED else "open"
+
+
 def service_request(
     record: CaseRecord, registry: Registry, with_receipt: bool = True
 ) -> dict[str, Any]:
@@ -170,7 +175,7 @@ def service_request(
     public = record.public
     return {
         "service_request_id": record.receipt_number if with_receipt else None,
-        "status": "closed" if public.status in CLOSED else "open",
+        "status": status(record),
         "status_notes": public.status,
         "service_name": category.name_zh if category else record.category,
         "service_code": record.category,

@@ -20,13 +20,15 @@ from fastapi.responses import JSONResponse, Response
 
 from concord_intake.domain import open311
 from concord_intake.domain.access import Action, ApiKey, permits
+from concord_intake.domain.cases import CaseRecord
 from concord_intake.domain.open311 import Open311Error
 from concord_intake.entrypoints.auth import find_key
 from concord_intake.entrypoints.public_limits import Limited, PublicLimits
 from concord_intake.handlers import Intake, Registration, SubmissionRejected
 
 PREFIX = "/open311/v2"
-MAX_RESULTS = 1000
+MAX_RESULTS = 1000  # the spec's default; also the largest page_size
+MAX_PAGE = 10_000
 # Dates outside these years are refused: far ones overflow date arithmetic and the store.
 EARLIEST = datetime(1970, 1, 1, tzinfo=UTC)
 LATEST = datetime(9000, 1, 1, tzinfo=UTC)
@@ -90,6 +92,20 @@ def _date(params: dict[str, str], name: str, default: datetime) -> datetime:
     if not EARLIEST <= moment < LATEST:
         raise Open311Error(400, [f"{name}: out of range (years {EARLIEST.year}-{LATEST.year})"])
     return moment
+
+
+def _whole(params: dict[str, str], name: str, default: int, low: int, high: int) -> int:
+    """A whole-number parameter within [low, high] (the pagination extension's)."""
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise Open311Error(400, [f"{name}: a whole number from {low} to {high}"])
+    return value
 
 
 async def respond(kind: str, fmt: str, produce: Callable[[], Awaitable[Any]]) -> Response:
@@ -201,10 +217,17 @@ def open311_router(
             wanted = {s.strip() for s in params.get("status", "").split(",") if s.strip()}
             if wanted - {"open", "closed"}:
                 raise Open311Error(400, ["status: use open, closed, or both comma-separated"])
+            page_size = _whole(params, "page_size", MAX_RESULTS, 1, MAX_RESULTS)
+            skip = (_whole(params, "page", 1, 1, MAX_PAGE) - 1) * page_size
+
+            def shown(r: CaseRecord) -> bool:
+                return open311.publicly_listed(r) and (not wanted or open311.status(r) in wanted)
+
             named = bool(params.get("service_request_id"))
             if named:
                 ids = [i.strip() for i in params["service_request_id"].split(",") if i.strip()]
-                records = await intake.repo.by_receipts(ids[:MAX_RESULTS])
+                found = await intake.repo.by_receipts(ids[:MAX_RESULTS])
+                records = [r for r in found if shown(r)][skip : skip + page_size]
             else:
                 end = _date(params, "end_date", clock())
                 start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=90)))
@@ -213,15 +236,13 @@ def open311_router(
                 codes = params.get("service_code")
                 categories = set(codes.split(",")) if codes else None
                 records = await intake.repo.listings.received_between(
-                    start, end, categories, MAX_RESULTS
+                    start, end, categories, page_size, keep=shown, skip=skip
                 )
-            rows = [
+            return [
                 # Requests asked for by id show the ids their caller already knows.
                 open311.service_request(r, registry(), named or shows_receipt(caller, r.platform))
                 for r in records
-                if open311.publicly_listed(r)
             ]
-            return [r for r in rows if not wanted or r["status"] in wanted]
 
         return await respond("requests", fmt, produce)
 
