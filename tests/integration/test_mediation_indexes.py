@@ -125,6 +125,13 @@ async def test_a_queue_lists_every_open_case_then_those_closed_lately(
     assert ids.index(closed_now) > max(ids.index(open_since_april), ids.index(open_now))
     assert ids.index(open_now) < ids.index(open_since_april)  # newest first
 
+    # A page: the first so many of the same queue, in the same order.
+    assert [c["case_id"] for c in await queue(mediation, V1, limit="2")] == ids[:2]
+    assert [c["case_id"] for c in await queue(mediation, V1, limit=str(len(ids)))] == ids
+    async with httpx.AsyncClient(timeout=30, headers=SUPERVISOR) as http:
+        r = await http.get(f"{mediation.url}/platforms/{V1}/cases", params={"limit": "0"})
+        assert r.status_code == 422 and "limit" in r.text
+
     # A township with the villages below it: every one of their queues in one call.
     below = [p.code for p in REGISTRY.platforms if REGISTRY.is_at_or_below(p.code, TOWNSHIP)]
     each = {c["case_id"] for p in below for c in await queue(mediation, p)}

@@ -66,49 +66,59 @@ class Queues:
         return [platform, *below]
 
     async def cases(
-        self, platform: str, *, include_below: bool = False, attention: bool = False
+        self,
+        platform: str,
+        *,
+        include_below: bool = False,
+        attention: bool = False,
+        limit: int | None = None,
     ) -> list[dict[str, Any]]:
-        """Open cases first, newest first; then (unless `attention`) the closed ones."""
+        """Open cases first, newest first; then (unless `attention`) the closed ones, newest
+        first month by month; at most `limit` in all. With a limit, a month of closings is
+        read only while the limit is not reached, so a page costs the open cases and a
+        month or so of closings, not the three months."""
         now = self.clock.now()
         platforms = self.platforms(platform, include_below)
         if await self.indexes.ready():
-            opened, closed = await self._listed(platforms, now, closed=not attention)
+            opened, closed = await self._listed(platforms, now, closed=not attention, limit=limit)
         else:  # a store whose older cases are not indexed yet: as before, 100 per platform
             docs = [d for p in platforms for d in await self.repo.at_platform(p)]
             opened = [d for d in docs if d.get("status") != CaseStatus.CLOSED]
-            closed = [d for d in docs if d.get("status") == CaseStatus.CLOSED]
+            closed = _newest_first([d for d in docs if d.get("status") == CaseStatus.CLOSED])
         if attention:
-            return _newest_first([d for d in opened if needs_attention(d, now)])
-        return [*_newest_first(opened), *_newest_first(closed)]
+            return _newest_first([d for d in opened if needs_attention(d, now)])[:limit]
+        return [*_newest_first(opened), *closed][:limit]
 
     async def _listed(
-        self, platforms: list[str], now: datetime, *, closed: bool
+        self, platforms: list[str], now: datetime, *, closed: bool, limit: int | None
     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        months = recent_months(now, self.tz)
-        open_ids, closed_ids = await self.indexes.queue_ids(platforms, months, closed=closed)
-        ids = unique(
-            [*(i for p in platforms for i in open_ids[p])]
-            + [i for p in platforms for i in closed_ids.get(p, [])]
-        )
-        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids)}
+        open_ids, _ = await self.indexes.queue_ids(platforms, [], closed=False)
         # An entry is checked against its case: one that moved on is left out.
-        open_docs = [
-            found[i]
-            for p in platforms
-            for i in open_ids[p]
-            if i in found
-            and found[i]["platform"] == p
-            and found[i].get("status") != CaseStatus.CLOSED
-        ]
-        closed_docs = [
-            found[i]
-            for p in platforms
-            for i in closed_ids.get(p, [])
-            if i in found
-            and found[i]["platform"] == p
-            and found[i].get("status") == CaseStatus.CLOSED
-        ]
-        return _dedupe(open_docs), _dedupe(closed_docs)
+        open_docs = await self._checked(platforms, open_ids, closed=False)
+        closed_docs: list[dict[str, Any]] = []
+        for month in recent_months(now, self.tz) if closed else []:
+            if limit is not None and len(open_docs) + len(closed_docs) >= limit:
+                break
+            month_ids = await self.indexes.closed_ids(platforms, month)
+            closed_docs += _newest_first(await self._checked(platforms, month_ids, closed=True))
+        return open_docs, _dedupe(closed_docs)
+
+    async def _checked(
+        self, platforms: list[str], listed: dict[str, list[str]], *, closed: bool
+    ) -> list[dict[str, Any]]:
+        """The listed cases still at their platform and (not) closed: the others moved on."""
+        ids = unique(i for p in platforms for i in listed.get(p, []))
+        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids)}
+        return _dedupe(
+            [
+                found[i]
+                for p in platforms
+                for i in listed.get(p, [])
+                if i in found
+                and found[i]["platform"] == p
+                and (found[i].get("status") == CaseStatus.CLOSED) == closed
+            ]
+        )
 
 
 def _dedupe(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -192,6 +192,12 @@ class CaseIndexes:
         shut = {p: [i for k in keys for i in found[k]] for p, keys in closed_keys.items()}
         return opened, shut
 
+    async def closed_ids(self, platforms: list[str], month: str) -> dict[str, list[str]]:
+        """Per platform, the ids listed as closed there in `month`."""
+        keys = {p: f"closed:{p}:{month}" for p in platforms}
+        found = await self.lists.members_of(keys.values())
+        return {p: found[k] for p, k in keys.items()}
+
     async def _month_totals(self, months: list[str]) -> list[dict[str, dict[str, int]]]:
         return list(await asyncio.gather(*(self._tallies.totals(m) for m in months)))
 

@@ -102,15 +102,20 @@ def mediation_router(
             bool,
             Query(description="only open cases of high severity or past a running deadline"),
         ] = False,
+        limit: Annotated[
+            int | None, Query(ge=1, le=1000, description="at most this many cases")
+        ] = None,
     ) -> list[dict[str, Any]]:
         """A platform's cases, each as the key may see it (early warnings: its staff only):
         every case there not yet closed, newest first, then those closed there this month
         and the two months before. `include_below`: with the platforms below it (a
         leader's page); `attention`: only the open cases of high severity or past a
-        running deadline."""
+        running deadline. `limit`: the first so many (a page of the console)."""
         platform_visible(key, platform)
         shown = []
-        found = await queues.cases(platform, include_below=include_below, attention=attention)
+        found = await queues.cases(
+            platform, include_below=include_below, attention=attention, limit=limit
+        )
         for doc in found:
             view = case_view(key, scope(doc))
             if view is not None:
