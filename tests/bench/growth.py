@@ -59,6 +59,7 @@ HISTORY_YEARS = 3.0
 BACKFILL_TIMEOUT_S = 1800.0
 IDLE_S = 60.0
 LISTING_CALLS = 7
+PAGE = 50  # a console page: what a person is shown at once
 
 
 @dataclass
@@ -154,6 +155,11 @@ async def _listings(services: Services, case_id: str | None) -> dict[str, float]
             "mediation: a township's cases": lambda: http.get(
                 f"{mediation}/platforms/339901001/cases", headers=SUPERVISOR
             ),
+            "mediation: a township's cases, first 50": lambda: http.get(
+                f"{mediation}/platforms/339901001/cases",
+                params={"limit": PAGE},
+                headers=SUPERVISOR,
+            ),
             "mediation: ratings of the month": lambda: http.get(
                 f"{mediation}/ratings", params={"period": month}, headers=SUPERVISOR
             ),
@@ -164,6 +170,10 @@ async def _listings(services: Services, case_id: str | None) -> dict[str, float]
             ),
             "intake: Open311 requests of today": lambda: http.get(
                 f"{intake}/open311/v2/requests.json", params={"start_date": today}
+            ),
+            "intake: Open311 requests of today, first 50": lambda: http.get(
+                f"{intake}/open311/v2/requests.json",
+                params={"start_date": today, "page_size": PAGE},
             ),
             "routing: a department's inbox": lambda: http.get(
                 f"{routing}/departments/land/requests", headers={"X-API-Key": ROUTING_LAND_KEY}
