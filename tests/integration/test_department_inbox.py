@@ -9,9 +9,9 @@ import httpx
 import pytest
 from concord_shared.envelope import envelope
 from concord_shared.events import CoordinationAccepted
-from concord_shared.topics import HORIZONTAL_REPLIES
+from concord_shared.topics import HORIZONTAL_REPLIES, department_topic
 
-from tests.support.kafka import send
+from tests.support.kafka import events_on, send
 from tests.support.routing import new_case_id, received, route_of, send_received
 from tests.support.stack import (
     MEDIATION_SUPERVISOR_KEY,
@@ -207,3 +207,63 @@ async def test_a_decline_in_the_console_re_routes_the_case_like_one_on_kafka(
             "land",
             "irrigation ditch, not a boundary",
         )
+
+
+async def test_a_closed_case_leaves_the_departments_open_inboxes_and_they_are_told(
+    services: Services,
+) -> None:
+    """Mediation closes the case: land (which accepted) and agriculture (never replied) are
+    no longer asked, each is told by a CoordinationWithdrawn, and neither open inbox lists
+    the case; their full inboxes still show it, withdrawn."""
+    base = services["routing"].url
+    async with httpx.AsyncClient(timeout=10) as http:
+        case_id = await land_dispute(services, http)
+        r = await http.post(
+            f"{base}/cases/{case_id}/coordination/land/reply",
+            json={"decision": "accept"},
+            headers=LAND,
+        )
+        assert r.status_code == 202, r.text
+        await mediation_case(services, http, case_id, replies=1)
+        for step in ({"action": "not_accept", "reason": "不属于受理范围"}, {"action": "close"}):
+            r = await http.post(
+                f"{services['mediation'].url}/cases/{case_id}/transitions",
+                json=step,
+                headers=SUPERVISOR,
+            )
+            assert r.status_code == 200, r.text
+
+        async def gone_from_open_inboxes() -> bool:
+            land = await inbox(http, base, "land", LAND)
+            agriculture = await inbox(http, base, "agriculture", ADMIN)
+            return case_id not in land and case_id not in agriculture
+
+        await eventually(gone_from_open_inboxes)
+        everything = await inbox(http, base, "land", LAND, state="all")
+        assert everything[case_id]["state"] == "withdrawn"
+        assert (await inbox(http, base, "agriculture", ADMIN, state="all"))[case_id][
+            "state"
+        ] == "withdrawn"
+        # Asked about a closed case no more: a late reply is refused.
+        r = await http.post(
+            f"{base}/cases/{case_id}/coordination/land/reply",
+            json={"decision": "answer", "answer": "已处理"},
+            headers=LAND,
+        )
+        assert r.status_code == 409
+
+    topics = [department_topic(d).full_name(services.namespace) for d in ("land", "agriculture")]
+
+    def both_withdrawn(found: list[dict[str, Any]]) -> bool:
+        return {
+            e["payload"]["department"] for e in found if e["type"] == "CoordinationWithdrawn"
+        } == {
+            "land",
+            "agriculture",
+        }
+
+    events = await events_on(topics, {case_id}, until=both_withdrawn)
+    assert both_withdrawn(events), [e["type"] for e in events]
+    withdrawn = [e for e in events if e["type"] == "CoordinationWithdrawn"]
+    assert all(e["payload"]["reason"] == "the case was closed" for e in withdrawn)
+    assert all(e["topic"].endswith(e["payload"]["department"]) for e in withdrawn)

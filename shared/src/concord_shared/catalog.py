@@ -60,12 +60,13 @@ FLOWS: tuple[Flow, ...] = (
         ("mediation",),
         ("intake", ANYONE_ENTITLED),
     ),
-    # Notification passes these on to the case's departments that subscribed by webhook.
+    # Notification passes these on to the case's departments that subscribed by webhook;
+    # routing withdraws, on CaseClosed, what is still asked of departments.
     Flow(
         _name(CASE_EVENTS),
         ("CaseResolved", "CaseClosed", "DeadlineWarning", "DeadlineBreached"),
         ("mediation",),
-        ("intake", "notification", ANYONE_ENTITLED),
+        ("intake", "routing", "notification", ANYONE_ENTITLED),
     ),
     Flow(
         _name(CASE_EVENTS),

@@ -44,6 +44,7 @@ from concord_routing.domain.inbox import (
     Reply,
     ReplyRefused,
     after_routing,
+    open_departments,
     refusal,
     replied,
     request_of,
@@ -53,6 +54,7 @@ from concord_routing.domain.reroute import Declined, after_decline, escalated_to
 log = structlog.get_logger(__name__)
 SERVICE = "routing"
 CONFLICT_RETRIES = 10
+CLOSED_REASON = "the case was closed"
 
 
 class CaseNotFound(LookupError):
@@ -200,6 +202,38 @@ class Routing:
             if requests == stored.requests:
                 return  # nothing asked, already final, or the console's own reply
             outcome = await self.repo.record_requests(stored, event.event_id, requests)
+            if outcome is not Outcome.CONFLICT:
+                return
+        raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
+
+    async def on_case_closed(self, event: Envelope[Any]) -> None:
+        """Mediation closed the case: every request still open is withdrawn, each
+        department told, in one write with the requests' new state. Otherwise a department
+        would be asked for ever about a case already closed, and its open inbox would keep
+        every case it was ever asked about."""
+        for _ in range(CONFLICT_RETRIES):
+            stored = await self.repo.load(event.case_id)
+            if stored is None:
+                log.warning("closure of a case routing never saw", event_type=event.type)
+                return
+            cause = Cause.of(event)
+            correlation = stored.case.get("correlation_id")
+            emits = [
+                cause.emit(
+                    self.topic(department_topic(code)),
+                    CoordinationWithdrawn(department=code, reason=CLOSED_REASON),
+                    correlation,
+                )
+                for code in open_departments(stored.requests)
+            ]
+            if not emits:
+                return  # nothing open: answered, declined or withdrawn before
+            requests = after_routing(stored.requests, (e.event for e in emits))
+            outcome = await self.repo.record_requests(stored, event.event_id, requests, emits)
+            if outcome is Outcome.APPLIED:
+                self.on_written(event.case_id, emits)
+                log.info("requests withdrawn: case closed", departments=len(emits))
+                return
             if outcome is not Outcome.CONFLICT:
                 return
         raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
@@ -468,4 +502,5 @@ class Routing:
             "CoordinationAccepted": self.on_reply,
             "CoordinationAnswered": self.on_reply,
             "CaseEscalated": self.on_escalated,
+            "CaseClosed": self.on_case_closed,
         }
