@@ -40,6 +40,7 @@ _STRINGS = re.compile(
     r"|(?<![\d-])(?P<day>\d{4}-\d{2}-\d{2})"
     r"|(?<![\d-])(?P<month>\d{4}-\d{2})(?![\d-])"
 )
+_JSON = json_util.RELAXED_JSON_OPTIONS.with_options(tz_aware=True, tzinfo=UTC)
 _RECEIPT_CHARS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 # Per service: the collections copied with each closed case (how a document names its case),
@@ -104,7 +105,7 @@ class Copy:
 
     def of(self, template: str) -> Doc:
         """A document of this copy from its template, written as extended JSON."""
-        doc: Doc = json_util.loads(_STRINGS.sub(self._replace, template))
+        doc: Doc = json_util.loads(_STRINGS.sub(self._replace, template), json_options=_JSON)
         return doc
 
 
@@ -116,7 +117,7 @@ def copies(count: int, years: float, today: date) -> Iterator[Copy]:
 
 
 def _extended(doc: Doc) -> str:
-    return json_util.dumps(doc, json_options=json_util.RELAXED_JSON_OPTIONS)
+    return json_util.dumps(doc, json_options=_JSON)
 
 
 async def _template(db: AsyncDatabase[Doc], name: str, field: str, closed: set[str]) -> list[str]:
