@@ -6,6 +6,7 @@ Chromium; pages checked with axe-core and kept as screenshots."""
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from tests.support.browser import (
     screenshot,
 )
 from tests.support.cases import neighbour_dispute
-from tests.support.console import sign_in
+from tests.support.console import console_process, sign_in
 from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, Services
 from tests.support.wait import eventually
 
@@ -212,3 +213,32 @@ async def test_a_village_mediator_works_a_dispute_from_queue_to_closing(
     await expect(page.locator(f"#case-{case_id}")).to_have_count(0)
     assert not offline_page.blocked, offline_page.blocked
     assert not offline_page.errors, offline_page.errors
+
+
+async def test_a_busy_queue_shows_a_page_and_more_on_asking(
+    services: Services, offline_page: OfflinePage, tmp_path: Path
+) -> None:
+    """A console whose queue page holds two cases, at a village with three or more: two
+    rows and a link for more; following it shows more, the newest case still there."""
+    cases = [(await case_at_mediation(services))["case_id"] for _ in range(3)]
+    process = console_process(services, tmp_path)
+    process.env["CONCORD_CONSOLE_QUEUE_PAGE_SIZE"] = "2"
+    process.start()
+    try:
+        process.wait_ready()
+        page = offline_page.page
+        await sign_in(page, process.url, "mediator-dongguan")
+        rows = page.locator("table.queue tbody tr")
+        await expect(rows).to_have_count(2)
+        await expect(page.locator("table.queue caption")).to_contain_text("前 2 件，还有更多")
+        await expect(page.locator(f"#case-{cases[-1]}")).to_have_count(1)  # newest first
+        more = page.get_by_role("link", name="显示更多案件")
+        await more.click()
+        await page.wait_for_load_state("networkidle")
+        assert "pages=2" in page.url
+        assert await rows.count() > 2
+        for case_id in cases:
+            await expect(page.locator(f"#case-{case_id}")).to_have_count(1)
+        await accessible(page, "mediator-queue-more")
+    finally:
+        process.stop()

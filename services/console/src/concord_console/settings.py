@@ -5,7 +5,7 @@ from pathlib import Path
 from typing import Literal
 
 from concord_shared.registry import DEFAULT_REGISTRY
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEFAULT_USERS = DEFAULT_REGISTRY.parent / "console-users.yaml"
@@ -46,6 +46,9 @@ class ConsoleSettings(BaseSettings):
     # Cookies only over https outside development.
     secure_cookies: bool | None = None
     default_language: Literal["zh", "en"] = "zh"
+    # Cases a mediator's queue shows at first; "more" shows as many again (up to 1,000),
+    # so a busy platform's page does not read every case closed in three months.
+    queue_page_size: int = Field(default=100, ge=1, le=1000)
     log_level: str = "INFO"
     log_format: Literal["auto", "json", "console"] = "auto"
 

@@ -137,6 +137,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "mediator.show.open": ("办理中", "Open"),
     "mediator.show.closed": ("已结束", "Closed"),
     "mediator.count": ("共 {count} 件", "{count} cases"),
+    "mediator.count_first": ("前 {count} 件，还有更多", "the first {count} cases; there are more"),
+    "mediator.more": ("显示更多案件", "Show more cases"),
     "mediator.empty": ("暂无案件。", "No cases here."),
     "mediator.empty_open": ("暂无办理中的案件。", "No open cases."),
     "mediator.empty_closed": ("暂无已结束的案件。", "No closed cases."),

@@ -26,6 +26,7 @@ from concord_console.entrypoints.web import Console, check_csrf, language_texts,
 # Done at this platform: nothing left for its mediators to do.
 ENDED_STATUSES = frozenset({"closed", "escalated"})
 SHOWS = ("all", "open", "closed")
+MAX_CASES = 1000  # the most mediation lists in one call
 DEADLINES = ("acceptance", "handling")
 REFERRALS = ("court", "arbitration", "legal_aid")
 # Pydantic's words for an empty required field, said in the user's language instead.
@@ -226,16 +227,27 @@ def mediator_router(console: Console) -> APIRouter:
         return key
 
     @router.get("")
-    async def queue(request: Request, user: Mediator, show: str = "all") -> Response:
+    async def queue(
+        request: Request, user: Mediator, show: str = "all", pages: int = 1
+    ) -> Response:
         show = show if show in SHOWS else "all"
-        cases = await mediation.call("GET", f"/platforms/{user.platform}/cases", key_of(user))
+        size = console.settings.queue_page_size
+        pages = max(1, min(pages, MAX_CASES // size))
+        cases = await mediation.call(
+            "GET",
+            f"/platforms/{user.platform}/cases",
+            key_of(user),
+            params={"limit": size * pages},
+        )
         texts = language_texts(request, console.registry)
+        more = len(cases) >= size * pages and size * (pages + 1) <= MAX_CASES
         return console.render(
             request,
             "mediator/queue.html",
             rows=queue_rows(cases, show, console.now()),
             show=show,
             shows=SHOWS,
+            more_href=f"/mediator?show={show}&pages={pages + 1}" if more else None,
             status_words=lambda code: staff_status(texts, code),
         )
 
