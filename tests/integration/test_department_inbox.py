@@ -12,7 +12,7 @@ from concord_shared.events import CoordinationAccepted
 from concord_shared.topics import HORIZONTAL_REPLIES, department_topic
 
 from tests.support.kafka import events_on, send
-from tests.support.routing import new_case_id, received, route_of, send_received
+from tests.support.routing import decline, new_case_id, received, route_of, send_received
 from tests.support.stack import (
     MEDIATION_SUPERVISOR_KEY,
     ROUTING_ADMIN_KEY,
@@ -53,6 +53,17 @@ async def mediation_case(
         return body if len(body.get("department_replies", [])) >= replies else None
 
     return await eventually(probe)
+
+
+async def close_at_mediation(services: Services, http: httpx.AsyncClient, case_id: str) -> None:
+    """Mediation does not accept the case and closes it: it emits CaseClosed."""
+    for step in ({"action": "not_accept", "reason": "不属于受理范围"}, {"action": "close"}):
+        r = await http.post(
+            f"{services['mediation'].url}/cases/{case_id}/transitions",
+            json=step,
+            headers=SUPERVISOR,
+        )
+        assert r.status_code == 200, r.text
 
 
 async def inbox(
@@ -225,13 +236,10 @@ async def test_a_closed_case_leaves_the_departments_open_inboxes_and_they_are_to
         )
         assert r.status_code == 202, r.text
         await mediation_case(services, http, case_id, replies=1)
-        for step in ({"action": "not_accept", "reason": "不属于受理范围"}, {"action": "close"}):
-            r = await http.post(
-                f"{services['mediation'].url}/cases/{case_id}/transitions",
-                json=step,
-                headers=SUPERVISOR,
-            )
-            assert r.status_code == 200, r.text
+        # Before the closure both departments have the case open.
+        assert (await inbox(http, base, "land", LAND))[case_id]["state"] == "accepted"
+        assert (await inbox(http, base, "agriculture", ADMIN))[case_id]["state"] == "requested"
+        await close_at_mediation(services, http, case_id)
 
         async def gone_from_open_inboxes() -> bool:
             land = await inbox(http, base, "land", LAND)
@@ -267,3 +275,37 @@ async def test_a_closed_case_leaves_the_departments_open_inboxes_and_they_are_to
     withdrawn = [e for e in events if e["type"] == "CoordinationWithdrawn"]
     assert all(e["payload"]["reason"] == "the case was closed" for e in withdrawn)
     assert all(e["topic"].endswith(e["payload"]["department"]) for e in withdrawn)
+
+
+async def test_a_late_decline_from_a_department_system_does_not_re_route_a_closed_case(
+    services: Services,
+) -> None:
+    """The console refuses a reply to a closed case (409); a department system's decline on
+    Kafka that comes after the closure changes nothing either: no other department is asked
+    about a closed case, and no open inbox gets it back."""
+    ns, base = services.namespace, services["routing"].url
+    async with httpx.AsyncClient(timeout=10) as http:
+        case_id = await land_dispute(services, http)
+        assert case_id in await inbox(http, base, "land", LAND)
+        await close_at_mediation(services, http, case_id)
+
+        async def withdrawn() -> bool:
+            land = await inbox(http, base, "land", LAND, state="all")
+            return bool(land[case_id]["state"] == "withdrawn")
+
+        await eventually(withdrawn)
+        await decline(ns, case_id, "land", reason="不属本部门", suggested_department="water")
+
+        # Read every department topic for a few seconds, so a new request would be seen.
+        codes = ("land", "agriculture", "water")
+        topics = [department_topic(d).full_name(ns) for d in codes]
+        events = await events_on(topics, {case_id}, until=lambda es: False, within=5)
+        requested = [
+            e["payload"]["department"] for e in events if e["type"] == "CoordinationRequested"
+        ]
+        assert sorted(requested) == ["agriculture", "land"]  # the routing's, nothing after
+        route = await route_of(http, base, case_id)
+        assert len(route["decisions"]) == 1 and route["declines"] == []
+        assert route["current"]["lead_department"] == "land"
+        for department in codes:
+            assert case_id not in await inbox(http, base, department, ADMIN)

@@ -41,20 +41,21 @@ from concord_routing.adapters.repository import (
 from concord_routing.domain.config import ChangeRefused, RoutingConfig
 from concord_routing.domain.decision import CaseFacts, Decision, decide, department_candidates
 from concord_routing.domain.inbox import (
+    CLOSED_REASON,
     Reply,
     ReplyRefused,
     after_routing,
-    open_departments,
+    decline_moves_case,
     refusal,
     replied,
     request_of,
+    withdrawn_on_close,
 )
 from concord_routing.domain.reroute import Declined, after_decline, escalated_to, history_line
 
 log = structlog.get_logger(__name__)
 SERVICE = "routing"
 CONFLICT_RETRIES = 10
-CLOSED_REASON = "the case was closed"
 
 
 class CaseNotFound(LookupError):
@@ -156,6 +157,8 @@ class Routing:
         )
 
         async def next_decision(stored: StoredRoute, config: RoutingConfig) -> Decision | None:
+            if not decline_moves_case(stored.requests, declined.department):
+                return None  # withdrawn: the case was closed; nothing more is asked
             return after_decline(
                 stored.route,
                 declined,
@@ -224,7 +227,7 @@ class Routing:
                     CoordinationWithdrawn(department=code, reason=CLOSED_REASON),
                     correlation,
                 )
-                for code in open_departments(stored.requests)
+                for code in withdrawn_on_close(stored.requests)
             ]
             if not emits:
                 return  # nothing open: answered, declined or withdrawn before

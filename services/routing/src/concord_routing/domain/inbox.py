@@ -5,7 +5,8 @@ was asked, when, and where the request stands. Routing itself opens and withdraw
 (the CoordinationRequested / CoordinationWithdrawn it sends); the replies move them on,
 whether a department system put them on ``horizontal.replies`` or a clerk gave them in the
 department console. A request is open while it is requested or accepted; declined, answered
-and withdrawn are final.
+and withdrawn are final. When mediation closes the case, every request still open is
+withdrawn: a closed case asks nothing more of any department.
 """
 
 from collections.abc import Iterable
@@ -33,6 +34,7 @@ class RequestState(StrEnum):
 
 
 OPEN = frozenset({RequestState.REQUESTED, RequestState.ACCEPTED})
+CLOSED_REASON = "the case was closed"  # the reason of a CoordinationWithdrawn on closure
 
 
 class Reply(StrEnum):
@@ -66,6 +68,22 @@ class ReplyRefused(ValueError):
 def open_departments(requests: Iterable[dict[str, Any]]) -> list[str]:
     """The departments with an open request: what the inbox query filters on."""
     return sorted({r["department"] for r in requests if r["state"] in OPEN})
+
+
+def withdrawn_on_close(requests: Iterable[dict[str, Any]]) -> list[str]:
+    """The departments told CoordinationWithdrawn when the case is closed: every one whose
+    request is still open (requested or accepted). A request already final keeps what the
+    department said; none open, nothing to tell."""
+    return open_departments(requests)
+
+
+def decline_moves_case(requests: Iterable[dict[str, Any]], department: str) -> bool:
+    """Whether a department's decline may still re-route the case: not once its request was
+    withdrawn (the case was closed), or a late decline from a department system would have
+    routing ask another department about a closed case. A case routed before requests were
+    kept (no request at all) is re-routed as before."""
+    request = request_of(requests, department)
+    return request is None or request["state"] != RequestState.WITHDRAWN
 
 
 def request_of(requests: Iterable[dict[str, Any]], department: str) -> dict[str, Any] | None:
