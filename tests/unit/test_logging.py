@@ -1,8 +1,21 @@
 import json
+import logging
+from collections.abc import Iterator
 
+import pytest
 import structlog
 from concord_shared.logging import configure_logging
 from concord_shared.redaction import ID_NUMBER, PHONE
+
+
+@pytest.fixture(autouse=True)
+def restore_logging() -> Iterator[None]:
+    """configure_logging binds the loggers to capsys's stderr, which closes after the test:
+    later tests that log would write to a closed file."""
+    handlers = logging.getLogger().handlers[:]
+    yield
+    structlog.reset_defaults()
+    logging.getLogger().handlers[:] = handlers
 
 
 def test_numbers_in_free_text_are_masked(capsys) -> None:  # type: ignore[no-untyped-def]
