@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 import httpx
 import pytest
 
-from tests.support.kafka import send
+from tests.support.kafka import events_on, send
 from tests.support.mediation import (
     STAFF_KEY,
     SUPERVISOR,
@@ -250,30 +250,43 @@ async def test_staff_act_only_at_their_own_platform_and_the_county_is_the_top(
         assert case["history"][-1]["by"] == "clerk-7"
 
 
-async def test_departments_answers_are_attached_to_the_case(mediation: MediationStack) -> None:
-    from concord_shared.envelope import envelope
-    from concord_shared.events import CoordinationAnswered, CoordinationDeclined
+async def test_replies_of_the_case_s_departments_reach_its_desk_and_its_citizen(
+    mediation: MediationStack,
+) -> None:
+    """Answers and acceptances of the departments asked are attached to the case, are a
+    task for the platform's desk and news for the applicant; a reply from a department
+    never asked about the case is not attached."""
+    from concord_shared.envelope import EventPayload, envelope
+    from concord_shared.events import (
+        CoordinationAccepted,
+        CoordinationAnswered,
+        CoordinationDeclined,
+    )
+    from concord_shared.registry import DEFAULT_REGISTRY, load_registry
 
     mediation.set_clock(datetime(2026, 3, 2, 9, tzinfo=CST))
-    case_id, _ = await mediation.assign(
-        platform=VILLAGE, level="village", received_at=datetime(2026, 3, 2, 8, tzinfo=CST)
+    case_id, applicant = await mediation.assign(
+        platform=VILLAGE,
+        level="village",
+        received_at=datetime(2026, 3, 2, 8, tzinfo=CST),
+        lead_department="land",
+        co_departments=("police",),
     )
     await opened(mediation, case_id)
-    answered = envelope(
-        CoordinationAnswered(department="land", answer="界址以1998年确权图为准"),
-        source="land-system",
-        case_id=case_id,
-    )
-    declined = envelope(
+
+    def reply(payload: EventPayload, source: str) -> bytes:
+        return envelope(payload, source=source, case_id=case_id).to_bytes()
+
+    answer = CoordinationAnswered(department="land", answer="界址以1998年确权图为准")
+    answered = reply(answer, "land-system")
+    declined = reply(
         CoordinationDeclined(department="police", declined_by="officer-3", reason="非治安案件"),
-        source="police-system",
-        case_id=case_id,
+        "police-system",
     )
+    stranger = reply(CoordinationAccepted(department="hrss"), "hrss-system")
     topic = mediation.topic("horizontal.replies")
     # Delivered twice: attached once.
-    await send(
-        topic, [answered.to_bytes(), declined.to_bytes(), answered.to_bytes()], key=case_id.encode()
-    )
+    await send(topic, [answered, declined, stranger, answered], key=case_id.encode())
 
     async def attached() -> list | None:  # type: ignore[type-arg]
         case = await get_case(mediation, case_id)
@@ -287,6 +300,25 @@ async def test_departments_answers_are_attached_to_the_case(mediation: Mediation
     ]
     assert replies[0]["answer"] == "界址以1998年确权图为准"
     assert replies[1]["reason"] == "非治安案件"
+
+    # The answer is news for the applicant, named by the department's name...
+    land = load_registry(DEFAULT_REGISTRY).departments_by_code["land"]
+    events = await eventually(lambda: _with(mediation, {case_id}, "NotificationRequested"))
+    [news] = [
+        e["payload"]
+        for e in of_type(events, "NotificationRequested")
+        if e["payload"]["notice"] == "department_reply"
+    ]
+    assert news["recipient_ref"] == applicant and news["facts"]["reply"] == "answered"
+    assert news["facts"]["department_name"] == land.name_zh
+    # ... and a task for the village's desk.
+    tasks = await events_on(
+        [mediation.topic("internal.tasks")],
+        {case_id},
+        until=lambda es: any(e["payload"]["task"] == "department_answered" for e in es),
+    )
+    [task] = [e["payload"] for e in tasks if e["payload"]["task"] == "department_answered"]
+    assert task["platform"] == VILLAGE
 
 
 async def _with(stack: MediationStack, ids: set[str], event_type: str) -> list | None:  # type: ignore[type-arg]

@@ -72,7 +72,13 @@ async def test_declines_move_the_case_on_never_back_and_finally_to_the_county(
         asked = types(events, department_topic(department).full_name(ns))
         assert asked.count("CoordinationRequested") == 1, department  # never twice
     assigned = [e for e in events if e["type"] == "CaseAssigned"]
-    assert [a["payload"]["platform"] for a in assigned] == ["339901001", "339901"]
+    # Mediation is told each new lead at the township, then the move to the county.
+    assert [(a["payload"]["platform"], a["payload"]["lead_department"]) for a in assigned][:3] == [
+        ("339901001", "land"),
+        ("339901001", "water"),
+        ("339901001", "agriculture"),
+    ]
+    assert [a["payload"]["platform"] for a in assigned][3:] == ["339901"]
     history = "\n".join(assigned[-1]["payload"]["history"])
     for said in ("land declined: irrigation ditch", "water declined", "339901001"):
         assert said in history

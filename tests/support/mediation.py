@@ -117,6 +117,8 @@ class MediationStack:
         repeat_of: str | None = None,
         collective: bool = False,
         case_id: str | None = None,
+        lead_department: str = "justice",
+        co_departments: tuple[str, ...] = (),
     ) -> tuple[str, str]:
         """Publish a CaseAssigned as routing would; (case id, applicant's party ref)."""
         case_id = case_id or f"case-{uuid.uuid4().hex[:12]}"
@@ -134,7 +136,8 @@ class MediationStack:
                 PartyRef(ref=applicant, role="applicant"),  # type: ignore[arg-type]
                 PartyRef(ref=f"pty-{uuid.uuid4().hex[:10]}", role="respondent"),  # type: ignore[arg-type]
             ],
-            lead_department="justice",
+            lead_department=lead_department,
+            co_departments=list(co_departments),
             received_at=received_at,
             repeat_of=repeat_of,
             collective=collective,

@@ -9,7 +9,7 @@ import pytest
 from concord_notification.domain.clock import FileClock
 from concord_notification.domain.masking import mask_email, mask_phone, mask_url
 from concord_notification.domain.quiet_hours import QuietHours
-from concord_notification.domain.rendering import Renderer
+from concord_notification.domain.rendering import CASE_CODE_MARKS, Renderer, with_case_codes
 from concord_notification.domain.retries import backoff_delay
 from concord_notification.domain.signing import signature, signed_headers
 from concord_shared.enums import Language, NoticeKind
@@ -85,6 +85,7 @@ def test_every_notice_has_a_template_in_both_languages(notice: NoticeKind) -> No
         "endpoint": "https://land.example/…",
         "failures": "3",
         "subscription_id": "sub-1",
+        **CASE_CODE_MARKS,
     }
     zh = renderer.render(notice, Language.ZH, facts)
     en = renderer.render(notice, Language.EN, facts)
@@ -130,3 +131,15 @@ def test_a_citizen_is_reached_as_they_prefer() -> None:
     assert channel(False, phone="13912345678", email="a@b.example") is C.EMAIL  # no gateway
     assert channel(False, phone="13912345678") is C.RECORD
     assert channel(True) is C.RECORD
+
+
+def test_the_receipt_names_the_codes_only_as_sent() -> None:
+    renderer = Renderer()
+    facts = {"case_ref": "ab12cd34", "acceptance_due": "2026-12-03 15:30", **CASE_CODE_MARKS}
+    stored = renderer.render(NoticeKind.RECEIPT, Language.ZH, facts)
+    assert "R-2026-0001" not in stored and "[verification_code]" in stored
+    sent = with_case_codes(stored, "R-2026-0001", "493027")
+    assert "回执号 R-2026-0001" in sent and "验证码 493027" in sent
+    assert "2026-12-03 15:30" in sent and "受理中" not in sent
+    # A party intake gives no codes to (not the filer) gets the marks, never someone's codes.
+    assert with_case_codes(stored, None, None) == stored

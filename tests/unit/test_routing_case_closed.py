@@ -295,6 +295,12 @@ async def test_a_late_decline_of_a_closed_case_asks_no_other_department(
     )
     await routing.on_declined(envelope(late, source="land", case_id=case_id))
 
-    assert sent.emits == []
-    assert await routes.load(case_id) == before
+    # Nobody else is asked and the case stays where it is; land is told why its decline
+    # was not taken, on its own topic.
+    [told] = sent.emits
+    assert told.topic.endswith("horizontal.land")
+    assert told.event.payload.reason == "not_open" and "withdrawn" in told.event.payload.detail
+    after = await routes.load(case_id)
+    assert after is not None and before is not None
+    assert after.route == before.route and after.requests == before.requests
     assert open_departments(routes.docs[case_id].requests) == []

@@ -78,7 +78,7 @@ FLOWS: tuple[Flow, ...] = (
     Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
     Flow(
         DEPARTMENT_CHANNEL,
-        ("CoordinationRequested", "CoordinationWithdrawn"),
+        ("CoordinationRequested", "CoordinationWithdrawn", "CoordinationReplyRefused"),
         ("routing",),
         (DEPARTMENTS, "notification"),  # notification: to departments' webhooks
     ),

@@ -10,7 +10,7 @@ with the reason and the original bytes, and the partition moves on.
 
 import asyncio
 import dataclasses
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from contextlib import AbstractContextManager
 from typing import Any, TypeAlias
 
@@ -26,6 +26,7 @@ from concord_shared.codec import Undecodable, UnknownType, decode
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import DeadLettered
 from concord_shared.letter_seal import LetterSeal
+from concord_shared.outbox import Emit
 from concord_shared.publisher import Publisher
 from concord_shared.redaction import redact
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
@@ -40,6 +41,10 @@ Handler = Callable[[Envelope[Any]], Awaitable[None]]
 # says, for each in order, None or why it is Unprocessable. Only for events whose order
 # among others does not matter: commands that each start a case of their own.
 BatchHandler = Callable[[list[Envelope[Any]]], Awaitable[list["Unprocessable | None"]]]
+# Told of each record dead-lettered (with the reason and the redacted error): the events to
+# publish because of it, e.g. telling the sender its message was refused. Published right
+# after the dead letter, before the offset is committed.
+DeadLetterHook = Callable[[Record, str, str], Awaitable[Sequence[Emit]]]
 BATCH_CHUNK = 100  # events handed to a batch handler at once
 
 # Failures that say "try again later", never "this message is bad".
@@ -78,8 +83,10 @@ class EventConsumer:
         attempts: int = 3,
         backoff_s: float = 0.2,
         concurrency: int = 32,
+        on_dead_letter: DeadLetterHook | None = None,
     ) -> None:
         self._broker = broker
+        self._on_dead_letter = on_dead_letter
         self._publisher = publisher
         self._service = service
         self._dead_letter_topic = dead_letter_topic
@@ -237,10 +244,11 @@ class EventConsumer:
     ) -> None:
         value = record.value or b""
         key = _text(record.key)
+        error = redact(error[:4000])
         payload = DeadLettered(
             service=self._service,
             reason=reason,
-            error=redact(error[:4000]),
+            error=error,
             original_topic=record.topic,
             original_partition=record.partition,
             original_offset=record.offset,
@@ -252,15 +260,15 @@ class EventConsumer:
             attempts=attempts,
         )
         event = envelope(payload, source=self._service, case_id=key or "unknown")
+        told = await self._on_dead_letter(record, reason, error) if self._on_dead_letter else []
         try:
-            await (
-                await self._publisher.send(
-                    self._dead_letter_topic,
-                    event.to_bytes(),
-                    key=event.case_id.encode(),
-                    headers=event.headers(),
+            outgoing = [(self._dead_letter_topic, event), *((t.topic, t.event) for t in told)]
+            for topic, out in outgoing:
+                await (
+                    await self._publisher.send(
+                        topic, out.to_bytes(), key=out.case_id.encode(), headers=out.headers()
+                    )
                 )
-            )
         except KafkaError as exc:
             await self._publisher.reset(exc)
             raise

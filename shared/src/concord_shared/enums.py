@@ -59,6 +59,10 @@ class PartyRole(StrEnum):
     REPORTER = "reporter"  # who reported an early warning; not a subject of it
 
 
+# Who brings a case: its owner, who is sent the receipt and may look the case up.
+FILERS = frozenset({PartyRole.APPLICANT, PartyRole.REPORTER})
+
+
 class CaseStatus(StrEnum):
     """Public status of a case as a citizen sees it."""
 
@@ -109,6 +113,8 @@ class NoticeKind(StrEnum):
     DEADLINE_BREACH = "deadline_breach"
     LOW_RATING = "low_rating"
     ENDPOINT_PAUSED = "endpoint_paused"  # to a department: its webhook kept failing
+    DEPARTMENT_REPLY = "department_reply"  # to a citizen: a department took up or answered
+    REPLY_REFUSED = "reply_refused"  # to a department: its reply was not taken, and why
 
 
 class Language(StrEnum):

@@ -156,6 +156,20 @@ class CoordinationWithdrawn(EventPayload):
     reason: str
 
 
+class CoordinationReplyRefused(EventPayload):
+    """To a department, on its own topic: a reply it sent was not taken, and why (routing
+    never asked it about the case, its request is already final, or the message was not a
+    valid reply). Nothing of the reply is kept on the case."""
+
+    event_type: ClassVar[str] = "CoordinationReplyRefused"
+
+    department: str
+    reply_event_id: str | None = Field(default=None, description="The refused reply's id.")
+    reply_type: str | None = Field(default=None, description="e.g. CoordinationAnswered.")
+    reason: str = Field(description="not_asked, not_open or invalid")
+    detail: str = Field(description="What is wrong, in words (the invalid field, say).")
+
+
 class CoordinationAccepted(EventPayload):
     event_type: ClassVar[str] = "CoordinationAccepted"
 
@@ -223,6 +237,15 @@ class CaseStatusChanged(EventPayload):
     to_status: CaseStatus
     reason: str | None = None
     action: str | None = Field(default=None, description="The workflow action, e.g. accept.")
+    # Where the case stands after the change, so a reader of this one event (the citizen's
+    # status) is right without replaying the others. Null: the deadline is not running.
+    level: Level | None = Field(default=None, description="The level of the platform now.")
+    acceptance_due: datetime | None = Field(
+        default=None, description="When acceptance is due, while the case awaits it."
+    )
+    handling_due: datetime | None = Field(
+        default=None, description="When handling is due, while it runs (not while paused)."
+    )
 
 
 class SessionScheduled(EventPayload):
@@ -374,6 +397,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         CaseEscalated,
         CoordinationRequested,
         CoordinationWithdrawn,
+        CoordinationReplyRefused,
         CoordinationAccepted,
         CoordinationDeclined,
         CoordinationAnswered,

@@ -18,7 +18,7 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
-from concord_shared.consumer import BatchHandler, EventConsumer, Handler
+from concord_shared.consumer import BatchHandler, DeadLetterHook, EventConsumer, Handler
 from concord_shared.http_docs import install_local_docs
 from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.kafka_auth import KafkaAuth
@@ -90,6 +90,7 @@ def subscribe(
     topics: Sequence[TopicSpec],
     handlers: Mapping[str, Handler],
     batch_handlers: Mapping[str, BatchHandler] | None = None,
+    on_dead_letter: DeadLetterHook | None = None,
 ) -> EventConsumer:
     """Consume `topics` with `handlers`. Each call is one Kafka consumer (a lane); a service
     calls it once per lane, with the same handlers."""
@@ -105,6 +106,7 @@ def subscribe(
             attempts=runtime.settings.handler_attempts,
             backoff_s=runtime.settings.handler_backoff_s,
             concurrency=runtime.settings.consume_concurrency,
+            on_dead_letter=on_dead_letter,
         )
     runtime.consumer.subscribe(
         [runtime.topic(t) for t in topics],

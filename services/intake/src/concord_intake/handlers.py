@@ -354,13 +354,21 @@ class Intake:
 
     async def on_case_routed(self, event: Envelope[Any]) -> None:
         routed: CaseRouted = event.payload
+        where = {
+            "level": routed.level,
+            "platform": routed.platform,
+            "department": routed.lead_department,
+        }
+        if routed.reroute:
+            # Moved (a decline, an escalation): who holds it changes, where it stands in
+            # the workflow is mediation's to say.
+            await self._status(event, f"re-routed to platform {routed.platform}", **where)
+            return
         await self._status(
             event,
             f"routed to platform {routed.platform} ({routed.level})",
             status=CaseStatus.ROUTED,
-            level=routed.level,
-            platform=routed.platform,
-            department=routed.lead_department,
+            **where,
         )
 
     async def on_mediation_opened(self, event: Envelope[Any]) -> None:
@@ -377,8 +385,19 @@ class Intake:
 
     async def on_status_changed(self, event: Envelope[Any]) -> None:
         changed: CaseStatusChanged = event.payload
+        standing: dict[str, Any] = {}
+        if changed.level is not None:  # stamped with where the case stands (since 1.5)
+            standing = {
+                "level": changed.level,
+                "acceptance_due": changed.acceptance_due,
+                "handling_due": changed.handling_due,
+            }
         await self._status(
-            event, f"now {changed.to_status}", status=changed.to_status, platform=changed.platform
+            event,
+            f"now {changed.to_status}",
+            status=changed.to_status,
+            platform=changed.platform,
+            **standing,
         )
 
     async def _status(self, event: Envelope[Any], note: str, **fields: Any) -> None:

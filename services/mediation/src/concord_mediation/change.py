@@ -5,8 +5,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from concord_shared.enums import CaseStatus
+from concord_shared.enums import CaseStatus, Level
 from concord_shared.envelope import EventPayload
+from concord_shared.events import CaseStatusChanged
 from concord_shared.topics import TopicSpec
 
 from concord_mediation.domain.deadlines import Timer, next_fire_at
@@ -42,6 +43,16 @@ class Change:
     def emit(self, topic: TopicSpec, payload: EventPayload) -> None:
         self.payloads.append((topic, payload))
 
+    def events(self) -> list[tuple[TopicSpec, EventPayload]]:
+        """The events, each status change stamped with where the case stands once written:
+        its level and the deadlines then running, so the citizen's status never lags."""
+        after = self.result()
+        stamp = standing(after)
+        return [
+            (topic, p.model_copy(update=stamp) if isinstance(p, CaseStatusChanged) else p)
+            for topic, p in self.payloads
+        ]
+
     def add(self, key: str, value: Any) -> None:
         self.push.setdefault(key, []).append(value)
 
@@ -62,3 +73,20 @@ class Change:
         if self.unset:
             update["$unset"] = {k: "" for k in self.unset}
         return update
+
+
+def standing(doc: dict[str, Any]) -> dict[str, Any]:
+    """A case's level and the due times of its deadlines that run (not stopped or paused)."""
+
+    def due(name: str) -> datetime | None:
+        raw = (doc.get("deadlines") or {}).get(name)
+        if raw is None:
+            return None
+        timer = Timer.from_doc(raw)
+        return timer.due_at if timer.active and timer.paused_at is None else None
+
+    return {
+        "level": Level(doc["level"]),
+        "acceptance_due": due("acceptance"),
+        "handling_due": due("handling"),
+    }

@@ -7,18 +7,39 @@ from typing import Any
 
 import structlog
 from concord_shared.consumer import Unprocessable
-from concord_shared.enums import CaseStatus, NoticeKind, PartyRole, RecipientKind
+from concord_shared.enums import FILERS, CaseStatus, NoticeKind, RecipientKind
 from concord_shared.envelope import Envelope
-from concord_shared.events import CaseAssigned, MediationOpened, NotificationRequested
+from concord_shared.events import (
+    CaseAssigned,
+    DeskTaskCreated,
+    MediationOpened,
+    NotificationRequested,
+)
 from concord_shared.outbox import Emit, Written, caused
-from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec
+from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS, TopicSpec
 
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.change import Change
+from concord_mediation.domain.deadlines import local_due
 from concord_mediation.domain.workflow import Action
 from concord_mediation.workflow import SERVICE, Workflow
 
 log = structlog.get_logger(__name__)
+
+# The replies a citizen hears of (a decline re-routes the case: routing says so).
+_NEWS = {"CoordinationAccepted": "accepted", "CoordinationAnswered": "answered"}
+
+
+def _engaged(assigned: CaseAssigned) -> list[str]:
+    return [d for d in (assigned.lead_department, *assigned.co_departments) if d]
+
+
+def involved(doc: dict[str, Any]) -> set[str]:
+    """Every department asked about the case, now or before (a case from before the list
+    was kept: its lead and co-departments)."""
+    now = [doc.get("lead_department"), *(doc.get("co_departments") or [])]
+    return {d for d in (*now, *(doc.get("departments") or [])) if d}
+
 
 __all__ = ["SERVICE", "Mediation"]
 
@@ -50,6 +71,7 @@ class Mediation:
             "parties": [p.model_dump(mode="json") for p in assigned.parties],
             "lead_department": assigned.lead_department,
             "co_departments": assigned.co_departments,
+            "departments": _engaged(assigned),
             "language": assigned.language,
             "repeat_of": assigned.repeat_of,
             "collective": assigned.collective,
@@ -94,14 +116,12 @@ class Mediation:
                         language=assigned.language,
                         facts={
                             "platform": assigned.platform,
-                            "acceptance_due": acceptance.due_at.astimezone(policy.calendar.tz)
-                            .date()
-                            .isoformat(),
+                            "acceptance_due": local_due(policy, acceptance.due_at),
                         },
                     ),
                 )
                 for party in assigned.parties
-                if party.role is PartyRole.APPLICANT
+                if party.role in FILERS  # an early warning's reporter too
             ),
         ]
         # A known case is an escalated case come back, or a redelivery.
@@ -125,7 +145,41 @@ class Mediation:
             if fresh is not None:
                 # Index it again (a crash may have come between its insert and its indexes).
                 await indexes.index_case(fresh)
-                await self._reopen(fresh, event)
+                if fresh["platform"] == assigned.platform:
+                    await self._departments_changed(fresh, event)
+                else:
+                    await self._reopen(fresh, event)
+
+    async def _departments_changed(self, doc: dict[str, Any], event: Envelope[Any]) -> None:
+        """Re-routed at the same platform (a department declined): the case's lead and
+        co-departments are routing's new ones, so the desk and the rating see who works on
+        it now. A redelivery, or the same departments, changes nothing."""
+        assigned: CaseAssigned = event.payload
+        now = (assigned.lead_department, list(assigned.co_departments))
+        for _ in range(8):
+            if (doc.get("lead_department"), list(doc.get("co_departments") or [])) == now:
+                return
+            change = Change(doc, self.workflow.clock.now())
+            change.sets.update(lead_department=now[0], co_departments=now[1])
+            change.sets["departments"] = sorted({*involved(doc), *_engaged(assigned)})
+            change.add(
+                "history",
+                {
+                    "at": change.now,
+                    "action": "departments_changed",
+                    "status": doc["status"],
+                    "platform": doc["platform"],
+                    "by": "routing",
+                    "reason": f"lead department now {now[0] or '-'}",
+                },
+            )
+            if await self.workflow.write(change, cause_id=event.event_id):
+                log.info("case departments changed", lead_department=now[0])
+                return
+            fresh = await self.repo.get(event.case_id)
+            if fresh is None:
+                return
+            doc = fresh
 
     async def _reopen(self, doc: dict[str, Any], event: Envelope[Any]) -> None:
         """An escalated case assigned to the parent platform starts there again, with its
@@ -135,7 +189,14 @@ class Mediation:
             return
         for _ in range(8):
             change = Change(doc, self.workflow.clock.now())
-            change.sets.update(platform=assigned.platform, level=assigned.level, desk=assigned.desk)
+            change.sets.update(
+                platform=assigned.platform,
+                level=assigned.level,
+                desk=assigned.desk,
+                lead_department=assigned.lead_department,
+                co_departments=assigned.co_departments,
+                departments=sorted({*involved(doc), *_engaged(assigned)}),
+            )
             change.add("platforms", assigned.platform)
             change.unset.update({"mediator", "paused_from"})
             self.workflow.transition(
@@ -156,17 +217,53 @@ class Mediation:
             doc = fresh
 
     async def on_department_reply(self, event: Envelope[Any]) -> None:
-        """Accepted, declined or answered: the department's reply goes on the case."""
+        """Accepted, declined or answered: the reply goes on the case if its department is
+        or was asked about it (routing tells any other department its reply is refused).
+        An acceptance or an answer is a task for the platform's desk and news for the
+        citizen, in the same write."""
         reply = {
             "type": event.type,
             "at": event.occurred_at,
             "event_id": event.event_id,
             **event.payload.model_dump(mode="json"),
         }
-        if await self.repo.get(event.case_id) is None:
-            raise Unprocessable("unknown_case", f"mediation has no case {event.case_id}")
-        await self.repo.apply_event(
-            event.case_id, event.event_id, {"$push": {"department_replies": reply}}
+        department = event.payload.department
+        for _ in range(8):
+            async with self.workflow.locks.hold(event.case_id):
+                doc = await self.repo.get(event.case_id)
+                if doc is None:
+                    raise Unprocessable("unknown_case", f"mediation has no case {event.case_id}")
+                if department not in involved(doc):
+                    log.warning("reply of a department not asked: not attached")
+                    return
+                attached = doc.get("department_replies", [])
+                if any(r.get("event_id") == event.event_id for r in attached):
+                    return  # a redelivery
+                change = Change(doc, self.workflow.clock.now())
+                change.add("department_replies", reply)
+                news = _NEWS.get(event.type)
+                if news is not None:
+                    self._tell_of_reply(change, department, news)
+                if await self.workflow.write(change, cause_id=event.event_id):
+                    log.info("department reply attached", department=department)
+                    return
+        raise RuntimeError(f"case {event.case_id} kept changing; the reply is tried again")
+
+    def _tell_of_reply(self, change: Change, department: str, news: str) -> None:
+        doc = change.doc
+        change.emit(
+            INTERNAL_TASKS,
+            DeskTaskCreated(
+                platform=change.platform,
+                desk=doc.get("desk", "mediation"),
+                task=f"department_{news}",
+            ),
+        )
+        found = self.workflow.registry.departments_by_code.get(department)
+        zh = doc.get("language", "zh") == "zh"
+        name = (found.name_zh if zh else found.name_en) if found else department
+        self.workflow.notify_parties(
+            change, NoticeKind.DEPARTMENT_REPLY, {"department_name": name, "reply": news}
         )
 
     def handlers(self) -> dict[str, Any]:

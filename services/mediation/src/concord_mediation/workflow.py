@@ -50,7 +50,7 @@ from concord_mediation.change import Change
 from concord_mediation.domain.access import ApiKey
 from concord_mediation.domain.assignment import Mediator, choose_mediator
 from concord_mediation.domain.clock import Clock
-from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer
+from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer, local_due
 from concord_mediation.domain.workflow import OPEN_STATUSES, Action, TransitionRefused, next_status
 
 log = structlog.get_logger(__name__)
@@ -79,7 +79,7 @@ class Workflow:
                 self.topic(topic),
                 envelope(payload, source=SERVICE, case_id=case_id, correlation_id=correlation),
             )
-            for topic, payload in change.payloads
+            for topic, payload in change.events()
         ]
 
     async def write(self, change: Change, cause_id: str | None = None) -> bool:
@@ -163,7 +163,7 @@ class Workflow:
                     NoticeKind.ACCEPTANCE_DECISION,
                     {
                         "accepted": "yes",
-                        "handling_due": _local_date(self.policy, timers["handling"].due_at),
+                        "handling_due": local_due(self.policy, timers["handling"].due_at),
                     },
                 )
             case c.NotAccept():
@@ -465,7 +465,7 @@ class Workflow:
                 change,
                 NoticeKind.DEADLINE_EXTENDED,
                 {
-                    "handling_due": _local_date(self.policy, timers["handling"].due_at),
+                    "handling_due": local_due(self.policy, timers["handling"].due_at),
                     "reason": extension.reason,
                 },
             )
@@ -567,10 +567,6 @@ def _stop(timers: dict[str, Timer], *names: str) -> None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _local_date(policy: DeadlinePolicy, moment: datetime) -> str:
-    return moment.astimezone(policy.calendar.tz).date().isoformat()
 
 
 def _history_line(entry: dict[str, Any]) -> str:

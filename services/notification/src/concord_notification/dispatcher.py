@@ -33,6 +33,7 @@ from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
 from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_url
+from concord_notification.domain.rendering import with_case_codes
 from concord_notification.domain.retries import backoff_delay
 from concord_notification.handlers import SERVICE, Contacts, Notification
 
@@ -219,26 +220,32 @@ class Dispatcher:
                 sub["url"], sub["secret"], d.body or "", d.request_event_id, d.event_type
             )
             return
-        address = await self._address(d, contact)
-        if d.channel is NotificationChannel.EMAIL:
-            await self.mailer.send(address, d.subject, d.text, d.key)
-        elif d.channel is NotificationChannel.SMS:
-            await self.sms.send(address, d.text, d.key)
-
-    async def _address(self, d: Delivery, contact: CitizenContact | None) -> str:
-        """The address, looked up now (or just now, by the planner) and forgotten after the
-        attempt."""
+        text = d.text
         if d.recipient_kind is RecipientKind.CITIZEN:
-            try:
-                contact = contact or await self.contacts.contact(d.case_id, d.recipient_ref)
-            except ContactUnavailable as exc:
-                raise SendFailed(str(exc), retryable=True) from exc
-            if contact is None:
-                raise SendFailed("no contact for the party", retryable=False)
+            contact = await self._citizen(d, contact)
             address = contact.email if d.channel is NotificationChannel.EMAIL else contact.phone
             if not address:
                 raise SendFailed(f"the party has no {d.channel} address", retryable=False)
-            return address
+            text = with_case_codes(text, contact.receipt_number, contact.verification_code)
+        else:
+            address = await self._staff_address(d)
+        if d.channel is NotificationChannel.EMAIL:
+            await self.mailer.send(address, d.subject, text, d.key)
+        elif d.channel is NotificationChannel.SMS:
+            await self.sms.send(address, text, d.key)
+
+    async def _citizen(self, d: Delivery, contact: CitizenContact | None) -> CitizenContact:
+        """The party's contact, looked up now (or just now, by the planner) and forgotten
+        after the attempt."""
+        try:
+            contact = contact or await self.contacts.contact(d.case_id, d.recipient_ref)
+        except ContactUnavailable as exc:
+            raise SendFailed(str(exc), retryable=True) from exc
+        if contact is None:
+            raise SendFailed("no contact for the party", retryable=False)
+        return contact
+
+    async def _staff_address(self, d: Delivery) -> str:
         if d.subscription_id:  # a department told about its own endpoint
             sub = await self.subscriptions.get(d.subscription_id)
             if sub is not None and sub.get("contact_email"):

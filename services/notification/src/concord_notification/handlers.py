@@ -17,7 +17,12 @@ import structlog
 from concord_shared.consumer import Unprocessable, about
 from concord_shared.enums import Language, NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import Envelope
-from concord_shared.events import CaseRouted, CoordinationRequested, NotificationRequested
+from concord_shared.events import (
+    CaseRouted,
+    CoordinationReplyRefused,
+    CoordinationRequested,
+    NotificationRequested,
+)
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec, department_topic
 from jinja2 import UndefinedError
 
@@ -29,7 +34,7 @@ from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_phone, mask_url
 from concord_notification.domain.quiet_hours import QuietHours
-from concord_notification.domain.rendering import Renderer
+from concord_notification.domain.rendering import CASE_CODE_MARKS, Renderer
 
 log = structlog.get_logger(__name__)
 SERVICE = "notification"
@@ -38,12 +43,17 @@ PLAN_CONCURRENCY = 32  # requests of a batch planned side by side
 # Events a department may subscribe to with a webhook, and the notice each one is.
 SUBSCRIBABLE: dict[str, NoticeKind | None] = {
     "CoordinationRequested": NoticeKind.COORDINATION_REQUEST,
+    "CoordinationReplyRefused": NoticeKind.REPLY_REFUSED,
     "DeadlineWarning": NoticeKind.DEADLINE_REMINDER,
     "DeadlineBreached": NoticeKind.DEADLINE_BREACH,
     "CaseResolved": NoticeKind.OUTCOME,
     "CaseClosed": NoticeKind.CLOSURE,
     "NotificationRequested": None,  # the notice the request names
 }
+
+
+# On a department's own topic: to that department, not to the departments of the case.
+DEPARTMENT_CHANNEL_EVENTS = frozenset({"CoordinationRequested", "CoordinationReplyRefused"})
 
 
 class Contacts(Protocol):
@@ -123,7 +133,7 @@ class Notification:
         known: KnownContacts | None = None,
     ) -> None:
         request: NotificationRequested = event.payload
-        facts = {"case_ref": event.case_id[:8], **request.facts}
+        facts = {"case_ref": event.case_id[:8], **CASE_CODE_MARKS, **request.facts}
         targets = await self._targets(event.case_id, request, known)
         contacts = {}
         planned = []
@@ -159,6 +169,15 @@ class Notification:
         planned += self._reminders(event, request, planned)
         extra = {"$addToSet": {"departments": {"$each": [request.department]}}}
         await self.plan(event.case_id, event.event_id, planned, extra)
+
+    async def on_reply_refused(self, event: Envelope[Any]) -> None:
+        """A department's reply was refused: to that department's endpoints, whether or not
+        it works on the case (it may have replied to the wrong one)."""
+        refused: CoordinationReplyRefused = event.payload
+        topic = self.topic(department_topic(refused.department))
+        planned = await self._to_subscribers(event, [refused.department], topic)
+        if planned:
+            await self.plan(event.case_id, event.event_id, planned)
 
     async def on_case_event(self, event: Envelope[Any]) -> None:
         """A case-log event, to the departments of the case that subscribed to its type."""
@@ -211,13 +230,14 @@ class Notification:
         case_events = {
             t: self.on_case_event
             for t, notice in SUBSCRIBABLE.items()
-            if notice is not None and t != "CoordinationRequested"
+            if notice is not None and t not in DEPARTMENT_CHANNEL_EVENTS
         }
         return {
             **case_events,
             "NotificationRequested": self.on_notification_requested,
             "CaseRouted": self.on_case_routed,
             "CoordinationRequested": self.on_coordination_requested,
+            "CoordinationReplyRefused": self.on_reply_refused,
         }
 
     # --- planning -------------------------------------------------------------------

@@ -68,7 +68,12 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     runtime.startup.append(settle_config)
     runtime.startup.append(repo.ensure_indexes)
-    subscribe(runtime, [CASE_EVENTS, HORIZONTAL_REPLIES, VERTICAL_ESCALATE], routing.handlers())
+    subscribe(
+        runtime,
+        [CASE_EVENTS, HORIZONTAL_REPLIES, VERTICAL_ESCALATE],
+        routing.handlers(),
+        on_dead_letter=routing.on_dead_letter,
+    )
     caller = authenticated(settings.api_keys)
     return create_app(
         runtime,

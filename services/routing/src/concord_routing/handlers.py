@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from concord_shared.consumer import Record
 from concord_shared.envelope import Envelope, EventPayload, envelope, new_event_id, utcnow
 from concord_shared.events import (
     CaseAssigned,
@@ -17,6 +18,7 @@ from concord_shared.events import (
     CoordinationAccepted,
     CoordinationAnswered,
     CoordinationDeclined,
+    CoordinationReplyRefused,
     CoordinationRequested,
     CoordinationWithdrawn,
     DeskTaskCreated,
@@ -47,8 +49,10 @@ from concord_routing.domain.inbox import (
     after_routing,
     decline_moves_case,
     refusal,
+    refused,
     replied,
     request_of,
+    sender_of,
     withdrawn_on_close,
 )
 from concord_routing.domain.reroute import Declined, after_decline, escalated_to, history_line
@@ -149,6 +153,8 @@ class Routing:
 
     async def on_declined(self, event: Envelope[Any]) -> None:
         payload: CoordinationDeclined = event.payload
+        if await self._refused(event):
+            return
         declined = Declined(
             payload.department,
             payload.declined_by,
@@ -196,6 +202,8 @@ class Routing:
     async def on_reply(self, event: Envelope[Any]) -> None:
         """Accepted or answered: the department's request moves on (a decline re-routes
         the case as well: on_declined)."""
+        if await self._refused(event):
+            return
         for _ in range(CONFLICT_RETRIES):
             stored = await self.repo.load(event.case_id)
             if stored is None:
@@ -208,6 +216,62 @@ class Routing:
             if outcome is not Outcome.CONFLICT:
                 return
         raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
+
+    async def _refused(self, event: Envelope[Any]) -> bool:
+        """A department system's reply that its request does not take (never asked, or
+        already final): the department is told why on its own topic, in one write with
+        the reply's record, and the reply changes nothing. The console's own replies were
+        refused over HTTP already."""
+        if event.source == SERVICE:
+            return False
+        for _ in range(CONFLICT_RETRIES):
+            stored = await self.repo.load(event.case_id)
+            if stored is None:
+                return False
+            why = refused(stored.requests, event)
+            if why is None:
+                return False
+            department = event.payload.department
+            emit = Cause.of(event).emit(
+                self.topic(department_topic(department)),
+                CoordinationReplyRefused(
+                    department=department,
+                    reply_event_id=event.event_id,
+                    reply_type=event.type,
+                    reason=why[0],
+                    detail=why[1],
+                ),
+                stored.case.get("correlation_id"),
+            )
+            outcome = await self.repo.record_requests(
+                stored, event.event_id, stored.requests, [emit]
+            )
+            if outcome is Outcome.APPLIED:
+                self.on_written(event.case_id, [emit])
+                log.warning("department reply refused", reason=why[0], department=department)
+            if outcome is not Outcome.CONFLICT:
+                return True
+        raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
+
+    async def on_dead_letter(self, record: Record, reason: str, error: str) -> list[Emit]:
+        """A reply that is no valid reply (dead-lettered): its department, when the message
+        names a known one, is told why on its own topic, so it can send it again right."""
+        if record.topic != self.topic(HORIZONTAL_REPLIES):
+            return []
+        sent = sender_of(record.value)
+        config = await self.config.current()
+        if sent.department not in config.registry.departments_by_code:
+            return []  # nobody to tell: the dead letter is all there is
+        refusal = CoordinationReplyRefused(
+            department=sent.department,
+            reply_event_id=sent.event_id,
+            reply_type=sent.event_type,
+            reason="invalid",
+            detail=f"{reason}: {error}"[:1000],
+        )
+        case_id = sent.case_id or (record.key or b"unknown").decode(errors="replace")
+        told = envelope(refusal, source=SERVICE, case_id=case_id, correlation_id=sent.event_id)
+        return [Emit(self.topic(department_topic(sent.department)), told)]
 
     async def on_case_closed(self, event: Envelope[Any]) -> None:
         """Mediation closed the case: every request still open is withdrawn, each
@@ -420,6 +484,11 @@ class Routing:
         now = {code for code, _ in engaged}
         reroute = before is not None
         moved = before is None or before.platform != d.platform
+        # Mediation holds the case: it is told of new departments at the same platform too.
+        redepartmented = before is not None and (
+            before.lead_department != d.lead_department
+            or list(before.co_departments) != list(d.co_departments)
+        )
         emits = [
             emit(
                 CASE_EVENTS,
@@ -436,7 +505,7 @@ class Routing:
                 ),
             )
         ]
-        if moved:
+        if moved or redepartmented:
             emits.append(
                 emit(
                     VERTICAL_ASSIGN,

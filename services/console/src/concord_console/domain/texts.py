@@ -7,15 +7,12 @@ to Chinese; a missing key shows itself (`[key]`) so a test or a reader notices i
 
 from collections.abc import Mapping
 from datetime import date, datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
 
 from concord_shared.registry import Registry
+from concord_shared.wording import LANGUAGES, LOCAL_TIME, STATUS, Names, choose_language, local_time
+from concord_shared.wording import Lang as Language
 
-Language = Literal["zh", "en"]
-LANGUAGES: tuple[Language, ...] = ("zh", "en")
-# The platforms' local time: deadlines are shown as the staff and citizens live them.
-LOCAL_TIME = ZoneInfo("Asia/Shanghai")
+__all__ = ["LANGUAGES", "LOCAL_TIME", "MESSAGES", "Language", "Texts", "choose_language"]
 
 MESSAGES: Mapping[str, tuple[str, str]] = {
     # frame
@@ -87,25 +84,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "party.respondent": ("被申请人", "Respondent"),
     "party.representative": ("代理人", "Representative"),
     "party.reporter": ("报告人", "Reporter"),
-    # statuses, as a citizen reads them
-    "status.received": ("已登记，等待分派", "Registered, waiting to be assigned"),
-    "status.routed": ("已分派到承办单位，等待受理", "Assigned, waiting to be accepted"),
-    "status.accepted": ("已受理，正在办理", "Accepted and being handled"),
-    "status.not_accepted": ("不予受理", "Not accepted"),
-    "status.in_progress": ("正在办理", "Being handled"),
-    "status.in_session": ("正在调解", "Mediation sessions under way"),
-    "status.agreement_reached": ("已达成调解协议", "An agreement was reached"),
-    "status.mediation_failed": ("调解未成功", "Mediation did not succeed"),
-    "status.resolved": ("已办结", "Resolved"),
-    "status.closed": ("已结案", "Closed"),
-    "status.under_review": ("正在复查", "Under review"),
-    "status.review_requested": (
-        "已申请复查，等待上级决定",
-        "Review asked for; the level above decides",
-    ),
-    "status.escalated": ("已提交上级处理", "Passed to the level above"),
-    "status.referred": ("已引导至其他途径", "Referred to another body"),
-    "status.awaiting_citizen": ("等待您补充材料", "Waiting for you to provide something"),
+    # statuses, as a citizen reads them: the same words as the status API's
+    **{f"status.{code.value}": pair for code, pair in STATUS.items()},
     # deadlines
     "due.acceptance": ("受理期限", "Accept by"),
     "due.handling": ("办理期限", "Handle by"),
@@ -489,7 +469,7 @@ class Texts:
 
     def __init__(self, language: Language, registry: Registry) -> None:
         self.language = language
-        self._registry = registry
+        self._names = Names(registry, language)
 
     def __call__(self, key: str, **values: object) -> str:
         pair = MESSAGES.get(key)
@@ -498,19 +478,14 @@ class Texts:
         text = pair[1] if self.language == "en" and pair[1] else pair[0]
         return text.format(**values) if values else text
 
-    def _named(self, found: object | None, code: str | None) -> str:
-        if found is None:
-            return code or "—"
-        return str(getattr(found, "name_en" if self.language == "en" else "name_zh"))
-
     def platform(self, code: str | None) -> str:
-        return self._named(self._registry.platforms_by_code.get(code or ""), code)
+        return self._names.platform(code)
 
     def category(self, code: str | None) -> str:
-        return self._named(self._registry.categories_by_code.get(code or ""), code)
+        return self._names.category(code)
 
     def department(self, code: str | None) -> str:
-        return self._named(self._registry.departments_by_code.get(code or ""), code)
+        return self._names.department(code)
 
     def said(self, message: str) -> str:
         """A service's message in the reader's language, where it is known."""
@@ -529,23 +504,4 @@ class Texts:
             return self("due.none")
         if isinstance(value, str):
             value = datetime.fromisoformat(value)
-        if isinstance(value, datetime):
-            local = value.astimezone(LOCAL_TIME) if value.tzinfo else value
-            if self.language == "en":
-                return local.strftime("%Y-%m-%d %H:%M" if with_time else "%Y-%m-%d")
-            pattern = "%Y年%m月%d日 %H:%M" if with_time else "%Y年%m月%d日"
-            return local.strftime(pattern)
-        return value.strftime("%Y年%m月%d日" if self.language == "zh" else "%Y-%m-%d")
-
-
-def choose_language(asked: str | None, accept_language: str | None) -> Language:
-    """`?lang=` or the cookie first, then the browser's Accept-Language, then Chinese."""
-    if asked in LANGUAGES:
-        return asked
-    for part in (accept_language or "").split(","):
-        tag = part.split(";")[0].strip().lower()
-        if tag.startswith("zh"):
-            return "zh"
-        if tag.startswith("en"):
-            return "en"
-    return "zh"
+        return local_time(value, self.language, with_time)

@@ -2,7 +2,16 @@
 
 from datetime import datetime
 
-from concord_shared.enums import CaseKind, CaseStatus, Channel, Language, Level, PartyRole, Severity
+from concord_shared.enums import (
+    FILERS,
+    CaseKind,
+    CaseStatus,
+    Channel,
+    Language,
+    Level,
+    PartyRole,
+    Severity,
+)
 from concord_shared.events import CaseReceived, Coordinates, PartyRef
 from concord_shared.redaction import redact
 from concord_shared.submission import CaseSubmission, LocationIn, PartyIn
@@ -10,8 +19,7 @@ from pydantic import BaseModel
 
 from concord_intake.domain.identity import case_party_ref, party_ref
 
-# Who files an early warning; every other party of one is a third person it names.
-_EARLY_WARNING_FILERS = frozenset({PartyRole.REPORTER, PartyRole.APPLICANT})
+# Of an early warning, every party but its filers is a third person it names.
 
 
 class StoredParty(BaseModel):
@@ -110,7 +118,7 @@ def register(
 def _ref(kind: CaseKind, party: PartyIn, key: str, case_id: str, index: int) -> str:
     """A person's stable pseudonym, except for a third person an early warning names: one
     that holds for this case only, so no service can follow that person across reports."""
-    if kind is CaseKind.EARLY_WARNING and party.role not in _EARLY_WARNING_FILERS:
+    if kind is CaseKind.EARLY_WARNING and party.role not in FILERS:
         return case_party_ref(key, case_id, index)
     return party_ref(
         key, phone=party.phone, id_number=party.id_number, fallback=f"{case_id}:{index}"

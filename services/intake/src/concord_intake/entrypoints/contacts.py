@@ -7,7 +7,7 @@ cached (``Cache-Control: no-store``).
 
 from typing import Annotated, Any
 
-from concord_shared.enums import Language
+from concord_shared.enums import FILERS, Language
 from fastapi import APIRouter, Depends, HTTPException, Response, status
 from pydantic import BaseModel, Field
 
@@ -25,6 +25,11 @@ class Contact(BaseModel):
     email: str | None
     language: Language
     notify_by: str | None
+    # The two things a citizen looks the case up with, for the party who filed it (its
+    # receipt notice names them); notification puts them in the text it sends and keeps
+    # neither. None for the other parties: a respondent is not the case's owner.
+    receipt_number: str | None = None
+    verification_code: str | None = None
 
 
 class PartyOfCase(BaseModel):
@@ -49,12 +54,15 @@ def _contact(record: CaseRecord | None, party_ref: str) -> Contact | None:
     party = next((p for p in record.parties if p.ref == party_ref), None) if record else None
     if record is None or party is None:
         return None
+    owner = party.role in FILERS
     return Contact(
         party_ref=party.ref,
         phone=party.phone,
         email=party.email,
         language=record.language,
         notify_by=party.notify_by,
+        receipt_number=record.receipt_number if owner else None,
+        verification_code=record.verification_code if owner else None,
     )
 
 

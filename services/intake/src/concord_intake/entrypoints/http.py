@@ -6,12 +6,14 @@ from typing import Annotated, Any
 
 from concord_shared.enums import CaseStatus, Level
 from concord_shared.submission import CaseSubmission
+from concord_shared.wording import choose_language
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel
 
 from concord_intake.domain.access import Action, ApiKey, permits
 from concord_intake.domain.cases import CaseRecord
+from concord_intake.domain.public_view import StatusWords, status_words_of
 from concord_intake.entrypoints.auth import check
 from concord_intake.entrypoints.public_limits import Limited, PublicLimits, too_many_requests
 from concord_intake.handlers import Hints, Intake, Registration, SubmissionRejected
@@ -28,7 +30,7 @@ class Receipt(BaseModel):
     collective_group: str | None = None
 
 
-class PublicStatusView(BaseModel):
+class PublicStatusView(StatusWords):
     # The holder of the receipt number and verification code owns the case: the id is what
     # the citizen's page sends the satisfaction form to mediation with.
     case_id: str
@@ -181,9 +183,14 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         request: Request,
         receipt_number: Annotated[str, Query(max_length=32)],
         verification_code: Annotated[str, Query(max_length=16)],
+        response: Response,
+        lang: Annotated[str | None, Query(description="zh or en; else Accept-Language")] = None,
+        accept_language: Annotated[str | None, Header()] = None,
     ) -> Any:
         """A citizen's view: status, which level and department hold it, deadlines, and the
         case id (for what the citizen sends about the case, e.g. the satisfaction form).
+        The codes, and beside them the same in plain words (`*_text`, `*_name`, `summary`)
+        in Chinese or English: `lang`, else Accept-Language, else Chinese.
 
         No authentication: the receipt number and the verification code are the key. Rate
         limited per client and per receipt (a few wrong codes, then 429 with Retry-After).
@@ -199,6 +206,9 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
             raise too_many_requests(exc) from exc
         if record is None:
             raise HTTPException(404, "no case with this receipt number and verification code")
+        language = choose_language(lang, accept_language)
+        response.headers["Content-Language"] = language
+        response.headers["Vary"] = "Accept-Language"
         return PublicStatusView(
             case_id=record.case_id,
             receipt_number=record.receipt_number,
@@ -206,6 +216,7 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
             category=record.category,
             received_at=record.received_at,
             **record.public.model_dump(),
+            **status_words_of(record, intake.registry, language).model_dump(),
         )
 
     @router.get("/cases/{case_id}")

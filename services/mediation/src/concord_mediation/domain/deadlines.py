@@ -212,3 +212,9 @@ def default_rules(
             handling=f"{warning_hours * 6}h",
         ),
     ]
+
+
+def local_due(policy: DeadlinePolicy, moment: datetime) -> str:
+    """A due time as a notice gives it: the platform's local date and time of day (a
+    four-hour deadline is not a date), e.g. 2026-12-03 15:30."""
+    return moment.astimezone(policy.calendar.tz).strftime("%Y-%m-%d %H:%M")

@@ -23,6 +23,8 @@ class CitizenContact(BaseModel):
     email: str | None = None
     language: Language = Language.ZH
     notify_by: str | None = None
+    receipt_number: str | None = None  # the filer's: put in the text sent, never stored
+    verification_code: str | None = None
 
 
 CONTACTS_PER_REQUEST = 200

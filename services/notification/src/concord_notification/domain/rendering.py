@@ -8,6 +8,24 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, TemplateNotFo
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
+# A citizen's receipt number and verification code go into the text only as it is sent,
+# from intake's answer: the stored text (the delivery log) holds these marks instead, so
+# notification's store never holds the key to a citizen's case.
+CASE_CODE_MARKS = {"receipt_number": "[receipt_number]", "verification_code": "[verification_code]"}
+
+
+def with_case_codes(text: str, receipt_number: str | None, verification_code: str | None) -> str:
+    """The text to send: the marks replaced by the case's codes (left as they are when
+    intake gave none, e.g. to a party who did not file the case)."""
+    for mark, value in (
+        (CASE_CODE_MARKS["receipt_number"], receipt_number),
+        (CASE_CODE_MARKS["verification_code"], verification_code),
+    ):
+        if value:
+            text = text.replace(mark, value)
+    return text
+
+
 SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
     Language.ZH: {
         NoticeKind.RECEIPT: "事项登记回执",
@@ -23,6 +41,8 @@ SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.DEADLINE_BREACH: "超期预警",
         NoticeKind.LOW_RATING: "低评价提醒",
         NoticeKind.ENDPOINT_PAUSED: "推送地址已暂停",
+        NoticeKind.DEPARTMENT_REPLY: "部门办理进展",
+        NoticeKind.REPLY_REFUSED: "答复未被接收",
     },
     Language.EN: {
         NoticeKind.RECEIPT: "Your matter is registered",
@@ -38,6 +58,8 @@ SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.DEADLINE_BREACH: "Deadline breached",
         NoticeKind.LOW_RATING: "Low rating",
         NoticeKind.ENDPOINT_PAUSED: "Your webhook endpoint is paused",
+        NoticeKind.DEPARTMENT_REPLY: "A department has replied",
+        NoticeKind.REPLY_REFUSED: "Your reply was not taken",
     },
 }
 PREFIX = {Language.ZH: "【清河县社会治理】", Language.EN: "[Qinghe Social Governance] "}

@@ -9,6 +9,7 @@ and withdrawn are final. When mediation closes the case, every request still ope
 withdrawn: a closed case asks nothing more of any department.
 """
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -98,6 +99,55 @@ def refusal(request: dict[str, Any] | None, reply: Reply, department: str) -> st
     if reply not in _ADMITS.get(state, frozenset()):
         return f"the request to {department} is {state.value}: it takes no {reply.value}"
     return None
+
+
+@dataclass(frozen=True)
+class Sender:
+    """What an invalid reply still says of who sent it, read without trusting it."""
+
+    department: str | None = None
+    event_id: str | None = None
+    event_type: str | None = None
+    case_id: str | None = None
+
+
+def sender_of(raw: bytes | None) -> Sender:
+    """The department, event id, type and case of a message that is no valid reply, as far
+    as it is JSON with those fields as strings; else nothing."""
+    try:
+        message = json.loads(raw or b"")
+    except ValueError:
+        return Sender()
+    if not isinstance(message, dict):
+        return Sender()
+    payload = message.get("payload")
+
+    def text(found: Any) -> str | None:
+        return found[:200] if isinstance(found, str) else None
+
+    return Sender(
+        department=text(payload.get("department")) if isinstance(payload, dict) else None,
+        event_id=text(message.get("event_id")),
+        event_type=text(message.get("type")),
+        case_id=text(message.get("case_id")),
+    )
+
+
+def refused(requests: list[dict[str, Any]], event: Envelope[Any]) -> tuple[str, str] | None:
+    """(reason, detail) when a department's reply event is not taken: routing never asked
+    that department (not_asked), or its request does not take this reply (not_open). None
+    when it is taken, is a redelivery of one taken, or the case's requests were never kept
+    (a case routed before they were: replies are taken as before)."""
+    if not requests:
+        return None
+    department = event.payload.department
+    request = request_of(requests, department)
+    if request is not None and request.get("reply_event_id") == event.event_id:
+        return None
+    why = refusal(request, _REPLY_OF[event.type], department)
+    if why is None:
+        return None
+    return ("not_asked" if request is None else "not_open"), why
 
 
 def replied(requests: list[dict[str, Any]], event: Envelope[Any]) -> list[dict[str, Any]]:

@@ -1,0 +1,182 @@
+"""What a citizen is told and sees, on the real stack: the receipt names the two codes the
+case is looked up with; the public status says in plain words (Chinese or English) who holds
+the case, at which level and by when, and stays right after every move."""
+
+import json
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+import pytest
+from concord_shared.registry import DEFAULT_REGISTRY, load_registry
+
+from tests.support.cases import neighbour_dispute, unique_phone, unique_text
+from tests.support.notifying import daytime, deliveries
+from tests.support.sinks import Sinks
+from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, Services
+from tests.support.wait import eventually
+
+pytestmark = pytest.mark.real
+__all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
+
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+REGISTRY = load_registry(DEFAULT_REGISTRY)
+STAFF = {"X-API-Key": MEDIATION_SUPERVISOR_KEY}
+
+
+async def submit(services: Services, case: dict[str, Any]) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=AUTH) as http:
+        r = await http.post(f"{services['intake'].url}/cases", json=case)
+    assert r.status_code == 201, r.text
+    return dict(r.json())
+
+
+async def sms_to(sinks: Sinks, phone: str) -> list[str]:
+    return [json.loads(r.body)["text"] for r in sinks.sms_to(phone)]
+
+
+async def test_the_receipt_sms_names_the_receipt_number_and_the_verification_code(
+    services: Services, sinks: Sinks
+) -> None:
+    phone = unique_phone()
+    case = neighbour_dispute()
+    case["parties"][0]["phone"] = phone
+    receipt = await submit(services, case)
+
+    [text] = await eventually(lambda: sms_to(sinks, phone))
+    assert receipt["receipt_number"] in text
+    assert receipt["verification_code"] in text
+    assert "受理中" not in text  # registered, not yet accepted
+    # Notification's own store keeps the notice without the code that opens the case.
+    log = json.dumps(await deliveries(services, receipt["case_id"]), ensure_ascii=False)
+    assert receipt["verification_code"] not in log
+
+
+async def test_an_early_warnings_hours_long_deadline_is_given_with_its_time(
+    services: Services, sinks: Sinks
+) -> None:
+    phone = unique_phone()
+    warning = {
+        "kind": "early_warning",
+        "channel": "visit",
+        "platform": "339901001",
+        "category": "land_dispute",
+        "severity": "high",
+        "description": unique_text("两户因地界争执，恐有冲突："),
+        "location": {"area_code": "339901001002"},
+        "parties": [{"name": "网格员甲", "phone": phone, "role": "reporter"}],
+    }
+    receipt = await submit(services, warning)
+    status = await eventually(lambda: public_status(services, receipt, acceptance_due=True))
+    due = datetime.fromisoformat(status["acceptance_due"]).astimezone(SHANGHAI)
+    received = datetime.fromisoformat(receipt["received_at"])
+    assert (due - received).total_seconds() <= 24 * 3600  # hours, not days
+
+    [text] = await eventually(lambda: sms_to(sinks, phone))
+    assert due.strftime("%Y-%m-%d %H:%M") in text  # the hour it is due, not only the day
+    assert receipt["receipt_number"] in text
+
+
+async def public_status(
+    services: Services,
+    receipt: dict[str, Any],
+    *,
+    lang: str | None = None,
+    headers: dict[str, str] | None = None,
+    **expected: Any,
+) -> dict[str, Any] | None:
+    """The citizen's status once it shows what is expected (True: the field is set)."""
+    params = {
+        "receipt_number": receipt["receipt_number"],
+        "verification_code": receipt["verification_code"],
+    }
+    if lang:
+        params["lang"] = lang
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.get(
+            f"{services['intake'].url}/cases/status", params=params, headers=headers or {}
+        )
+    assert r.status_code == 200, r.text
+    body = dict(r.json())
+    body["content_language"] = r.headers.get("content-language")
+    for key, value in expected.items():
+        if (body.get(key) is None) if value is True else body.get(key) != value:
+            return None
+    return body
+
+
+async def act(services: Services, case_id: str, action: str, **fields: Any) -> dict[str, Any]:
+    async with httpx.AsyncClient(timeout=10, headers=STAFF) as http:
+        r = await http.post(
+            f"{services['mediation'].url}/cases/{case_id}/transitions",
+            json={"action": action, **fields},
+        )
+    assert r.status_code == 200, r.text
+    return dict(r.json())
+
+
+async def mediation_case(services: Services, case_id: str, **expected: Any) -> Any:
+    async with httpx.AsyncClient(timeout=10, headers=STAFF) as http:
+        r = await http.get(f"{services['mediation'].url}/cases/{case_id}")
+    if r.status_code != 200:
+        return None
+    body = r.json()
+    return body if all(body.get(k) == v for k, v in expected.items()) else None
+
+
+async def test_the_public_status_says_who_holds_the_case_and_by_when_after_every_move(
+    services: Services,
+) -> None:
+    receipt = await submit(services, neighbour_dispute())
+    case_id = receipt["case_id"]
+    village = REGISTRY.platforms_by_code["339901001001"]
+    township = REGISTRY.platforms_by_code["339901001"]
+
+    # Received at the village: its name, the level in words, when acceptance is due.
+    status = await eventually(
+        lambda: public_status(services, receipt, status="received", acceptance_due=True)
+    )
+    assert status["platform"] == village.code and status["platform_name"] == village.name_zh
+    assert status["level"] == "village" and status["level_text"] == "村（社区）"
+    assert status["category_name"] == REGISTRY.categories_by_code["neighbour"].name_zh
+    assert status["content_language"] == "zh"
+    assert village.name_zh in status["summary"] and "受理期限" in status["summary"]
+
+    # Accepted: the handling deadline the citizen's notice names is on the status too.
+    await eventually(lambda: mediation_case(services, case_id))
+    accepted = await act(services, case_id, "accept")
+    handling_due = datetime.fromisoformat(accepted["deadlines"]["handling"]["due_at"])
+    status = await eventually(lambda: public_status(services, receipt, status="accepted"))
+    assert status["handling_due"] is not None
+    assert datetime.fromisoformat(status["handling_due"]) == handling_due
+    assert status["acceptance_due"] is None  # decided: no longer running
+    assert status["status_text"] == "已受理，正在办理" and "办理期限" in status["summary"]
+
+    # In English, asked for or from the browser's language.
+    english = await public_status(services, receipt, lang="en")
+    assert english is not None and english["content_language"] == "en"
+    assert english["platform_name"] == village.name_en
+    assert english["status_text"] == "Accepted and being handled"
+    assert "to be handled by" in english["summary"]
+    browser = await public_status(services, receipt, headers={"Accept-Language": "en-GB,en"})
+    assert browser is not None and browser["status_text"] == english["status_text"]
+
+    # Escalated: the township holds it now, at its level, with a new acceptance deadline.
+    await act(services, case_id, "escalate", reason="需乡镇协调")
+    await eventually(lambda: mediation_case(services, case_id, platform=township.code))
+    status = await eventually(
+        lambda: public_status(services, receipt, platform=township.code, status="received")
+    )
+    assert status["level"] == "township" and status["level_text"] == "乡镇（街道）"
+    assert status["platform_name"] == township.name_zh
+    assert status["acceptance_due"] is not None and status["handling_due"] is None
+
+    # Handled and closed there: closed at once, not resolved.
+    await act(services, case_id, "accept")
+    await act(services, case_id, "assign_mediator")
+    await act(services, case_id, "resolve", outcome="双方和解")
+    await act(services, case_id, "close")
+    status = await eventually(lambda: public_status(services, receipt, status="closed"))
+    assert status["status_text"] == "已结案" and status["handling_due"] is None
+    assert status["level"] == "township"
