@@ -9,10 +9,15 @@ from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+from concord_shared.envelope import envelope
+from concord_shared.events import CoordinationAccepted, CoordinationAnswered, CoordinationDeclined
 from concord_shared.registry import DEFAULT_REGISTRY, load_registry
+from concord_shared.topics import HORIZONTAL_REPLIES, department_topic
 
 from tests.support.cases import neighbour_dispute, unique_phone, unique_text
+from tests.support.kafka import events_on, send
 from tests.support.notifying import daytime, deliveries
+from tests.support.routing import decline
 from tests.support.sinks import Sinks
 from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, Services
 from tests.support.wait import eventually
@@ -180,3 +185,69 @@ async def test_the_public_status_says_who_holds_the_case_and_by_when_after_every
     status = await eventually(lambda: public_status(services, receipt, status="closed"))
     assert status["status_text"] == "已结案" and status["handling_due"] is None
     assert status["level"] == "township"
+
+
+async def test_a_decline_moves_the_lead_everywhere_and_departments_hear_why_a_reply_is_refused(
+    services: Services, sinks: Sinks
+) -> None:
+    ns = services.namespace
+    phone = unique_phone()
+    case = neighbour_dispute(category="land_dispute")
+    case["parties"][0]["phone"] = phone
+    receipt = await submit(services, case)
+    case_id = receipt["case_id"]
+    first = await eventually(lambda: mediation_case(services, case_id))
+    assert first["lead_department"] == "land"
+
+    # Land declines, pointing to water: mediation and the citizen's status follow.
+    await decline(ns, case_id, "land", reason="是灌溉渠的事", suggested_department="water")
+    moved = await eventually(lambda: mediation_case(services, case_id, lead_department="water"))
+    assert moved["status"] == "received"  # where it stands in the workflow is unchanged
+    water = REGISTRY.departments_by_code["water"]
+    status = await eventually(lambda: public_status(services, receipt, department="water"))
+    assert status["department_name"] == water.name_zh and status["status"] == "received"
+
+    # A department never asked answers: not attached; it hears why, on its own topic.
+    stranger = envelope(
+        CoordinationAnswered(department="hrss", answer="已处理"), source="hrss", case_id=case_id
+    )
+    await send(HORIZONTAL_REPLIES.full_name(ns), [stranger.to_bytes()], key=case_id.encode())
+    # Water sends a decline without a reason: no valid reply; water hears what is wrong.
+    invalid = envelope(
+        CoordinationDeclined(department="water", declined_by="w-1", reason="x"),
+        source="water",
+        case_id=case_id,
+    ).model_dump(mode="json")
+    invalid["payload"]["reason"] = ""
+    await send(
+        HORIZONTAL_REPLIES.full_name(ns), [json.dumps(invalid).encode()], key=case_id.encode()
+    )
+    topics = [department_topic(d).full_name(ns) for d in ("hrss", "water")]
+
+    def refusals(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        return [e for e in events if e["type"] == "CoordinationReplyRefused"]
+
+    told = refusals(
+        await events_on(topics, {case_id}, until=lambda es: len(refusals(es)) >= 2, within=30)
+    )
+    by_department = {e["payload"]["department"]: e for e in told}
+    assert by_department["hrss"]["payload"]["reason"] == "not_asked"
+    assert by_department["hrss"]["payload"]["reply_event_id"] == stranger.event_id
+    assert by_department["hrss"]["topic"] == department_topic("hrss").full_name(ns)
+    assert by_department["water"]["payload"]["reason"] == "invalid"
+    assert "reason" in by_department["water"]["payload"]["detail"]  # names the bad field
+
+    # Water accepts: the citizen hears a department took the matter up.
+    accepted = envelope(
+        CoordinationAccepted(department="water", handler_ref="w-2"), source="water", case_id=case_id
+    )
+    await send(HORIZONTAL_REPLIES.full_name(ns), [accepted.to_bytes()], key=case_id.encode())
+    texts = await eventually(lambda: _with_text(sms_to(sinks, phone), water.name_zh), within=30)
+    assert any("已接手" in t for t in texts)
+    replies = (await mediation_case(services, case_id))["department_replies"]
+    assert {r["department"] for r in replies} == {"land", "water"}  # hrss's never attached
+
+
+async def _with_text(texts: Any, needle: str) -> list[str] | None:
+    found = [t for t in await texts if needle in t]
+    return found or None
