@@ -94,7 +94,7 @@ async def test_staff_are_not_held_by_quiet_hours(services: Services, sinks: Sink
         case_id,
         NoticeKind.DEADLINE_BREACH,
         RecipientKind.LEADER,
-        "l-county-en",
+        "leader:339901003",
         facts={"deadline": "acceptance", "platform": "339901001001"},
     )
     await request_notice(services, case_id, raw)

@@ -3,23 +3,31 @@ case is looked up with; the public status says in plain words (Chinese or Englis
 the case, at which level and by when, and stays right after every move."""
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
+import yaml
 from concord_shared.envelope import envelope
 from concord_shared.events import CoordinationAccepted, CoordinationAnswered, CoordinationDeclined
 from concord_shared.registry import DEFAULT_REGISTRY, load_registry
-from concord_shared.topics import HORIZONTAL_REPLIES, department_topic
+from concord_shared.topics import HORIZONTAL_REPLIES, INTERNAL_TASKS, department_topic
 
 from tests.support.cases import neighbour_dispute, unique_phone, unique_text
 from tests.support.kafka import events_on, send
 from tests.support.notifying import daytime, deliveries
 from tests.support.routing import decline
 from tests.support.sinks import Sinks
-from tests.support.stack import AUTH, MEDIATION_SUPERVISOR_KEY, Services
+from tests.support.stack import (
+    AUTH,
+    MEDIATION_INTEGRATION_KEY,
+    MEDIATION_SUPERVISOR_KEY,
+    MEDIATION_TOWNSHIP_STAFF_KEY,
+    Services,
+)
 from tests.support.wait import eventually
 
 pytestmark = pytest.mark.real
@@ -250,4 +258,98 @@ async def test_a_decline_moves_the_lead_everywhere_and_departments_hear_why_a_re
 
 async def _with_text(texts: Any, needle: str) -> list[str] | None:
     found = [t for t in await texts if needle in t]
+    return found or None
+
+
+CONTACTS = yaml.safe_load(
+    (Path(DEFAULT_REGISTRY).parent / "contacts.yaml").read_text(encoding="utf-8")
+)
+
+
+def mails_to(sinks: Sinks, address: str, case_ref: str) -> list[str]:
+    return [
+        m.get_content()  # type: ignore[attr-defined]
+        for m in sinks.smtp.to(address)
+        if case_ref in m.get_content()  # type: ignore[attr-defined]
+    ]
+
+
+async def tasks_for(ns: str, case_id: str, task: str) -> list[dict[str, Any]]:
+    events = await events_on(
+        [INTERNAL_TASKS.full_name(ns)],
+        {case_id},
+        until=lambda es: any(e["payload"]["task"] == task for e in es),
+    )
+    return [e["payload"] for e in events if e["payload"]["task"] == task]
+
+
+async def test_both_sides_hear_of_sessions_and_a_review_is_on_the_township_s_desk(
+    services: Services, sinks: Sinks
+) -> None:
+    applicant, respondent = unique_phone(), unique_phone()
+    case = neighbour_dispute()
+    case["parties"][0]["phone"] = applicant
+    case["parties"][1]["phone"] = respondent
+    receipt = await submit(services, case)
+    case_id = receipt["case_id"]
+    await eventually(lambda: mediation_case(services, case_id))
+    await act(services, case_id, "accept")
+
+    # The mediator chosen hears of it at the address the staff directory gives.
+    assigned = await act(services, case_id, "assign_mediator")
+    mediator = CONTACTS["mediators"][assigned["mediator"]]["email"]
+    [assignment] = await eventually(lambda: _now(mails_to(sinks, mediator, case_id[:8])))
+    assert "已分派给您调解" in assignment
+
+    # Both sides are told when and where the session is.
+    starts = datetime.now(SHANGHAI).replace(second=0, microsecond=0) + timedelta(days=3)
+    await act(
+        services, case_id, "schedule_session", starts_at=starts.isoformat(), location="东街村调解室"
+    )
+    for phone in (applicant, respondent):
+        texts = await eventually(lambda p=phone: _with_text(sms_to(sinks, p), "调解会议"))
+        assert starts.strftime("%Y-%m-%d %H:%M") in texts[0] and "东街村调解室" in texts[0]
+
+    # Not satisfied: the review goes up to the township, onto its desk and to its leader.
+    await act(services, case_id, "reach_agreement", terms=["修缮围墙，费用各半"])
+    await act(services, case_id, "resolve", outcome="双方和解")
+    await act(services, case_id, "close")
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            f"{services['mediation'].url}/cases/{case_id}/feedback",
+            json={"satisfied": False, "comment": "赔偿未到位"},
+            headers={"X-API-Key": MEDIATION_INTEGRATION_KEY},
+        )
+    assert r.status_code == 200, r.text
+    [task] = await tasks_for(services.namespace, case_id, "review_arrived")
+    assert task["platform"] == "339901001"
+    leader = CONTACTS["leaders"]["leader:339901001"]["email"]
+    [notice] = await eventually(lambda: _now(mails_to(sinks, leader, case_id[:8])))
+    assert "复查" in notice and REGISTRY.platforms_by_code["339901001"].name_zh in notice
+    # The township's own staff can take it up: no supervisor needed.
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(
+            f"{services['mediation'].url}/cases/{case_id}/transitions",
+            json={"action": "start_review"},
+            headers={"X-API-Key": MEDIATION_TOWNSHIP_STAFF_KEY},
+        )
+    assert r.status_code == 200, r.text
+
+
+async def test_an_escalated_case_is_announced_to_the_platform_above(
+    services: Services, sinks: Sinks
+) -> None:
+    receipt = await submit(services, neighbour_dispute())
+    case_id = receipt["case_id"]
+    await eventually(lambda: mediation_case(services, case_id))
+    await act(services, case_id, "escalate", reason="涉及多村，需乡镇协调")
+    [task] = await tasks_for(services.namespace, case_id, "escalation_arrived")
+    assert task["platform"] == "339901001"
+    leader = CONTACTS["leaders"]["leader:339901001"]["email"]
+    [notice] = await eventually(lambda: _now(mails_to(sinks, leader, case_id[:8])))
+    assert "提交上级" in notice
+    assert REGISTRY.platforms_by_code["339901001001"].name_zh in notice  # where it came from
+
+
+async def _now(found: list[str]) -> list[str] | None:
     return found or None

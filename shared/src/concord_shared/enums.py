@@ -115,6 +115,8 @@ class NoticeKind(StrEnum):
     ENDPOINT_PAUSED = "endpoint_paused"  # to a department: its webhook kept failing
     DEPARTMENT_REPLY = "department_reply"  # to a citizen: a department took up or answered
     REPLY_REFUSED = "reply_refused"  # to a department: its reply was not taken, and why
+    CASE_ARRIVED = "case_arrived"  # to a platform's leader: a review or escalation came in
+    SESSION_SCHEDULED = "session_scheduled"  # to both sides: when and where to attend
 
 
 class Language(StrEnum):

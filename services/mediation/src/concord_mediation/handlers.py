@@ -208,6 +208,7 @@ class Mediation:
             timers.pop("handling", None)
             change.set_timers(timers)
             change.sets["acceptance_due"] = timers["acceptance"].due_at
+            self.workflow.hand_over(change, doc["platform"], "escalation")
             if await self.workflow.write(change, cause_id=event.event_id):
                 log.info("escalated case re-opened", platform=assigned.platform)
                 return

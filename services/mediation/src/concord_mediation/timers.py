@@ -13,16 +13,21 @@ from datetime import datetime
 
 import structlog
 from concord_shared.background import Background
-from concord_shared.enums import CaseStatus, NoticeKind, RecipientKind
-from concord_shared.events import DeadlineBreached, DeadlineWarning, NotificationRequested
+from concord_shared.enums import CaseStatus, Desk, NoticeKind, RecipientKind
+from concord_shared.events import (
+    DeadlineBreached,
+    DeadlineWarning,
+    DeskTaskCreated,
+    NotificationRequested,
+)
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
-from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS
+from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS
 
 from concord_mediation.adapters.indexes import to_ms
 from concord_mediation.change import Change
 from concord_mediation.domain.deadlines import due_alarms
 from concord_mediation.domain.workflow import TRANSITIONS, Action
-from concord_mediation.workflow import Workflow
+from concord_mediation.workflow import Workflow, leader_of
 
 log = structlog.get_logger(__name__)
 
@@ -114,7 +119,7 @@ class DeadlineWatch:
                             recipient_kind=RecipientKind.MEDIATOR
                             if mediator
                             else RecipientKind.LEADER,
-                            recipient_ref=mediator or f"leader:{platform}",
+                            recipient_ref=mediator or leader_of(platform),
                             facts={
                                 "platform": platform,
                                 "deadline": name,
@@ -129,12 +134,21 @@ class DeadlineWatch:
                         CASE_EVENTS,
                         DeadlineBreached(platform=platform, deadline=name, due_at=timer.due_at),
                     )
+                    # The desk that holds the case has it on its list, not only its leader.
+                    change.emit(
+                        INTERNAL_TASKS,
+                        DeskTaskCreated(
+                            platform=platform,
+                            desk=change.doc.get("desk", Desk.MEDIATION),
+                            task=f"{name}_deadline_breached",
+                        ),
+                    )
                     change.emit(
                         NOTIFY_REQUESTS,
                         NotificationRequested(
                             notice=NoticeKind.DEADLINE_BREACH,
                             recipient_kind=RecipientKind.LEADER,
-                            recipient_ref=f"leader:{platform}",
+                            recipient_ref=leader_of(platform),
                             urgent=True,
                             facts={
                                 "platform": platform,

@@ -10,8 +10,10 @@ from typing import Any
 
 import structlog
 from concord_shared.enums import (
+    FILERS,
     CaseKind,
     CaseStatus,
+    Desk,
     Level,
     NoticeKind,
     PartyRole,
@@ -26,6 +28,7 @@ from concord_shared.events import (
     CaseResolved,
     CaseStatusChanged,
     DeskTaskCompleted,
+    DeskTaskCreated,
     FeedbackReceived,
     MediationFailed,
     NotificationRequested,
@@ -197,6 +200,10 @@ class Workflow:
                         mediator_ref=doc.get("mediator") or "",
                     ),
                 )
+                when = {"starts_at": local_due(self.policy, command.starts_at)}
+                if command.location:
+                    when["location"] = command.location
+                self.notify_parties(change, NoticeKind.SESSION_SCHEDULED, when, both_sides=True)
             case c.ReachAgreement():
                 change.sets["agreement"] = {
                     "terms": command.terms,
@@ -226,14 +233,16 @@ class Workflow:
                         platform=change.platform, level=Level(doc["level"]), outcome=command.outcome
                     ),
                 )
-                self.notify_parties(change, NoticeKind.OUTCOME, {"outcome": command.outcome})
+                self.notify_parties(
+                    change, NoticeKind.OUTCOME, {"outcome": command.outcome}, both_sides=True
+                )
             case c.Close():
                 change.sets["closed_at"] = now
                 _stop(timers, *timers)
                 change.emit(
                     CASE_EVENTS, CaseClosed(platform=change.platform, level=Level(doc["level"]))
                 )
-                self.notify_parties(change, NoticeKind.CLOSURE, {})
+                self.notify_parties(change, NoticeKind.CLOSURE, {}, both_sides=True)
                 self.notify_parties(change, NoticeKind.FEEDBACK_REQUEST, {})
             case c.RequestReview():
                 self._review_up(change, command.reason)
@@ -361,7 +370,32 @@ class Workflow:
         if parent is not None:
             change.sets.update(platform=parent.code, level=parent.level)
             change.add("platforms", parent.code)
+            self.hand_over(change, old, "review")
         change.unset.add("mediator")
+
+    def hand_over(self, change: Change, from_platform: str, what: str) -> None:
+        """The case arrived at the platform it is now at (a review asked for, an escalation):
+        a task for that platform's mediation desk and a notice to its leader on duty, so
+        someone there knows it is theirs. `what`: review or escalation."""
+        here = change.platform
+        change.emit(
+            INTERNAL_TASKS,
+            DeskTaskCreated(platform=here, desk=Desk.MEDIATION, task=f"{what}_arrived"),
+        )
+        facts = {"what": what, "platform": here, "from_platform": from_platform}
+        for key, code in (("platform_name", here), ("from_platform_name", from_platform)):
+            found = self.registry.platforms_by_code.get(code)
+            facts[key] = found.name_zh if found else code
+            facts[f"{key}_en"] = found.name_en if found else code
+        change.emit(
+            NOTIFY_REQUESTS,
+            NotificationRequested(
+                notice=NoticeKind.CASE_ARRIVED,
+                recipient_kind=RecipientKind.LEADER,
+                recipient_ref=leader_of(here),
+                facts=facts,
+            ),
+        )
 
     def escalate(self, change: Change, timers: dict[str, Timer], reason: str) -> None:
         """Send the case one level up, with its history (routing re-assigns it there)."""
@@ -387,9 +421,23 @@ class Workflow:
             ),
         )
 
-    def notify_parties(self, change: Change, notice: NoticeKind, facts: dict[str, str]) -> None:
+    def notify_parties(
+        self,
+        change: Change,
+        notice: NoticeKind,
+        facts: dict[str, str],
+        *,
+        both_sides: bool = False,
+    ) -> None:
+        """A notice to who brought the case; `both_sides`: to the other side of a dispute
+        too (the respondent and representatives), who must know when to attend and how it
+        ended. Never to the third persons an early warning names: it describes a situation,
+        and they are nobody's to contact about it."""
+        told = set(FILERS)
+        if both_sides and change.doc.get("kind") != CaseKind.EARLY_WARNING:
+            told |= {PartyRole.RESPONDENT, PartyRole.REPRESENTATIVE}
         for party in change.doc.get("parties", []):
-            if party.get("role") == PartyRole.APPLICANT:
+            if party.get("role") in told:
                 change.emit(
                     NOTIFY_REQUESTS,
                     NotificationRequested(
@@ -567,6 +615,11 @@ def _stop(timers: dict[str, Timer], *names: str) -> None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def leader_of(platform: str) -> str:
+    """The reference of a platform's leader on duty, as notification's directory keys it."""
+    return f"leader:{platform}"
 
 
 def _history_line(entry: dict[str, Any]) -> str:

@@ -250,11 +250,7 @@ class Dispatcher:
             sub = await self.subscriptions.get(d.subscription_id)
             if sub is not None and sub.get("contact_email"):
                 return str(sub["contact_email"])
-        staff = {
-            RecipientKind.MEDIATOR: self.directory.mediators,
-            RecipientKind.LEADER: self.directory.leaders,
-            RecipientKind.DEPARTMENT: self.directory.departments,
-        }[d.recipient_kind].get(d.recipient_ref)
+        staff = self.directory.staff(d.recipient_kind, d.recipient_ref)
         if staff is None:
             raise SendFailed("no address in the directory", retryable=False)
         return staff.email

@@ -320,11 +320,7 @@ class Notification:
                     )
                     for s in subs
                 ]
-        staff = {
-            RecipientKind.MEDIATOR: self.directory.mediators,
-            RecipientKind.LEADER: self.directory.leaders,
-            RecipientKind.DEPARTMENT: self.directory.departments,
-        }[kind].get(ref)
+        staff = self.directory.staff(kind, ref)
         if staff is None:
             return [Target(NotificationChannel.RECORD, ref, request.language)]
         return [Target(NotificationChannel.EMAIL, ref, staff.language, mask_email(staff.email))]

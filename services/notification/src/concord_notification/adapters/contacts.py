@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 import yaml
-from concord_shared.enums import Language
+from concord_shared.enums import Language, RecipientKind
 from pydantic import BaseModel
 
 
@@ -93,6 +93,23 @@ class Directory(BaseModel):
     mediators: dict[str, StaffContact] = {}
     leaders: dict[str, StaffContact] = {}
     departments: dict[str, StaffContact] = {}
+
+    def staff(self, kind: RecipientKind, ref: str) -> StaffContact | None:
+        """The work address of a mediator, a leader or a department; None if not listed.
+        A platform's leader on duty (`leader:<platform>`) not listed is its parent's:
+        platform codes nest, a village's code starting with its township's."""
+        if kind is RecipientKind.MEDIATOR:
+            return self.mediators.get(ref)
+        if kind is RecipientKind.DEPARTMENT:
+            return self.departments.get(ref)
+        if kind is not RecipientKind.LEADER:
+            return None
+        found = self.leaders.get(ref)
+        prefix, _, code = ref.partition(":")
+        while found is None and prefix == "leader" and len(code) > 6:
+            code = code[:-3]
+            found = self.leaders.get(f"leader:{code}")
+        return found
 
     @classmethod
     def load(cls, path: Path) -> "Directory":

@@ -43,6 +43,8 @@ SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.ENDPOINT_PAUSED: "推送地址已暂停",
         NoticeKind.DEPARTMENT_REPLY: "部门办理进展",
         NoticeKind.REPLY_REFUSED: "答复未被接收",
+        NoticeKind.CASE_ARRIVED: "新移交案件",
+        NoticeKind.SESSION_SCHEDULED: "调解会议通知",
     },
     Language.EN: {
         NoticeKind.RECEIPT: "Your matter is registered",
@@ -60,6 +62,8 @@ SUBJECTS: dict[Language, dict[NoticeKind, str]] = {
         NoticeKind.ENDPOINT_PAUSED: "Your webhook endpoint is paused",
         NoticeKind.DEPARTMENT_REPLY: "A department has replied",
         NoticeKind.REPLY_REFUSED: "Your reply was not taken",
+        NoticeKind.CASE_ARRIVED: "A case was handed to your platform",
+        NoticeKind.SESSION_SCHEDULED: "Your mediation session",
     },
 }
 PREFIX = {Language.ZH: "【清河县社会治理】", Language.EN: "[Qinghe Social Governance] "}
