@@ -59,6 +59,9 @@ def expected(case: dict[str, str], registry: dict) -> dict[str, str]:  # type: i
         departments = [
             d["code"] for d in registry["departments"] if case["category"] in d["categories"]
         ]
+    # A high-severity early warning may turn into a clash: public security is asked too.
+    if case["kind"] == "early_warning" and case["severity"] == "high":
+        departments += [d for d in ["public_security"] if d not in departments]
     return {
         "level": platform["level"],
         "platform": platform["code"],

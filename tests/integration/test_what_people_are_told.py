@@ -353,3 +353,35 @@ async def test_an_escalated_case_is_announced_to_the_platform_above(
 
 async def _now(found: list[str]) -> list[str] | None:
     return found or None
+
+
+async def test_an_early_warning_of_a_clash_reaches_the_leader_on_duty_and_public_security(
+    services: Services, sinks: Sinks
+) -> None:
+    warning = {
+        "kind": "early_warning",
+        "channel": "grid_report",
+        "platform": "339901001",
+        "category": "water_rights",
+        "severity": "high",
+        "description": unique_text("两村因抢水发生争执，双方聚集二十余人，恐有冲突："),
+        "location": {"area_code": "339901001002"},
+        "parties": [{"name": "网格员乙", "phone": unique_phone(), "role": "reporter"}],
+    }
+    receipt = await submit(services, warning)
+    case_id = receipt["case_id"]
+    opened = await eventually(lambda: mediation_case(services, case_id))
+    assert opened["platform"] == "339901"  # high severity: straight to the county
+    assert "public_security" in [opened["lead_department"], *opened["co_departments"]]
+
+    asked = await events_on(
+        [department_topic("public_security").full_name(services.namespace)],
+        {case_id},
+        until=lambda es: any(e["type"] == "CoordinationRequested" for e in es),
+    )
+    assert [e["type"] for e in asked] == ["CoordinationRequested"]
+
+    leader = CONTACTS["leaders"]["leader:339901"]["email"]
+    [notice] = await eventually(lambda: _now(mails_to(sinks, leader, case_id[:8])))
+    assert "重大案件" in notice
+    assert REGISTRY.categories_by_code["water_rights"].name_zh in notice

@@ -7,7 +7,7 @@ from typing import Any
 
 import structlog
 from concord_shared.consumer import Unprocessable
-from concord_shared.enums import FILERS, CaseStatus, NoticeKind, RecipientKind
+from concord_shared.enums import FILERS, CaseStatus, NoticeKind, RecipientKind, Severity
 from concord_shared.envelope import Envelope
 from concord_shared.events import (
     CaseAssigned,
@@ -22,7 +22,7 @@ from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.change import Change
 from concord_mediation.domain.deadlines import local_due
 from concord_mediation.domain.workflow import Action
-from concord_mediation.workflow import SERVICE, Workflow
+from concord_mediation.workflow import SERVICE, Workflow, leader_of
 
 log = structlog.get_logger(__name__)
 
@@ -124,6 +124,8 @@ class Mediation:
                 if party.role in FILERS  # an early warning's reporter too
             ),
         ]
+        if assigned.severity is Severity.HIGH:
+            emits.append(emit(self.topic(NOTIFY_REQUESTS), self._major_case(assigned)))
         # A known case is an escalated case come back, or a redelivery.
         indexes = self.workflow.indexes
         if await self.repo.get(event.case_id) is None:
@@ -149,6 +151,27 @@ class Mediation:
                     await self._departments_changed(fresh, event)
                 else:
                     await self._reopen(fresh, event)
+
+    def _major_case(self, assigned: CaseAssigned) -> NotificationRequested:
+        """A high-severity case (an early warning of a brewing clash, say) is the leader on
+        duty's to know of at once, not only the desk's and the departments'."""
+        registry = self.workflow.registry
+        platform = registry.platforms_by_code.get(assigned.platform)
+        category = registry.categories_by_code.get(assigned.category)
+        return NotificationRequested(
+            notice=NoticeKind.MAJOR_CASE,
+            recipient_kind=RecipientKind.LEADER,
+            recipient_ref=leader_of(assigned.platform),
+            urgent=True,
+            facts={
+                "platform": platform.name_zh if platform else assigned.platform,
+                "platform_en": platform.name_en if platform else assigned.platform,
+                "category": category.name_zh if category else assigned.category,
+                "category_en": category.name_en if category else assigned.category,
+                "reason": assigned.summary[:200],
+                "kind": assigned.kind.value,
+            },
+        )
 
     async def _departments_changed(self, doc: dict[str, Any], event: Envelope[Any]) -> None:
         """Re-routed at the same platform (a department declined): the case's lead and

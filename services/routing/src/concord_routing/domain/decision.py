@@ -67,6 +67,14 @@ def decide(
         departments = [
             d for d in department_candidates(facts, registry, rules) if d not in exclude_departments
         ][:1]
+    also = [
+        d
+        for d in rules.also_asked(facts, registry)
+        if d not in departments and d not in exclude_departments
+    ]
+    if also:
+        departments += also
+        reasons.append(f"also asked: {', '.join(also)}")
     return Decision(
         level=platform.level,
         platform=platform.code,

@@ -71,6 +71,13 @@ class DepartmentRule(Rule):
     co: list[str] = []
 
 
+class AlsoRule(Rule):
+    """Departments asked besides, whatever decides the lead: every matching rule applies
+    (public security on an early warning of a brewing clash, say)."""
+
+    co: list[str] = Field(min_length=1)
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -79,10 +86,14 @@ class RuleSet(BaseModel):
     escalations: list[Rule] = []
     desks: list[DeskRule]
     departments: list[DepartmentRule] = []
+    also: list[AlsoRule] = []
 
     @model_validator(mode="after")
     def _check(self) -> "RuleSet":
-        ids = [r.id for r in (*self.levels, *self.escalations, *self.desks, *self.departments)]
+        ids = [
+            r.id
+            for r in (*self.levels, *self.escalations, *self.desks, *self.departments, *self.also)
+        ]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids used twice: {', '.join(duplicates)}")
@@ -94,15 +105,24 @@ class RuleSet(BaseModel):
     def problems_with(self, registry: Registry) -> list[str]:
         """References the registry does not know."""
         problems = []
-        for rule in (*self.levels, *self.escalations, *self.desks, *self.departments):
+        for rule in (*self.levels, *self.escalations, *self.desks, *self.departments, *self.also):
             for category in rule.when.categories or []:
                 if category not in registry.categories_by_code:
                     problems.append(f"{rule.id}: unknown category {category!r}")
-        for rule in self.departments:
-            for code in (rule.lead, *rule.co):
+        named = [(r.id, [r.lead, *r.co]) for r in self.departments]
+        named += [(r.id, r.co) for r in self.also]
+        for rule_id, codes in named:
+            for code in codes:
                 if code not in registry.departments_by_code:
-                    problems.append(f"{rule.id}: unknown department {code!r}")
+                    problems.append(f"{rule_id}: unknown department {code!r}")
         return problems
+
+    def also_asked(self, facts: CaseFacts, registry: Registry) -> list[str]:
+        """The departments every matching `also` rule adds, highest priority first."""
+        matching = sorted(
+            (r for r in self.also if r.when.matches(facts, registry)), key=lambda r: -r.priority
+        )
+        return list(dict.fromkeys(code for r in matching for code in r.co))
 
     @staticmethod
     def first(rules: list[Any], facts: CaseFacts, registry: Registry) -> Any:
