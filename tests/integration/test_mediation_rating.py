@@ -7,6 +7,7 @@ this test fail whenever it ran first: they are in April now).
 """
 
 import asyncio
+import socket
 import subprocess
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -158,14 +159,17 @@ async def test_a_month_of_cases_gives_the_rating_worked_out_by_hand(
         ratings = {x["platform"]: x for x in r.json()}
         assert set(ratings) == {VILLAGE, COUNTY}
 
-        # Platform A, 8 cases: 7 decided (all on time; a8 never), 6 accepted, 4 resolved
-        # there (a1, a2, a3, a5), 3 feedbacks of which 2 satisfied, 2 repeats (a2, a8),
-        # 2 escalated (a7 by hand, a8 by its breach).
+        # Platform A, 8 cases, every acceptance due by now: 7 decided (all on time; a8
+        # never), 6 accepted of which 5 are due an outcome (a7 went up unresolved, its
+        # handling deadline still ahead), 4 resolved there (a1, a2, a3, a5), 3 feedbacks of
+        # which 2 satisfied, 2 repeats (a2, a8), 2 escalated (a7 by hand, a8 by its breach).
         village = ratings[VILLAGE]
         assert village["inputs"] | {"platform": VILLAGE, "period": "2026-06"} == {
             "platform": VILLAGE,
             "period": "2026-06",
             "cases": 8,
+            "decision_due": 8,
+            "resolution_due": 5,
             "responded": 7,
             "accepted_on_time": 7,
             "accepted": 6,
@@ -179,31 +183,34 @@ async def test_a_month_of_cases_gives_the_rating_worked_out_by_hand(
         assert village["rates"] == {
             "response_rate": 0.875,
             "on_time_acceptance_rate": 0.875,
-            "resolution_rate": 0.6667,
+            "resolution_rate": 0.8,
             "satisfaction_rate": 0.6667,
             "repeat_rate": 0.25,
             "escalation_rate": 0.25,
-            "local_resolution_rate": 0.5,
+            "local_resolution_rate": 1.0,
         }
-        # .10x.875 + .15x.875 + .20x.6667 + .20x.6667 + .10x.75 + .10x.75 + .15x.5 = .71043
-        assert village["score"] == 71.04
-        assert village["stars"] == 3
+        # .10x.875 + .15x.875 + .20x.8 + .20x.6667 + .10x.75 + .10x.75 + .15x1 = .81209
+        assert village["score"] == 81.21
+        assert village["stars"] == 4
+        assert village["policy"]["rates"]["resolution_rate"] == "resolved / resolution_due"
 
-        # Platform C, 4 cases: 3 decided, 2 on time (c2 after its deadline), 3 accepted,
-        # 1 resolved, 2 feedbacks with 1 satisfied, no repeats, nothing escalated.
+        # Platform C, 4 cases, all due a decision: 3 decided, 2 on time (c2 after its
+        # deadline), 3 accepted of which 2 are due an outcome (c2 accepted late, its
+        # handling still running), 1 resolved (there), 2 feedbacks with 1 satisfied, no
+        # repeats, nothing escalated.
         county = ratings[COUNTY]
         assert county["rates"] == {
             "response_rate": 0.75,
             "on_time_acceptance_rate": 0.5,
-            "resolution_rate": 0.3333,
+            "resolution_rate": 0.5,
             "satisfaction_rate": 0.5,
             "repeat_rate": 0.0,
             "escalation_rate": 0.0,
-            "local_resolution_rate": 0.25,
+            "local_resolution_rate": 1.0,
         }
-        # .10x.75 + .15x.5 + .20x.3333 + .20x.5 + .10x1 + .10x1 + .15x.25 = .55416
-        assert county["score"] == 55.42
-        assert county["stars"] == 1
+        # .10x.75 + .15x.5 + .20x.5 + .20x.5 + .10x1 + .10x1 + .15x1 = .70
+        assert county["score"] == 70.0
+        assert county["stars"] == 3
 
         r = await http.get(
             f"{mediation.url}/indicators/four-decreases",
@@ -234,6 +241,15 @@ async def test_a_month_of_cases_gives_the_rating_worked_out_by_hand(
                 "change_rate": None,
                 "decreased": False,
             },
+            "non_reception_place": {  # no petitions at all this month or the one before
+                "current": 0,
+                "previous": 0,
+                "change": 0,
+                "change_rate": None,
+                "decreased": False,
+            },
+        }
+        assert body["also"] == {
             "escalated": {
                 "current": 2,
                 "previous": 0,
@@ -266,5 +282,63 @@ async def test_a_month_of_cases_gives_the_rating_worked_out_by_hand(
         for line in cli.stdout.splitlines()
         if line.count("│") > 3 and line.split("│")[1].strip().isdigit()
     }
-    assert "★★★☆☆" in rows[VILLAGE] and "71.04" in rows[VILLAGE] and "87.5%" in rows[VILLAGE]
-    assert "★☆☆☆☆" in rows[COUNTY] and "55.42" in rows[COUNTY]
+    assert "★★★★☆" in rows[VILLAGE] and "81.21" in rows[VILLAGE] and "87.5%" in rows[VILLAGE]
+    assert "★★★☆☆" in rows[COUNTY] and "70.00" in rows[COUNTY]
+    assert "How it is scored" in cli.stdout and "resolved / resolution_due" in cli.stdout
+
+
+async def test_cases_still_inside_their_deadline_are_not_counted_as_failures(
+    mediation: MediationStack,
+) -> None:
+    """February 2026 at village 339901006201 belongs to this test: three cases came in,
+    one is decided; the others' acceptance deadline is weeks away, so they are in no rate
+    about it yet (they were counted as unanswered: every young platform had 1 star)."""
+    young = "339901006201"
+    received = datetime(2026, 2, 2, 9, tzinfo=CST)
+    mediation.set_clock(received)
+    ids = [
+        (await mediation.assign(platform=young, level="village", received_at=received))[0]
+        for _ in range(3)
+    ]
+    for case_id in ids:
+        await eventually(lambda case_id=case_id: get_case(mediation, case_id))  # type: ignore[misc]
+    mediation.set_clock(received + timedelta(days=1))
+    async with httpx.AsyncClient(timeout=10, headers=SUPERVISOR) as http:
+        assert (await act(http, mediation, ids[0], "accept")).status_code == 200
+    async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": AUDITOR_KEY}) as http:
+        r = await http.get(
+            f"{mediation.url}/ratings", params={"period": "2026-02", "platform": young}
+        )
+    assert r.status_code == 200, r.text
+    [rating] = r.json()
+    assert rating["inputs"]["cases"] == 3 and rating["inputs"]["decision_due"] == 1
+    assert rating["rates"]["response_rate"] == 1.0
+    assert rating["rates"]["on_time_acceptance_rate"] == 1.0
+    assert rating["rates"]["resolution_rate"] is None  # nothing due to be resolved yet
+    assert rating["stars"] == 5
+
+
+def test_the_ratings_cli_says_so_when_mediation_does_not_answer() -> None:
+    """A mediation that accepts the connection and never answers (a busy one): a message
+    and exit status 2, not a traceback."""
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        port = silent.getsockname()[1]
+        cli = subprocess.run(
+            [
+                str(BIN / "concord-mediation-ratings"),
+                "--period",
+                "2026-06",
+                "--url",
+                f"http://127.0.0.1:{port}",
+                "--timeout",
+                "1",
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert cli.returncode == 2, cli.stderr
+    assert "did not answer within 1 s" in cli.stderr and "--timeout" in cli.stderr
+    assert "Traceback" not in cli.stderr

@@ -23,6 +23,7 @@ from tests.support.routing import decline
 from tests.support.sinks import Sinks
 from tests.support.stack import (
     AUTH,
+    MEDIATION_AUDITOR_KEY,
     MEDIATION_INTEGRATION_KEY,
     MEDIATION_SUPERVISOR_KEY,
     MEDIATION_TOWNSHIP_STAFF_KEY,
@@ -385,3 +386,43 @@ async def test_an_early_warning_of_a_clash_reaches_the_leader_on_duty_and_public
     [notice] = await eventually(lambda: _now(mails_to(sinks, leader, case_id[:8])))
     assert "重大案件" in notice
     assert REGISTRY.categories_by_code["water_rights"].name_zh in notice
+
+
+async def test_petitions_at_non_reception_places_are_the_fourth_decrease(
+    services: Services,
+) -> None:
+    """Area 339901007202 belongs to this test: three petitions this month, two made at a
+    non-reception place; the fourth of the four decreases counts those two."""
+    area = "339901007202"
+
+    def petition(elsewhere: bool) -> dict[str, Any]:
+        return neighbour_dispute(
+            kind="petition",
+            category="wage_arrears",
+            platform="339901007",
+            location={"area_code": area},
+            non_reception_place=elsewhere,
+        )
+
+    ids = [(await submit(services, petition(flag)))["case_id"] for flag in (True, True, False)]
+    for case_id in ids:
+        await eventually(lambda c=case_id: mediation_case(services, c))
+    async with httpx.AsyncClient(timeout=10) as http:
+        refused = await http.post(
+            f"{services['intake'].url}/cases",
+            json=neighbour_dispute(non_reception_place=True),  # a dispute, not a petition
+            headers=AUTH,
+        )
+        month = datetime.now(SHANGHAI).strftime("%Y-%m")
+        r = await http.get(
+            f"{services['mediation'].url}/indicators/four-decreases",
+            params={"area": area, "period": month},
+            headers={"X-API-Key": MEDIATION_AUDITOR_KEY},
+        )
+    assert refused.status_code == 422
+    assert refused.json()["detail"][0]["loc"][-1] == "non_reception_place"
+    assert r.status_code == 200, r.text
+    indicators = r.json()["indicators"]
+    assert list(indicators) == ["total", "collective", "repeat", "non_reception_place"]
+    assert indicators["total"]["current"] == 3
+    assert indicators["non_reception_place"]["current"] == 2

@@ -2,6 +2,7 @@
 
 import pytest
 from concord_mediation.domain.assignment import Mediator, choose_mediator
+from concord_mediation.domain.figures import FOUR_DECREASES
 from concord_mediation.domain.periods import Period
 from concord_mediation.domain.rating import PlatformFigures, RatingPolicy, four_decreases, rate
 from concord_mediation.domain.workflow import Action, TransitionRefused, next_status
@@ -110,6 +111,8 @@ def test_rating_worked_by_hand() -> None:
         platform="p1",
         period="2026-11",
         cases=10,
+        decision_due=10,
+        resolution_due=8,
         responded=9,
         accepted_on_time=8,
         accepted=8,
@@ -121,10 +124,30 @@ def test_rating_worked_by_hand() -> None:
         escalated=2,
     )
     rating = rate(figures, RatingPolicy())
-    # 100 x (.10x.9 + .15x.8 + .20x.75 + .20x.8 + .10x(1-.1) + .10x(1-.2) + .15x.5) = 76.5
-    assert rating.score == 76.5
-    assert rating.stars == 3
+    # 100 x (.10x.9 + .15x.8 + .20x6/8 + .20x.8 + .10x(1-.1) + .10x(1-.2) + .15x5/6) = 81.5
+    assert rating.score == 81.5
+    assert rating.stars == 4
     assert rating.rates["resolution_rate"] == 0.75
+    assert rating.rates["local_resolution_rate"] == 0.8333
+
+
+def test_cases_inside_their_deadlines_are_not_counted_as_failures() -> None:
+    """Ten cases this month, eight still inside their acceptance deadline: the two that
+    were due were both decided on time, so response is perfect, not 20%."""
+    young = PlatformFigures(
+        platform="p1",
+        period="2026-12",
+        cases=10,
+        decision_due=2,
+        responded=2,
+        accepted_on_time=2,
+        accepted=2,
+    )
+    rating = rate(young, RatingPolicy())
+    assert rating.rates["response_rate"] == 1.0
+    assert rating.rates["on_time_acceptance_rate"] == 1.0
+    assert rating.rates["resolution_rate"] is None  # nothing due to be resolved yet
+    assert rating.stars == 5
 
 
 def test_a_rate_without_cases_behind_it_is_left_out() -> None:
@@ -132,6 +155,8 @@ def test_a_rate_without_cases_behind_it_is_left_out() -> None:
         platform="p1",
         period="2026-11",
         cases=2,
+        decision_due=2,
+        resolution_due=2,
         responded=2,
         accepted_on_time=2,
         accepted=2,
@@ -144,7 +169,7 @@ def test_a_rate_without_cases_behind_it_is_left_out() -> None:
 
 
 def test_weights_and_thresholds_are_configurable() -> None:
-    figures = PlatformFigures(platform="p1", period="2026-11", cases=4, responded=2)
+    figures = PlatformFigures(platform="p1", period="2026-11", cases=4, decision_due=4, responded=2)
     policy = RatingPolicy(weights={"response_rate": 1.0}, thresholds=(95, 75, 50, 25))
     assert rate(figures, policy).score == 50.0
     assert rate(figures, policy).stars == 3
@@ -154,14 +179,16 @@ def test_weights_and_thresholds_are_configurable() -> None:
 
 def test_four_decreases_against_the_previous_period() -> None:
     result = four_decreases(
-        {"total": 8, "collective": 1, "repeat": 2, "escalated": 0},
-        {"total": 10, "collective": 1, "repeat": 1, "escalated": 2},
+        {"total": 8, "collective": 1, "repeat": 2, "non_reception_place": 0, "escalated": 5},
+        {"total": 10, "collective": 1, "repeat": 1, "non_reception_place": 2},
+        FOUR_DECREASES,
     )
+    assert list(result) == ["total", "collective", "repeat", "non_reception_place"]
     assert result["total"].change == -2 and result["total"].decreased
     assert result["total"].change_rate == -0.2
     assert not result["collective"].decreased and result["collective"].change == 0
     assert result["repeat"].change == 1 and not result["repeat"].decreased
-    assert result["escalated"].decreased
+    assert result["non_reception_place"].decreased
 
 
 def test_periods() -> None:

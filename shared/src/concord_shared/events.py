@@ -76,6 +76,9 @@ class CaseReceived(EventPayload):
         "category within a window. Warnings are grouped by situation, never by person.",
     )
     source_system: str | None = None
+    non_reception_place: bool = Field(
+        default=False, description="A petition made somewhere other than a reception office."
+    )
 
 
 # --- routing ----------------------------------------------------------------------------
@@ -116,6 +119,7 @@ class CaseAssigned(EventPayload):
     collective: bool = False
     received_at: datetime
     history: list[str] = Field(default=[], description="Earlier routing decisions, oldest first.")
+    non_reception_place: bool = False
 
 
 class CaseEscalated(EventPayload):

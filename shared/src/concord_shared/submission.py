@@ -136,3 +136,9 @@ class CaseSubmission(BaseModel):
     attachments: Annotated[list[HttpUrl], Field(max_length=20)] = []
     severity: Severity = Severity.LOW
     language: Language = Language.ZH
+    non_reception_place: bool = Field(
+        default=False,
+        description="A petition made somewhere other than a reception office (at a "
+        "government compound, say): what the fourth of the four decreases counts. A fact "
+        "about the visit, never a mark on the person.",
+    )

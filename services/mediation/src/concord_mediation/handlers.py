@@ -75,6 +75,7 @@ class Mediation:
             "language": assigned.language,
             "repeat_of": assigned.repeat_of,
             "collective": assigned.collective,
+            "non_reception_place": assigned.non_reception_place,
             "status": CaseStatus.RECEIVED,
             "received_at": assigned.received_at,
             "opened_at": event.occurred_at,

@@ -13,6 +13,7 @@ from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.domain.calendar import WorkingCalendar
 from concord_mediation.domain.figures import (
     FIELDS,
+    FOUR_DECREASES,
     add_figures,
     area_counts_of,
     figures_of,
@@ -66,7 +67,14 @@ class Reports:
             return area_counts_of(await self._docs(period), area)
         return await self.indexes.area_counts(area, period.month_keys())
 
-    async def four_decreases(self, area: str, period: Period) -> dict[str, Decrease]:
+    async def four_decreases(
+        self, area: str, period: Period
+    ) -> tuple[dict[str, Decrease], dict[str, Decrease]]:
+        """The four decreases, and beside them the escalated cases, against the period
+        before."""
         current = await self.area_counts(area, period)
         previous = await self.area_counts(area, period.previous())
-        return four_decreases(current, previous)
+        return (
+            four_decreases(current, previous, FOUR_DECREASES),
+            four_decreases(current, previous, ("escalated",)),
+        )

@@ -127,6 +127,7 @@ class Routing:
             "language": received.language,
             "repeat_of": received.repeat_of,
             "collective": received.collective,
+            "non_reception_place": received.non_reception_place,
             "received_at": event.occurred_at,
             "correlation_id": event.correlation_id,
         }
@@ -526,6 +527,7 @@ class Routing:
                         collective=case["collective"],
                         received_at=case["received_at"],
                         history=history,
+                        non_reception_place=case.get("non_reception_place", False),
                     ),
                 )
             )

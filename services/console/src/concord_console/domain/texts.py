@@ -277,6 +277,14 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "leader.rate.escalation_rate": ("上交率", "Escalation"),
     "leader.rate.local_resolution_rate": ("就地化解率", "Resolved here"),
     "leader.count.cases": ("受理件数", "cases"),
+    "leader.count.decision_due": (
+        "应作受理决定件数（已决定或已超期）",
+        "cases due a decision (decided, or past the deadline)",
+    ),
+    "leader.count.resolution_due": (
+        "应办结件数（已受理且已办结、结案或超期）",
+        "accepted cases due an outcome (resolved, closed, or past the deadline)",
+    ),
     "leader.count.responded": ("已作受理决定件数", "cases with an acceptance decision"),
     "leader.count.accepted_on_time": (
         "在受理期限内作出决定件数",
@@ -346,7 +354,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
     "leader.decrease.total": ("矛盾纠纷总量", "All cases"),
     "leader.decrease.collective": ("群体性事件", "Collective cases"),
     "leader.decrease.repeat": ("重复访", "Repeat cases"),
-    "leader.decrease.escalated": ("越级上交", "Escalated cases"),
+    "leader.decrease.non_reception_place": ("非接待场所上访", "Petitions at non-reception places"),
+    "leader.decrease.escalated": ("上交上级（参考）", "Escalated cases (for reference)"),
     "leader.went_down": ("下降", "decreased"),
     "leader.went_up": ("上升，未下降", "rose: not decreased"),
     "leader.stayed": ("持平，未下降", "unchanged: not decreased"),

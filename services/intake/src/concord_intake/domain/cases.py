@@ -68,6 +68,7 @@ class CaseRecord(BaseModel):
     collective_group: str | None = None
     # Early warnings on one place and category within a window: a situation, not a person.
     situation_group: str | None = None
+    non_reception_place: bool = False
     public: PublicStatus
 
 
@@ -111,6 +112,7 @@ def register(
         received_at=now,
         source_system=source_system,
         source_ref=source_ref,
+        non_reception_place=submission.non_reception_place,
         public=PublicStatus(updated_at=now),
     )
 
@@ -158,4 +160,5 @@ def case_received(record: CaseRecord) -> CaseReceived:
         collective_group=record.collective_group,
         situation_group=record.situation_group,
         source_system=record.source_system,
+        non_reception_place=record.non_reception_place,
     )

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 
+from concord_shared.enums import CaseKind
 from concord_shared.registry import Registry
 from concord_shared.submission import CaseSubmission
 
@@ -29,5 +30,9 @@ def check_against_registry(s: CaseSubmission, registry: Registry) -> list[FieldP
     if area is None:
         problems.append(
             FieldProblem(("location", "area_code"), "coordinates alone cannot be placed yet")
+        )
+    if s.non_reception_place and s.kind is not CaseKind.PETITION:
+        problems.append(
+            FieldProblem(("non_reception_place",), f"only a petition has one, not a {s.kind}")
         )
     return problems

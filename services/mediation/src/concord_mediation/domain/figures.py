@@ -23,9 +23,15 @@ FIELDS = [
     "repeat_of",
     "collective",
     "escalated_from",
+    "deadlines",
+    "closed_at",
+    "kind",
+    "non_reception_place",
 ]
 COUNTS = (
     "cases",
+    "decision_due",
+    "resolution_due",
     "responded",
     "accepted_on_time",
     "accepted",
@@ -36,7 +42,10 @@ COUNTS = (
     "repeats",
     "escalated",
 )
-INDICATORS = ("total", "collective", "repeat", "escalated")
+# The four decreases (total, collective, repeat, and petitions at non-reception places), and
+# beside them the escalated cases.
+FOUR_DECREASES = ("total", "collective", "repeat", "non_reception_place")
+INDICATORS = (*FOUR_DECREASES, "escalated")
 # Area codes are 6 (county) to 12 (village) digits; an area asked for is a prefix of them.
 AREA_PREFIXES = range(6, 13)
 
@@ -51,12 +60,26 @@ def rating_contribution(doc: dict[str, Any]) -> dict[str, int]:
     origin = doc["origin_platform"]
     decision = doc.get("first_decision") or {}
     feedback = doc.get("feedback")
+    deadlines = doc.get("deadlines") or {}
+
+    def breached(name: str) -> bool:
+        return bool((deadlines.get(name) or {}).get("breached"))
+
+    escalated = origin in (doc.get("escalated_from") or [])
+    accepted = bool(decision.get("accepted"))
+    resolved = doc.get("resolved_at") is not None
     return {
         "cases": 1,
+        # Measured only once there is something to measure: a case still inside its
+        # deadline has not failed it (else every young case would pull the stars down).
+        "decision_due": int(bool(decision) or breached("acceptance") or escalated),
+        "resolution_due": int(
+            accepted and (resolved or breached("handling") or doc.get("closed_at") is not None)
+        ),
         "responded": int(bool(decision)),
         "accepted_on_time": int(bool(decision.get("on_time"))),
-        "accepted": int(bool(decision.get("accepted"))),
-        "resolved": int(doc.get("resolved_at") is not None),
+        "accepted": int(accepted),
+        "resolved": int(resolved),
         "resolved_here": int(doc.get("resolved_platform") == origin),
         "feedback": int(feedback is not None),
         "satisfied": int(bool(feedback and feedback.get("satisfied"))),
@@ -71,6 +94,9 @@ def area_contribution(doc: dict[str, Any]) -> dict[str, int]:
         "total": 1,
         "collective": int(bool(doc.get("collective"))),
         "repeat": int(doc.get("repeat_of") is not None),
+        "non_reception_place": int(
+            doc.get("kind") == "petition" and bool(doc.get("non_reception_place"))
+        ),
         "escalated": int(bool(doc.get("escalated_from"))),
     }
 

@@ -18,12 +18,29 @@ GOOD_RATES = (
 BAD_RATES = ("repeat_rate", "escalation_rate")
 
 
+# Each rate as (the count it shares, the count it is a share of). A case still inside its
+# deadline is in neither count of a rate about that deadline.
+RATE_PARTS: dict[str, tuple[str, str]] = {
+    "response_rate": ("responded", "decision_due"),
+    "on_time_acceptance_rate": ("accepted_on_time", "decision_due"),
+    "resolution_rate": ("resolved", "resolution_due"),
+    "satisfaction_rate": ("satisfied", "feedback"),
+    "repeat_rate": ("repeats", "cases"),
+    "escalation_rate": ("escalated", "cases"),
+    "local_resolution_rate": ("resolved_here", "resolved"),
+}
+
+
 class PlatformFigures(BaseModel):
     """Counts for the cases first received at one platform in one period."""
 
     platform: str
     period: str
     cases: int = 0
+    # Cases whose acceptance was decided or is overdue (or that went up undecided), and
+    # accepted cases resolved, closed or overdue: what the rates are measured on.
+    decision_due: int = 0
+    resolution_due: int = 0
     responded: int = 0  # an acceptance decision was made
     accepted_on_time: int = 0  # the decision came before the acceptance deadline
     accepted: int = 0
@@ -39,13 +56,8 @@ class PlatformFigures(BaseModel):
             return round(part / whole, 4) if whole else None
 
         return {
-            "response_rate": share(self.responded, self.cases),
-            "on_time_acceptance_rate": share(self.accepted_on_time, self.cases),
-            "resolution_rate": share(self.resolved, self.accepted),
-            "satisfaction_rate": share(self.satisfied, self.feedback),
-            "repeat_rate": share(self.repeats, self.cases),
-            "escalation_rate": share(self.escalated, self.cases),
-            "local_resolution_rate": share(self.resolved_here, self.cases),
+            name: share(getattr(self, part), getattr(self, whole))
+            for name, (part, whole) in RATE_PARTS.items()
         }
 
 
@@ -73,6 +85,7 @@ class RatingPolicy(BaseModel):
             "rate for the rates where lower is better; a rate with nothing behind it is left "
             "out with its weight; no rate at all: no score, 1 star",
             "weights": dict(self.weights),
+            "rates": {name: f"{part} / {whole}" for name, (part, whole) in RATE_PARTS.items()},
             "lower_is_better": list(BAD_RATES),
             "thresholds": list(self.thresholds),
             "stars": {
@@ -141,10 +154,12 @@ class Decrease(BaseModel):
     decreased: bool
 
 
-def four_decreases(current: dict[str, int], previous: dict[str, int]) -> dict[str, Decrease]:
-    """Total, collective, repeat and escalated cases against the previous period."""
+def four_decreases(
+    current: dict[str, int], previous: dict[str, int], names: tuple[str, ...]
+) -> dict[str, Decrease]:
+    """Each of `names` (counts of cases) against the previous period."""
     result = {}
-    for name in ("total", "collective", "repeat", "escalated"):
+    for name in names:
         now, before = current.get(name, 0), previous.get(name, 0)
         result[name] = Decrease(
             current=now,

@@ -59,15 +59,45 @@ def ratings(
     api_key: Annotated[
         str, typer.Option(envvar="CONCORD_MEDIATION_API_KEY", help="A supervisor or auditor key.")
     ] = "",
+    timeout: Annotated[
+        float, typer.Option(help="Seconds to wait for mediation's answer.", min=0.1)
+    ] = 30.0,
 ) -> None:
-    """Print the star rating of every platform with cases in the period."""
-    response = httpx.get(
-        f"{url}/ratings", params={"period": period}, headers={"X-API-Key": api_key}, timeout=30
-    )
+    """Print the star rating of every platform with cases in the period, and how it is
+    scored. Exit status 1: mediation refused (the message says why); 2: no answer."""
+    try:
+        response = httpx.get(
+            f"{url}/ratings",
+            params={"period": period},
+            headers={"X-API-Key": api_key},
+            timeout=timeout,
+        )
+    except httpx.TimeoutException:
+        typer.echo(
+            f"mediation at {url} did not answer within {timeout:g} s; it may be busy: "
+            "try again, or allow longer with --timeout",
+            err=True,
+        )
+        raise typer.Exit(2) from None
+    except httpx.HTTPError as exc:
+        typer.echo(f"cannot reach mediation at {url}: {type(exc).__name__} {exc}", err=True)
+        raise typer.Exit(2) from None
     if response.status_code != 200:
         typer.echo(f"mediation answered {response.status_code}: {response.text}", err=True)
         raise typer.Exit(1)
-    Console(width=200).print(ratings_table(response.json(), period))
+    rows = response.json()
+    Console(width=200).print(ratings_table(rows, period))
+    if rows:
+        policy = rows[0]["policy"]
+        typer.echo(f"How it is scored: {policy['formula']}")
+        typer.echo(
+            "Weights: "
+            + ", ".join(f"{name} {weight:g}" for name, weight in policy["weights"].items())
+        )
+        if "rates" in policy:
+            typer.echo(
+                "Rates: " + "; ".join(f"{name} = {how}" for name, how in policy["rates"].items())
+            )
 
 
 def main() -> None:

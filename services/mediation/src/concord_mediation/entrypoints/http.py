@@ -211,15 +211,18 @@ def mediation_router(
         area: Annotated[str, Query(pattern=r"^[0-9]{6,12}$")],
         period: Annotated[str, Query(description="2026-11 or 2026-Q4")],
     ) -> dict[str, Any]:
-        """Total, collective, repeat and escalated cases of an area against the period before."""
+        """The four decreases of an area against the period before: all cases, collective
+        ones, repeats and petitions at non-reception places (`indicators`); and beside them
+        the cases escalated (`also`)."""
         require(key, Right.READ_AGGREGATES)
         parsed = _period(period)
-        result = await reports.four_decreases(area, parsed)
+        four, also = await reports.four_decreases(area, parsed)
         return {
             "area": area,
             "period": str(parsed),
             "previous_period": str(parsed.previous()),
-            "indicators": {k: v.model_dump() for k, v in result.items()},
+            "indicators": {k: v.model_dump() for k, v in four.items()},
+            "also": {k: v.model_dump() for k, v in also.items()},
         }
 
     return router

@@ -32,13 +32,13 @@ _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 # Each rate of the rating and the two counts it is made of, in the order of the table:
 # mediation's PlatformFigures.rates() (services/mediation/src/concord_mediation/domain/rating.py).
 RATES: tuple[tuple[str, str, str], ...] = (
-    ("response_rate", "responded", "cases"),
-    ("on_time_acceptance_rate", "accepted_on_time", "cases"),
-    ("resolution_rate", "resolved", "accepted"),
+    ("response_rate", "responded", "decision_due"),
+    ("on_time_acceptance_rate", "accepted_on_time", "decision_due"),
+    ("resolution_rate", "resolved", "resolution_due"),
     ("satisfaction_rate", "satisfied", "feedback"),
     ("repeat_rate", "repeats", "cases"),
     ("escalation_rate", "escalated", "cases"),
-    ("local_resolution_rate", "resolved_here", "cases"),
+    ("local_resolution_rate", "resolved_here", "resolved"),
 )
 # Lower is better for these: the score counts 1 - rate.
 LOWER_IS_BETTER = frozenset({"repeat_rate", "escalation_rate"})
@@ -55,7 +55,8 @@ WEIGHTS: dict[str, float] = {
     "local_resolution_rate": 0.15,
 }
 THRESHOLDS = (90.0, 80.0, 70.0, 60.0)  # the lowest score for 5, 4, 3 and 2 stars
-DECREASES = ("total", "collective", "repeat", "escalated")
+# The four decreases, then the escalated cases shown beside them (mediation's `also`).
+DECREASES = ("total", "collective", "repeat", "non_reception_place", "escalated")
 
 
 @dataclass(frozen=True)
