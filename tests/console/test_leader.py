@@ -25,18 +25,20 @@ REGISTRY = load_registry()
 BELOW = [p for p in REGISTRY.platforms if REGISTRY.is_at_or_below(p.code, LEADER_PLATFORM)]
 # The rating table's rate columns after platform, level, stars, score and cases, with the
 # counts each rate is made of (mediation's PlatformFigures.rates()).
+# The rate columns in the page's order; which counts each rate shares of which comes with
+# every rating (its policy's `rates`, e.g. "responded / decision_due").
 RATE_COLUMNS = [
-    ("response_rate", "responded", "cases"),
-    ("on_time_acceptance_rate", "accepted_on_time", "cases"),
-    ("resolution_rate", "resolved", "accepted"),
-    ("satisfaction_rate", "satisfied", "feedback"),
-    ("repeat_rate", "repeats", "cases"),
-    ("escalation_rate", "escalated", "cases"),
-    ("local_resolution_rate", "resolved_here", "cases"),
+    "response_rate",
+    "on_time_acceptance_rate",
+    "resolution_rate",
+    "satisfaction_rate",
+    "repeat_rate",
+    "escalation_rate",
+    "local_resolution_rate",
 ]
 STAR_WORDS = {1: "一星", 2: "二星", 3: "三星", 4: "四星", 5: "五星"}
 INDICATORS = {"total": "矛盾纠纷总量", "collective": "群体性事件", "repeat": "重复访",
-              "escalated": "越级上交"}  # fmt: skip
+              "non_reception_place": "非接待场所上访"}  # fmt: skip
 
 
 async def accessible(page: Page, name: str) -> None:
@@ -137,7 +139,8 @@ async def check_ratings(page: Page, services: Services, period: str, *, ours: bo
         await expect(tds[1]).to_contain_text(f"{STAR_WORDS[stars]}（满分五星）")
         assert shown_number(await tds[2].inner_text()) == rating["score"]
         assert int(await tds[3].inner_text()) == rating["inputs"]["cases"]
-        for td, (name, part, whole) in zip(tds[4:], RATE_COLUMNS, strict=True):
+        for td, name in zip(tds[4:], RATE_COLUMNS, strict=True):
+            part, whole = (c.strip() for c in rating["policy"]["rates"][name].split("/"))
             assert shown_rate(await td.locator(".rate").inner_text()) == rating["rates"][name]
             assert figures(await td.locator(".figures").inner_text()) == (
                 rating["inputs"][part],
@@ -149,7 +152,7 @@ async def check_ratings(page: Page, services: Services, period: str, *, ours: bo
     await expect(formula).to_contain_text("得分 = 100 × Σ(权重 × 指标) ÷ Σ权重")
     await expect(formula).to_contain_text("按（1 − 比率）计入")
     weights = {}
-    for (name, _, _), item in zip(RATE_COLUMNS, await formula.locator("li").all(), strict=True):
+    for name, item in zip(RATE_COLUMNS, await formula.locator("li").all(), strict=True):
         found = re.search(r"权重 ([0-9.]+)%", await item.inner_text())
         assert found, await item.inner_text()
         weights[name] = float(found.group(1)) / 100

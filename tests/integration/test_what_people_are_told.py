@@ -22,9 +22,11 @@ from tests.support.notifying import daytime, deliveries
 from tests.support.routing import decline
 from tests.support.sinks import Sinks
 from tests.support.stack import (
+    AUDITOR_KEY,
     AUTH,
     MEDIATION_AUDITOR_KEY,
     MEDIATION_INTEGRATION_KEY,
+    MEDIATION_STAFF_KEY,
     MEDIATION_SUPERVISOR_KEY,
     MEDIATION_TOWNSHIP_STAFF_KEY,
     Services,
@@ -37,6 +39,7 @@ __all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 REGISTRY = load_registry(DEFAULT_REGISTRY)
 STAFF = {"X-API-Key": MEDIATION_SUPERVISOR_KEY}
+STAFF_VILLAGE = {"X-API-Key": MEDIATION_STAFF_KEY}  # the staff of village 339901001001
 
 
 async def submit(services: Services, case: dict[str, Any]) -> dict[str, Any]:
@@ -426,3 +429,46 @@ async def test_petitions_at_non_reception_places_are_the_fourth_decrease(
     assert list(indicators) == ["total", "collective", "repeat", "non_reception_place"]
     assert indicators["total"]["current"] == 3
     assert indicators["non_reception_place"]["current"] == 2
+
+
+async def test_a_returning_citizen_in_other_words_is_a_probable_repeat_staff_decide(
+    services: Services,
+) -> None:
+    phone = unique_phone()
+
+    def matter(description: str) -> dict[str, Any]:
+        case = neighbour_dispute(description=description)
+        case["parties"][0]["phone"] = phone
+        return case
+
+    first = await submit(services, matter(unique_text("邻居在我家门前堆放杂物，多次协商无果：")))
+    again = await submit(
+        services, matter(unique_text("隔壁那户又把东西堆到我家门口了，说了也不听，请来看看："))
+    )
+    assert again["repeat_of"] is None and again["probable_repeat_of"] == first["case_id"]
+    case = await eventually(lambda: mediation_case(services, again["case_id"]))
+    assert case["probable_repeat_of"] == first["case_id"] and case.get("repeat_of") is None
+
+    # The village's staff confirm it: a repeat from now on, at mediation and at intake.
+    async with httpx.AsyncClient(timeout=10, headers=STAFF_VILLAGE) as http:
+        r = await http.post(
+            f"{services['mediation'].url}/cases/{again['case_id']}/repeat",
+            json={"confirmed": True},
+        )
+        assert r.status_code == 200, r.text
+        assert r.json()["repeat_of"] == first["case_id"]
+        twice = await http.post(
+            f"{services['mediation'].url}/cases/{again['case_id']}/repeat",
+            json={"confirmed": False},
+        )
+        assert twice.status_code == 409  # nothing left to decide
+
+    async def at_intake() -> dict[str, Any] | None:
+        async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": AUDITOR_KEY}) as http:
+            r = await http.get(f"{services['intake'].url}/cases/{again['case_id']}")
+        body = r.json()
+        return body if body.get("repeat_of") == first["case_id"] else None
+
+    record = await eventually(at_intake)
+    assert record["probable_repeat_of"] is None
+    assert record["repeat_review"]["confirmed"] is True

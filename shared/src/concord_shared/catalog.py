@@ -56,6 +56,7 @@ FLOWS: tuple[Flow, ...] = (
             "MediationFailed",
             "ReviewRequested",
             "FeedbackReceived",
+            "RepeatReviewed",
         ),
         ("mediation",),
         ("intake", ANYONE_ENTITLED),

@@ -68,6 +68,11 @@ class CaseReceived(EventPayload):
     party_count: int = Field(ge=1)
     language: Language = Language.ZH
     repeat_of: str | None = Field(default=None, description="case_id of the earlier case.")
+    probable_repeat_of: str | None = Field(
+        default=None,
+        description="The same party on the same category and area within the window, worded "
+        "differently: the earlier case, for staff to confirm (RepeatReviewed) or reject.",
+    )
     collective: bool = False
     collective_group: str | None = None
     situation_group: str | None = Field(
@@ -120,6 +125,7 @@ class CaseAssigned(EventPayload):
     received_at: datetime
     history: list[str] = Field(default=[], description="Earlier routing decisions, oldest first.")
     non_reception_place: bool = False
+    probable_repeat_of: str | None = None
 
 
 class CaseEscalated(EventPayload):
@@ -229,6 +235,18 @@ class MediationOpened(EventPayload):
     status: CaseStatus
     acceptance_due: datetime
     handling_due: datetime | None = None
+
+
+class RepeatReviewed(EventPayload):
+    """Staff said whether a probable repeat is the same matter again: confirmed, the case is
+    a repeat of `earlier_case` from now on (the rating counts it); rejected, it is not."""
+
+    event_type: ClassVar[str] = "RepeatReviewed"
+
+    platform: str
+    earlier_case: str
+    confirmed: bool
+    reviewed_by: str = Field(description="Staff reference of who decided.")
 
 
 class CaseStatusChanged(EventPayload):
@@ -409,6 +427,7 @@ EVENT_TYPES: dict[str, type[EventPayload]] = {
         DeskTaskCompleted,
         MediationOpened,
         CaseStatusChanged,
+        RepeatReviewed,
         SessionScheduled,
         AgreementReached,
         MediationFailed,

@@ -10,7 +10,13 @@ import structlog
 from concord_shared.consumer import Unprocessable
 from concord_shared.enums import CaseKind, CaseStatus
 from concord_shared.envelope import Envelope, envelope
-from concord_shared.events import CaseRouted, CaseStatusChanged, MediationOpened, SubmitCase
+from concord_shared.events import (
+    CaseRouted,
+    CaseStatusChanged,
+    MediationOpened,
+    RepeatReviewed,
+    SubmitCase,
+)
 from concord_shared.outbox import Emit, Written
 from concord_shared.registry import Registry
 from concord_shared.submission import CaseSubmission
@@ -80,6 +86,7 @@ class Hints:
 
     problems: list[FieldProblem]
     repeat_of: CaseRecord | None  # the earlier case of the same party on the same matter
+    probable_repeat_of: CaseRecord | None  # same party, category and area, worded otherwise
     collective: bool
     collective_group: str | None
     collective_group_size: int | None  # the matter's cases that make it collective, this one too
@@ -255,6 +262,7 @@ class Intake:
             record = record.model_copy(
                 update={
                     "repeat_of": flags.repeat_of,
+                    "probable_repeat_of": flags.probable_repeat_of,
                     "collective": flags.collective,
                     "collective_group": flags.collective_group,
                     "situation_group": flags.situation_group,
@@ -286,9 +294,11 @@ class Intake:
         earlier = await self._earlier_cases([probe], now)
         ((flagged, grouping),) = self._flagged([probe], earlier)
         repeat_of = await self.repo.get(flagged.repeat_of) if flagged.repeat_of else None
+        probable = flagged.probable_repeat_of
         hints = Hints(
             problems=problems,
             repeat_of=repeat_of,
+            probable_repeat_of=await self.repo.get(probable) if probable else None,
             collective=flagged.collective,
             collective_group=flagged.collective_group,
             collective_group_size=grouping.group_size,
@@ -400,6 +410,23 @@ class Intake:
             **standing,
         )
 
+    async def on_repeat_reviewed(self, event: Envelope[Any]) -> None:
+        """Mediation's staff said whether the probable repeat is one: intake's record says
+        so too, so the next submission of the party is judged against it."""
+        reviewed: RepeatReviewed = event.payload
+        sets: dict[str, Any] = {
+            "probable_repeat_of": None,
+            "repeat_review": {
+                "earlier_case": reviewed.earlier_case,
+                "confirmed": reviewed.confirmed,
+                "by": reviewed.reviewed_by,
+                "at": event.occurred_at,
+            },
+        }
+        if reviewed.confirmed:
+            sets["repeat_of"] = reviewed.earlier_case
+        await self.repo.apply_review(event.case_id, event.event_id, sets)
+
     async def _status(self, event: Envelope[Any], note: str, **fields: Any) -> None:
         fields["updated_at"] = event.occurred_at
         await self.repo.listings.updated(event.case_id, event.occurred_at)  # listed first
@@ -414,4 +441,5 @@ class Intake:
             "CaseRouted": self.on_case_routed,
             "MediationOpened": self.on_mediation_opened,
             "CaseStatusChanged": self.on_status_changed,
+            "RepeatReviewed": self.on_repeat_reviewed,
         }

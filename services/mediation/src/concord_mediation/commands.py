@@ -114,6 +114,12 @@ class Feedback(_Command):
     comment: str = Field(default="", max_length=2000)
 
 
+class RepeatReview(_Command):
+    confirmed: bool = Field(
+        description="true: the same matter again (a repeat from now on); false: not."
+    )
+
+
 class Extension(_Command):
     days: int = Field(ge=1, description="Working days, once, up to the configured maximum.")
     reason: Text

@@ -76,6 +76,7 @@ class Mediation:
             "repeat_of": assigned.repeat_of,
             "collective": assigned.collective,
             "non_reception_place": assigned.non_reception_place,
+            "probable_repeat_of": assigned.probable_repeat_of,
             "status": CaseStatus.RECEIVED,
             "received_at": assigned.received_at,
             "opened_at": event.occurred_at,

@@ -32,6 +32,7 @@ from concord_shared.events import (
     FeedbackReceived,
     MediationFailed,
     NotificationRequested,
+    RepeatReviewed,
     ReviewRequested,
     SessionScheduled,
 )
@@ -516,6 +517,50 @@ class Workflow:
                     "handling_due": local_due(self.policy, timers["handling"].due_at),
                     "reason": extension.reason,
                 },
+            )
+
+        return await self._change_case(case_id, actor, decide)
+
+    async def review_repeat(
+        self, case_id: str, review: c.RepeatReview, actor: ApiKey
+    ) -> dict[str, Any]:
+        """Staff confirm or reject the probable repeat intake flagged: confirmed, the case is
+        a repeat (routing's rules and the rating count it from now); either way intake is
+        told (RepeatReviewed) and the flag is gone."""
+        by = actor.holder or actor.role.value
+
+        def decide(change: Change) -> None:
+            earlier = change.doc.get("probable_repeat_of")
+            if not earlier:
+                raise c.Refused("the case has no probable repeat to confirm or reject")
+            change.unset.add("probable_repeat_of")
+            if review.confirmed:
+                change.sets["repeat_of"] = earlier
+            change.sets["repeat_review"] = {
+                "earlier_case": earlier,
+                "confirmed": review.confirmed,
+                "by": by,
+                "at": change.now,
+            }
+            change.add(
+                "history",
+                {
+                    "at": change.now,
+                    "action": "repeat_confirmed" if review.confirmed else "repeat_rejected",
+                    "status": change.status.value,
+                    "platform": change.platform,
+                    "by": by,
+                    "reason": f"earlier case {earlier}",
+                },
+            )
+            change.emit(
+                CASE_EVENTS,
+                RepeatReviewed(
+                    platform=change.platform,
+                    earlier_case=earlier,
+                    confirmed=review.confirmed,
+                    reviewed_by=by,
+                ),
             )
 
         return await self._change_case(case_id, actor, decide)

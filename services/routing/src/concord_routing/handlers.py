@@ -128,6 +128,7 @@ class Routing:
             "repeat_of": received.repeat_of,
             "collective": received.collective,
             "non_reception_place": received.non_reception_place,
+            "probable_repeat_of": received.probable_repeat_of,
             "received_at": event.occurred_at,
             "correlation_id": event.correlation_id,
         }
@@ -528,6 +529,7 @@ class Routing:
                         received_at=case["received_at"],
                         history=history,
                         non_reception_place=case.get("non_reception_place", False),
+                        probable_repeat_of=case.get("probable_repeat_of"),
                     ),
                 )
             )

@@ -252,3 +252,7 @@ class CaseRepository:
             },
             upsert=False,
         )
+
+    async def apply_review(self, case_id: str, event_id: str, sets: dict[str, Any]) -> bool:
+        """What staff said of a probable repeat, once per event."""
+        return await apply_once(self._cases, case_id, event_id, {"$set": sets}, upsert=False)

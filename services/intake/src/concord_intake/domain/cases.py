@@ -1,6 +1,7 @@
 """A registered case as intake keeps it, and what the rest of the platform may know of it."""
 
 from datetime import datetime
+from typing import Any
 
 from concord_shared.enums import (
     FILERS,
@@ -64,6 +65,8 @@ class CaseRecord(BaseModel):
     source_system: str | None = None
     source_ref: str | None = None
     repeat_of: str | None = None
+    probable_repeat_of: str | None = None  # for staff to confirm or reject
+    repeat_review: dict[str, Any] | None = None  # what staff said of it, and when
     collective: bool = False
     collective_group: str | None = None
     # Early warnings on one place and category within a window: a situation, not a person.
@@ -156,6 +159,7 @@ def case_received(record: CaseRecord) -> CaseReceived:
         party_count=len(record.parties),
         language=record.language,
         repeat_of=record.repeat_of,
+        probable_repeat_of=record.probable_repeat_of,
         collective=record.collective,
         collective_group=record.collective_group,
         situation_group=record.situation_group,

@@ -2,7 +2,9 @@
 
 A repeat is the same party (same pseudonymous reference, so the same normalised phone or
 identity number) on a similar matter -- same category and area, similar description --
-within a window. A collective matter has many parties, or is one of several similar cases on
+within a window. The same party on the same category and area, worded differently, is a
+probable repeat: staff confirm or reject it (a returning citizen rarely tells it the same way).
+A collective matter has many parties, or is one of several similar cases on
 the same matter in a short time.
 
 An early warning describes a situation, never a person to watch: its parties are never
@@ -10,7 +12,7 @@ matched (no repeat, no crowd of the same people), and it is grouped with other w
 the same place and category within a window -- a situation group.
 """
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -59,6 +61,10 @@ class Grouping:
     situation_group: str | None = None
     # How many cases on the matter made it collective, this one included (within the window).
     group_size: int | None = None
+    # The same party on the same category and area within the window, worded differently:
+    # likely the same matter again, for staff to confirm or reject (not counted as a repeat
+    # until they confirm).
+    probable_repeat_of: str | None = None
 
 
 def _same_matter(case: NewCase, earlier: EarlierCase, threshold: float) -> bool:
@@ -90,6 +96,19 @@ def group(
         if e.party_refs & case.party_refs and case.received_at - e.received_at <= repeat_window
     ]
     repeat_of = max(repeats, key=lambda e: e.received_at).case_id if repeats else None
+    probable = (
+        None
+        if repeat_of
+        else _latest(
+            e
+            for e in earlier
+            if not e.early_warning
+            and e.category == case.category
+            and e.area_code == case.area_code
+            and e.party_refs & case.party_refs
+            and case.received_at - e.received_at <= repeat_window
+        )
+    )
     # Other people's cases on the same matter: one person coming back is a repeat, not a crowd.
     recent = sorted(
         (
@@ -103,9 +122,20 @@ def group(
     if len(recent) + 1 >= min_cases:
         first = recent[0]
         return Grouping(
-            repeat_of, True, first.collective_group or first.case_id, group_size=len(recent) + 1
+            repeat_of,
+            True,
+            first.collective_group or first.case_id,
+            group_size=len(recent) + 1,
+            probable_repeat_of=probable,
         )
-    return Grouping(repeat_of, case.party_count >= party_threshold, None)
+    return Grouping(
+        repeat_of, case.party_count >= party_threshold, None, probable_repeat_of=probable
+    )
+
+
+def _latest(cases: Iterable[EarlierCase]) -> str | None:
+    found = max(cases, key=lambda e: e.received_at, default=None)
+    return found.case_id if found else None
 
 
 def _situation(

@@ -26,6 +26,9 @@ class Receipt(BaseModel):
     status: CaseStatus
     received_at: datetime
     repeat_of: str | None = None  # the earlier case of the same party on the same matter
+    # The same party on the same category and area, worded otherwise: for the mediation
+    # desk to confirm or reject (POST mediation /cases/{id}/repeat).
+    probable_repeat_of: str | None = None
     collective: bool = False
     collective_group: str | None = None
 
@@ -66,27 +69,32 @@ class EarlierCaseView(BaseModel):
 class CheckAnswer(BaseModel):
     problems: list[Problem]  # registering would be refused while there are any
     repeat_of: EarlierCaseView | None
+    probable_repeat_of: EarlierCaseView | None
     collective: bool
     collective_group: str | None
     collective_group_size: int | None
     situation_group: str | None
 
 
+def _earlier_view(earlier: CaseRecord | None, caller: ApiKey) -> EarlierCaseView | None:
+    if earlier is None:
+        return None
+    return EarlierCaseView(
+        case_id=earlier.case_id,
+        receipt_number=earlier.receipt_number
+        if permits(caller, Action.LIST_RECEIPTS, earlier.platform)
+        else None,
+        received_at=earlier.received_at,
+        status=earlier.public.status,
+        category=earlier.category,
+    )
+
+
 def check_answer(hints: Hints, caller: ApiKey) -> CheckAnswer:
-    earlier = hints.repeat_of
     return CheckAnswer(
         problems=[Problem(field=".".join(map(str, p.loc)), message=p.msg) for p in hints.problems],
-        repeat_of=EarlierCaseView(
-            case_id=earlier.case_id,
-            receipt_number=earlier.receipt_number
-            if permits(caller, Action.LIST_RECEIPTS, earlier.platform)
-            else None,
-            received_at=earlier.received_at,
-            status=earlier.public.status,
-            category=earlier.category,
-        )
-        if earlier
-        else None,
+        repeat_of=_earlier_view(hints.repeat_of, caller),
+        probable_repeat_of=_earlier_view(hints.probable_repeat_of, caller),
         collective=hints.collective,
         collective_group=hints.collective_group,
         collective_group_size=hints.collective_group_size,
@@ -102,6 +110,7 @@ def receipt_of(record: CaseRecord) -> Receipt:
         status=record.public.status,
         received_at=record.received_at,
         repeat_of=record.repeat_of,
+        probable_repeat_of=record.probable_repeat_of,
         collective=record.collective,
         collective_group=record.collective_group,
     )

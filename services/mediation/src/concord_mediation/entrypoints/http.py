@@ -137,6 +137,13 @@ def mediation_router(
         doc = await _guard(workflow.feedback(case_id, body, key))
         return case_body(doc, case_view(key, scope(doc)) or View.MINIMISED)
 
+    @router.post("/cases/{case_id}/repeat")
+    async def repeat(case_id: str, body: c.RepeatReview, key: Key) -> dict[str, Any]:
+        """Confirm or reject the probable repeat intake flagged (`probable_repeat_of`: the
+        same party on the same category and area, worded otherwise): the platform's staff
+        decide; 409 when the case has none."""
+        return case_body(await _guard(workflow.review_repeat(case_id, body, key)), View.FULL)
+
     @router.post("/cases/{case_id}/extension")
     async def extension(case_id: str, body: c.Extension, key: Key) -> dict[str, Any]:
         """The one extension of the handling deadline; the citizen is told."""
