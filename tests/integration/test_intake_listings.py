@@ -15,6 +15,7 @@ from concord_intake.adapters.repository import CaseRepository
 from concord_intake.handlers import Intake, Registered, Registration
 from concord_intake.settings import GroupingSettings
 from concord_shared.registry import load_registry
+from concord_shared.registry_source import RegistrySource
 from concord_shared.submission import CaseSubmission
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
@@ -49,7 +50,7 @@ class Clock:
 def intake_on(db: AsyncDatabase[dict[str, object]], clock: Clock) -> Intake:
     return Intake(
         repo=CaseRepository(db),
-        registry=load_registry(REGISTRY),
+        registry_source=RegistrySource(load_registry(REGISTRY), None),
         pseudonym_key="k" * 32,
         receipt_prefix="QH",
         case_events_topic="test.case.events",

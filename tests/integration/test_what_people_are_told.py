@@ -29,6 +29,7 @@ from tests.support.stack import (
     MEDIATION_STAFF_KEY,
     MEDIATION_SUPERVISOR_KEY,
     MEDIATION_TOWNSHIP_STAFF_KEY,
+    ROUTING_ADMIN_KEY,
     Services,
 )
 from tests.support.wait import eventually
@@ -472,3 +473,49 @@ async def test_a_returning_citizen_in_other_words_is_a_probable_repeat_staff_dec
     record = await eventually(at_intake)
     assert record["probable_repeat_of"] is None
     assert record["repeat_review"]["confirmed"] is True
+
+
+async def test_a_category_added_at_routing_is_taken_by_intake_without_a_restart(
+    services: Services,
+) -> None:
+    """Categories and areas have one source: routing's registry, changed at runtime through
+    its admin API; intake reads it from there."""
+    routing = services["routing"].url
+    admin = {"X-API-Key": ROUTING_ADMIN_KEY}
+    case = neighbour_dispute(category="elderly_care", kind="petition")
+    async with httpx.AsyncClient(timeout=10) as http:
+        before = await http.post(f"{services['intake'].url}/cases", json=case, headers=AUTH)
+        assert before.status_code == 422
+        assert [p["loc"][-1] for p in before.json()["detail"]] == ["category"]
+
+        original = (await http.get(f"{routing}/admin/config", headers=admin)).json()["registry"]
+        registry = json.loads(json.dumps(original))
+        registry["version"] += 1
+        registry["categories"].append(
+            {
+                "code": "elderly_care",
+                "name_zh": "养老服务纠纷",
+                "name_en": "Elderly care dispute",
+                "kinds": ["petition", "dispute"],
+            }
+        )
+        civil = next(d for d in registry["departments"] if d["code"] == "civil_affairs")
+        civil["categories"].append("elderly_care")
+        r = await http.put(f"{routing}/admin/registry", json=registry, headers=admin)
+        assert r.status_code == 200, r.text
+        try:
+
+            async def taken() -> dict[str, Any] | None:
+                r = await http.post(f"{services['intake'].url}/cases", json=case, headers=AUTH)
+                return r.json() if r.status_code == 201 else None
+
+            receipt = await eventually(taken)
+            # Routed by the same registry: to the civil affairs bureau, named as routing names it.
+            status = await eventually(
+                lambda: public_status(services, receipt, department="civil_affairs")
+            )
+            assert status["category_name"] == "养老服务纠纷"
+        finally:
+            restored = {**original, "version": registry["version"] + 1}
+            r = await http.put(f"{routing}/admin/registry", json=restored, headers=admin)
+            assert r.status_code == 200, r.text

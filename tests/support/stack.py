@@ -251,6 +251,12 @@ class Services:
         if name == "intake":
             # Tests poll the public status many times a second, all from one address.
             extra.setdefault(f"{prefix}PUBLIC_LIMITS__PER_CLIENT", "100000/minute")
+            # The registry is routing's: read it from the session's routing, quickly.
+            if "routing" in self.ports:
+                extra.setdefault(
+                    f"{prefix}ROUTING_URL", f"http://127.0.0.1:{self.ports['routing']}"
+                )
+            extra.setdefault(f"{prefix}REGISTRY_REFRESH_S", "1")
         return {
             **extra,
             f"{prefix}DEVELOPMENT": "true",

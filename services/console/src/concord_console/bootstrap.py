@@ -8,6 +8,7 @@ import structlog
 from concord_shared.http_guards import install_http_guards
 from concord_shared.logging import configure_logging
 from concord_shared.registry import load_registry
+from concord_shared.registry_source import RegistrySource
 from concord_shared.startup_secrets import DevelopmentSecret, refuse_development_secrets
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.responses import JSONResponse, Response
@@ -58,7 +59,10 @@ def refuse_development_setup(settings: ConsoleSettings) -> None:
 
 def build_app(settings: ConsoleSettings) -> FastAPI:
     refuse_development_setup(settings)
-    registry = load_registry(settings.registry_path)
+    # Names of platforms, categories and departments: routing's registry in force.
+    registry = RegistrySource(
+        load_registry(settings.registry_path), settings.routing_url, settings.registry_refresh_s
+    )
     directory = PasswordDirectory.load(settings.users_path)
     missing = sorted({u.scope for u in directory.users} - set(settings.keys))
     backends = Backends.connect(
@@ -79,9 +83,11 @@ def build_app(settings: ConsoleSettings) -> FastAPI:
             # Such users can sign in but every page of theirs answers "not permitted".
             log.warning("users without service keys", scopes=missing)
         log.info("service started", port=settings.http_port, users=len(directory.users))
+        registry.start()
         try:
             yield
         finally:
+            await registry.stop()
             await backends.close()
             log.info("service stopped")
 

@@ -35,7 +35,8 @@ class ConsoleSettings(BaseSettings):
     mediation_url: str = "http://127.0.0.1:8003"
     notification_url: str = "http://127.0.0.1:8004"
     request_timeout_s: float = 10.0
-    registry_path: Path = DEFAULT_REGISTRY
+    registry_path: Path = DEFAULT_REGISTRY  # until routing's GET /registry first answers
+    registry_refresh_s: float = 10.0
     users_path: Path = DEFAULT_USERS
     # Keys per user scope as JSON: {"mediator@339901001001": {"mediation": "..."}, ...}.
     keys: dict[str, ServiceKeys] = {}

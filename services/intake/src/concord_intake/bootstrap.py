@@ -3,6 +3,7 @@
 from concord_shared.envelope import utcnow
 from concord_shared.outbox import Written
 from concord_shared.registry import load_registry
+from concord_shared.registry_source import RegistrySource
 from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.store import Document
@@ -26,7 +27,11 @@ def build_intake(
     """The service layer, for the service process and for the bulk-import CLI alike."""
     return Intake(
         repo=CaseRepository(db),
-        registry=load_registry(settings.registry_path),
+        registry_source=RegistrySource(
+            load_registry(settings.registry_path),
+            settings.routing_url,
+            settings.registry_refresh_s,
+        ),
         pseudonym_key=settings.pseudonym_key,
         receipt_prefix=settings.receipt_prefix,
         case_events_topic=CASE_EVENTS.full_name(settings.topic_namespace),
@@ -44,6 +49,12 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
     intake = build_intake(runtime.db, settings, runtime.relay.written)
     runtime.startup.append(intake.repo.ensure_indexes)
+
+    async def follow_registry() -> None:
+        intake.registry_source.start()
+
+    runtime.startup.append(follow_registry)
+    runtime.shutdown.append(intake.registry_source.stop)
     limits = PublicLimits(settings.public_limits)
     # Two lanes: new submissions never wait behind the case log's backlog.
     subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers(), intake.batch_handlers())

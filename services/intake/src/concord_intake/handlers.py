@@ -19,6 +19,7 @@ from concord_shared.events import (
 )
 from concord_shared.outbox import Emit, Written
 from concord_shared.registry import Registry
+from concord_shared.registry_source import RegistrySource
 from concord_shared.submission import CaseSubmission
 
 from concord_intake.adapters.listings import received_entry
@@ -96,13 +97,18 @@ class Hints:
 @dataclass
 class Intake:
     repo: CaseRepository
-    registry: Registry
+    registry_source: RegistrySource  # routing's registry in force, kept fresh
     pseudonym_key: str
     receipt_prefix: str
     case_events_topic: str
     on_written: Written
     clock: Callable[[], datetime]
     grouping: GroupingSettings
+
+    @property
+    def registry(self) -> Registry:
+        """The registry submissions are checked against: routing's, as it is now."""
+        return self.registry_source.current
 
     async def register(self, registration: Registration) -> Registered:
         """Validate and store one case with its CaseReceived in one write.

@@ -56,4 +56,9 @@ class IntakeSettings(ServiceSettings):
     # Empty: every authenticated endpoint answers 401.
     api_keys: dict[str, ApiKey] = {}
     grouping: GroupingSettings = GroupingSettings()
+    # Categories and areas are routing's (changed at runtime through its admin API): intake
+    # reads routing's GET /registry this often, starting from `registry_path` (the file
+    # routing starts from) until routing answers. Empty: the file only.
+    routing_url: str | None = "http://127.0.0.1:8002"
+    registry_refresh_s: float = 10.0
     public_limits: PublicLimitSettings = PublicLimitSettings()

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from concord_shared.registry import Registry
+from concord_shared.registry_source import RegistrySource
 from fastapi import HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
@@ -45,10 +46,14 @@ class Console:
     """The console's parts, given to every page module."""
 
     settings: ConsoleSettings
-    registry: Registry
+    registry_source: RegistrySource  # routing's registry in force, kept fresh
     directory: Directory
     backends: Backends
     templates: Jinja2Templates
+
+    @property
+    def registry(self) -> Registry:
+        return self.registry_source.current
 
     def key(self, user: User, service: Service) -> str | None:
         keys = self.settings.keys.get(user.scope)

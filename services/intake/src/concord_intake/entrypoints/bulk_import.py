@@ -25,6 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import httpx
 import typer
 from concord_shared.logging import configure_logging
 from concord_shared.store import connect
@@ -240,8 +241,14 @@ def main(
         intake = build_intake(db, settings, on_written=lambda doc_id, emits: None)
         await intake.repo.ensure_indexes()
         try:
+            # Checked against routing's registry in force, as the service checks them.
+            await intake.registry_source.refresh()
+        except httpx.HTTPError as exc:
+            console.print(f"routing's registry not read ({exc!r}): checking against the file")
+        try:
             return await import_file(file, report_path, intake, batch_size, console)
         finally:
+            await intake.registry_source.stop()
             await db.client.close()
 
     state = asyncio.run(run())

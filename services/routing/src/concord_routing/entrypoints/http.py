@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 import yaml
 from concord_shared.api_keys import forbidden
-from fastapi import APIRouter, Depends, HTTPException, Request, status
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, Field
 
 from concord_routing.adapters.config_store import ConfigStore
@@ -80,6 +80,18 @@ def routes_router(
         except CaseNotFound as exc:
             raise HTTPException(404, f"routing has no case {case_id}") from exc
         return {"case_id": case_id, "decision": dataclasses.asdict(decision)}
+
+    @router.get("/registry")
+    async def registry(request: Request, response: Response) -> Any:
+        """The registry in force (categories, areas, platforms, departments): public, as a
+        county's list of its platforms is; the one source intake and the console read.
+        Conditional on its ETag (304 when unchanged)."""
+        current = await routing.config.current()
+        etag = f'"registry-{current.revision}"'
+        if request.headers.get("if-none-match") == etag:
+            return Response(status_code=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag})
+        response.headers["ETag"] = etag
+        return {"revision": current.revision, "registry": current.registry.model_dump(mode="json")}
 
     @router.get("/admin/config")
     async def config(key: Caller) -> dict[str, Any]:
