@@ -142,7 +142,7 @@ async def test_one_extension_told_to_the_citizen(mediation: MediationStack) -> N
 
     notice = (await eventually(told, within=30))[0]
     assert notice["recipient_kind"] == "citizen" and notice["recipient_ref"] == applicant
-    assert notice["facts"]["handling_due"] == "2026-11-16"
+    assert notice["facts"]["handling_due"] == "2026-11-16 09:00"  # with the hour, local time
 
 
 async def test_an_unavailable_mediators_cases_are_reassigned(mediation: MediationStack) -> None:

@@ -249,7 +249,8 @@ async def both_ways_agree(mediation: MediationStack, month: str, area: str) -> d
         assert r.status_code == 200, r.text
         indicators = r.json()["indicators"]
     now, then = area_counts_of(received, area), area_counts_of(received_before, area)
-    assert {k: (v["current"], v["previous"]) for k, v in indicators.items()} == {
+    also = r.json()["also"]
+    assert {k: (v["current"], v["previous"]) for k, v in {**indicators, **also}.items()} == {
         k: (now[k], then[k]) for k in now
     }
     return got

@@ -123,25 +123,40 @@ async def test_a_case_goes_through_every_step_and_the_log_shows_each(
     assert len(of_type(events, "CaseClosed")) == 2
     assert of_type(events, "ReviewRequested")[0]["payload"]["review_platform"] == SUBDISTRICT
     assert of_type(events, "MediationFailed")[0]["payload"]["reason"] == "the parties did not agree"
-    citizen = [
-        e["payload"]["notice"]
-        for e in of_type(events, "NotificationRequested")
-        if e["payload"]["recipient_kind"] == "citizen"
-    ]
-    assert citizen == [
+
+    def told(ref: str) -> list[str]:
+        return [
+            e["payload"]["notice"]
+            for e in of_type(events, "NotificationRequested")
+            if e["payload"]["recipient_kind"] == "citizen" and e["payload"]["recipient_ref"] == ref
+        ]
+
+    assert told(applicant) == [
         "receipt",
         "acceptance_decision",
+        "session_scheduled",
         "outcome",
         "closure",
         "feedback_request",
+        "session_scheduled",  # the review's session, one level up
         "closure",
         "feedback_request",
     ]
-    assert {
+    # The other side hears when to attend and how it ended; the receipt, the decision and
+    # the feedback form are the applicant's.
+    others = {
         e["payload"]["recipient_ref"]
         for e in of_type(events, "NotificationRequested")
         if e["payload"]["recipient_kind"] == "citizen"
-    } == {applicant}
+    } - {applicant}
+    assert len(others) == 1
+    assert told(others.pop()) == [
+        "session_scheduled",
+        "outcome",
+        "closure",
+        "session_scheduled",
+        "closure",
+    ]
     mediators = [
         e["payload"]["recipient_ref"]
         for e in of_type(events, "NotificationRequested")
