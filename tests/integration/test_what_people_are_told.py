@@ -533,3 +533,37 @@ async def test_a_category_added_at_routing_is_taken_by_intake_without_a_restart(
             restored = {**original, "version": registry["version"] + 1}
             r = await http.put(f"{routing}/admin/registry", json=restored, headers=admin)
             assert r.status_code == 200, r.text
+
+
+async def test_api_errors_say_in_chinese_what_they_say_in_english(services: Services) -> None:
+    bad = neighbour_dispute()
+    bad["parties"][0]["phone"] = "12345"
+    del bad["category"]
+    async with httpx.AsyncClient(timeout=10) as http:
+        r = await http.post(f"{services['intake'].url}/cases", json=bad, headers=AUTH)
+        assert r.status_code == 422
+        by_field = {".".join(map(str, e["loc"][1:])): e for e in r.json()["detail"]}
+        assert by_field["category"]["msg_zh"] == "必填"
+        assert "手机号" in by_field["parties.0.phone"]["msg_zh"]
+        assert "category" in r.json()["message_zh"]
+
+        missing = await http.get(
+            f"{services['intake'].url}/cases/status",
+            params={"receipt_number": "QH00000000NONE", "verification_code": "000000"},
+        )
+        assert missing.status_code == 404
+        assert missing.json()["message_zh"] == "回执号或验证码不正确"
+
+        no_key = await http.get(f"{services['routing'].url}/admin/config")
+        assert no_key.status_code == 401 and "API 密钥" in no_key.json()["message_zh"]
+
+        receipt = await submit(services, neighbour_dispute())
+        await eventually(lambda: mediation_case(services, receipt["case_id"]))
+        refused = await http.post(
+            f"{services['mediation'].url}/cases/{receipt['case_id']}/transitions",
+            json={"action": "close"},
+            headers=STAFF,
+        )
+        assert refused.status_code == 409
+        assert refused.json()["detail"].startswith("cannot close")  # the English stays
+        assert refused.json()["message_zh"] == "案件当前状态不允许此操作"

@@ -13,10 +13,12 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from concord_shared.error_words import BY_STATUS, in_chinese, with_chinese
 
 MAX_BODY_BYTES = 1024 * 1024
 # Before answering 413, so much of the rest is read and thrown away: a server that closes
@@ -85,7 +87,10 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = JSONResponse({"detail": too_large(self.max_bytes).detail}, status_code=413)
+        detail = str(too_large(self.max_bytes).detail)
+        response = JSONResponse(
+            {"detail": detail, "message_zh": in_chinese(detail, 413)}, status_code=413
+        )
         await response(scope, receive, send)
 
 
@@ -118,11 +123,31 @@ def trimmed_errors(errors: Sequence[Any]) -> list[dict[str, Any]]:
 
 async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, RequestValidationError)
+    errors = with_chinese(trimmed_errors(exc.errors()))
+    fields = "、".join(".".join(str(p) for p in e.get("loc", ())[1:]) for e in errors)
     return JSONResponse(
-        status_code=422, content={"detail": jsonable_encoder(trimmed_errors(exc.errors()))}
+        status_code=422,
+        content={
+            "detail": jsonable_encoder(errors),
+            "message_zh": f"{BY_STATUS[422]}：{fields}" if fields else BY_STATUS[422],
+        },
     )
+
+
+async def http_error(_request: Request, exc: Exception) -> Response:
+    """FastAPI's answer to an HTTPException, with the Chinese beside the English."""
+    assert isinstance(exc, HTTPException)
+    if exc.status_code in (204, 304) or exc.status_code < 400:
+        return Response(status_code=exc.status_code, headers=exc.headers)
+    content: dict[str, Any] = {"detail": exc.detail}
+    if isinstance(exc.detail, str):
+        content["message_zh"] = in_chinese(exc.detail, exc.status_code)
+    else:
+        content["message_zh"] = BY_STATUS.get(exc.status_code, "请求未能完成")
+    return JSONResponse(content, status_code=exc.status_code, headers=exc.headers)
 
 
 def install_http_guards(app: FastAPI, max_body_bytes: int = MAX_BODY_BYTES) -> None:
     app.add_middleware(BodySizeLimit, max_bytes=max_body_bytes)
     app.add_exception_handler(RequestValidationError, validation_error)
+    app.add_exception_handler(HTTPException, http_error)

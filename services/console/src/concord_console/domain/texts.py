@@ -8,6 +8,7 @@ to Chinese; a missing key shows itself (`[key]`) so a test or a reader notices i
 from collections.abc import Mapping
 from datetime import date, datetime
 
+from concord_shared.error_words import BY_START
 from concord_shared.registry import Registry
 from concord_shared.wording import LANGUAGES, LOCAL_TIME, STATUS, Names, choose_language, local_time
 from concord_shared.wording import Lang as Language
@@ -455,22 +456,8 @@ MESSAGES: Mapping[str, tuple[str, str]] = {
 
 # The services' own messages (English), as a Chinese reader gets them. Matched on how the
 # message begins, since many end with the value concerned; one not listed is shown as is.
-SERVICE_MESSAGES: Mapping[str, str] = {
-    "not a mainland mobile": "不是有效的手机号（11位，1开头）或座机号（0开头）",
-    "not an e-mail address": "不是有效的电子邮箱地址",
-    "a resident identity number has 17 digits": "身份证号应为17位数字加1位数字或X",
-    "the check digit of the identity number": "身份证号校验位不正确",
-    "contains control characters": "含有不可见的控制字符",
-    "must not be empty": "不能为空",
-    "Field required": "必填",
-    "String should have at least": "内容太短",
-    "String should have at most": "内容太长",
-    "give an area_code": "请选择发生地",
-    "Value error, must not be empty": "不能为空",
-    "a decline needs a reason": "退回须写明理由（reason）",
-    "an answer needs its text": "答复须写明意见（answer）",
-    "List should have at least 1 item": "至少需要一位当事人",
-}
+# A service's message in Chinese: the same words its API gives beside it (`message_zh`).
+SERVICE_MESSAGES: Mapping[str, str] = BY_START
 
 
 class Texts:
@@ -499,8 +486,9 @@ class Texts:
     def said(self, message: str) -> str:
         """A service's message in the reader's language, where it is known."""
         if self.language == "zh":
+            bare = message.removeprefix("Value error, ")
             for start, chinese in SERVICE_MESSAGES.items():
-                if message.startswith(start):
+                if bare.startswith(start):
                     return chinese
         return message
 
