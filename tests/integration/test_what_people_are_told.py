@@ -156,7 +156,8 @@ async def test_the_public_status_says_who_holds_the_case_and_by_when_after_every
         lambda: public_status(services, receipt, status="received", acceptance_due=True)
     )
     assert status["platform"] == village.code and status["platform_name"] == village.name_zh
-    assert status["level"] == "village" and status["level_text"] == "村（社区）"
+    assert status["level"] == "village" and status["level_text"] == "村级"
+    assert status["status_text"] == "已分派到承办单位，等待受理"  # at the village, not yet accepted
     assert status["category_name"] == REGISTRY.categories_by_code["neighbour"].name_zh
     assert status["content_language"] == "zh"
     assert village.name_zh in status["summary"] and "受理期限" in status["summary"]
@@ -186,7 +187,7 @@ async def test_the_public_status_says_who_holds_the_case_and_by_when_after_every
     status = await eventually(
         lambda: public_status(services, receipt, platform=township.code, status="received")
     )
-    assert status["level"] == "township" and status["level_text"] == "乡镇（街道）"
+    assert status["level"] == "township" and status["level_text"] == "乡镇级"
     assert status["platform_name"] == township.name_zh
     assert status["acceptance_due"] is not None and status["handling_due"] is None
 

@@ -40,9 +40,9 @@ STATUS: Mapping[CaseStatus, tuple[str, str]] = {
 }
 
 LEVEL: Mapping[Level, tuple[str, str]] = {
-    Level.VILLAGE: ("村（社区）", "village"),
-    Level.TOWNSHIP: ("乡镇（街道）", "township"),
-    Level.COUNTY: ("县", "county"),
+    Level.VILLAGE: ("村级", "village"),
+    Level.TOWNSHIP: ("乡镇级", "township"),
+    Level.COUNTY: ("县级", "county"),
 }
 
 

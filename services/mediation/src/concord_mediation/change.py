@@ -45,7 +45,8 @@ class Change:
 
     def events(self) -> list[tuple[TopicSpec, EventPayload]]:
         """The events, each status change stamped with where the case stands once written:
-        its level and the deadlines then running, so the citizen's status never lags."""
+        its platform, level and the deadlines then running, so the citizen's status never
+        lags."""
         after = self.result()
         stamp = standing(after)
         return [
@@ -76,7 +77,8 @@ class Change:
 
 
 def standing(doc: dict[str, Any]) -> dict[str, Any]:
-    """A case's level and the due times of its deadlines that run (not stopped or paused)."""
+    """A case's platform, level and the due times of its deadlines that run (not stopped
+    or paused)."""
 
     def due(name: str) -> datetime | None:
         raw = (doc.get("deadlines") or {}).get(name)
@@ -86,6 +88,7 @@ def standing(doc: dict[str, Any]) -> dict[str, Any]:
         return timer.due_at if timer.active and timer.paused_at is None else None
 
     return {
+        "platform": doc["platform"],  # where it is once written (a review goes one level up)
         "level": Level(doc["level"]),
         "acceptance_due": due("acceptance"),
         "handling_due": due("handling"),

@@ -348,7 +348,11 @@ class Workflow:
                 notice=NoticeKind.ASSIGNMENT,
                 recipient_kind=RecipientKind.MEDIATOR,
                 recipient_ref=chosen,
-                facts={"platform": change.platform, "category": doc["category"]},
+                facts={
+                    "platform": change.platform,
+                    "platform_name": _name_zh(self.registry, change.platform),
+                    "category": doc["category"],
+                },
             ),
         )
 
@@ -446,7 +450,12 @@ class Workflow:
                         recipient_kind=RecipientKind.CITIZEN,
                         recipient_ref=party["ref"],
                         language=change.doc.get("language", "zh"),
-                        facts={"platform": change.platform, **facts},
+                        # The filer holds the receipt and code a notice may point to.
+                        facts={
+                            "platform": change.platform,
+                            "filer": "yes" if party.get("role") in FILERS else "no",
+                            **facts,
+                        },
                     ),
                 )
 
@@ -660,6 +669,11 @@ def _stop(timers: dict[str, Timer], *names: str) -> None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
+
+
+def _name_zh(registry: Registry, platform: str) -> str:
+    found = registry.platforms_by_code.get(platform)
+    return found.name_zh if found else platform
 
 
 def leader_of(platform: str) -> str:

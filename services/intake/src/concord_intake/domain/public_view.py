@@ -2,6 +2,7 @@
 
 from datetime import datetime
 
+from concord_shared.enums import CaseStatus
 from concord_shared.registry import Registry
 from concord_shared.wording import Lang, Names, level_words, local_time, status_words
 from pydantic import BaseModel
@@ -28,7 +29,14 @@ def _due(value: datetime | None, language: Lang) -> str | None:
 def status_words_of(record: CaseRecord, registry: Registry, language: Lang) -> StatusWords:
     public = record.public
     names = Names(registry, language)
-    status = status_words(public.status, language)
+    # Mediation's "received" is a case at its platform, waiting to be accepted: to the
+    # citizen that is "assigned", not "registered, waiting to be assigned".
+    shown = (
+        CaseStatus.ROUTED
+        if public.status is CaseStatus.RECEIVED and public.platform
+        else public.status
+    )
+    status = status_words(shown, language)
     level = level_words(public.level, language) if public.level else None
     platform = names.platform(public.platform) if public.platform else None
     department = names.department(public.department) if public.department else None
