@@ -26,6 +26,7 @@ from concord_shared.codec import Undecodable, UnknownType, decode
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import DeadLettered
 from concord_shared.letter_seal import LetterSeal
+from concord_shared.metrics import DEAD_LETTERS, HANDLER_SECONDS, MESSAGES
 from concord_shared.outbox import Emit
 from concord_shared.publisher import Publisher
 from concord_shared.redaction import redact
@@ -145,6 +146,20 @@ class EventConsumer:
                 partitions += 1
         return {"records": total, "partitions": partitions}
 
+    async def lag_by_partition(self) -> list[tuple[str, int, int]]:
+        """(topic, partition, records waiting) of each partition this instance holds."""
+        found = []
+        for subscriber in self._subscribers:
+            consumer = getattr(subscriber, "consumer", None)
+            if consumer is None:
+                continue
+            for tp in consumer.assignment():
+                end = consumer.highwater(tp)
+                if end is not None:
+                    waiting = max(0, end - await consumer.position(tp))
+                    found.append((tp.topic, tp.partition, waiting))
+        return found
+
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: the records of one key (one case) in order, different cases side
         by side -- the store's round trips of one case overlap with another's; events with a
@@ -184,9 +199,11 @@ class EventConsumer:
     async def _together(self, items: list[tuple[Record, Envelope[Any]]]) -> None:
         """Events of one type through their batch handler; if it fails for a reason other
         than an outage, each goes the single way, with its retries and dead letter."""
-        handler = self._batch_handlers[items[0][1].type]
+        event_type = items[0][1].type
+        handler = self._batch_handlers[event_type]
         try:
-            outcomes = await handler([event for _, event in items])
+            with HANDLER_SECONDS.labels(self._service, event_type).time():
+                outcomes = await handler([event for _, event in items])
         except Exception as exc:
             if is_transient(exc):
                 raise
@@ -194,6 +211,8 @@ class EventConsumer:
             for record, event in items:
                 await self.process(record, event)
             return
+        handled = sum(1 for outcome in outcomes if outcome is None)
+        MESSAGES.labels(self._service, event_type, "handled").inc(handled)
         for (record, event), outcome in zip(items, outcomes, strict=True):
             if outcome is not None:
                 with about(event):
@@ -224,7 +243,9 @@ class EventConsumer:
     ) -> None:
         for attempt in range(1, self._attempts + 1):
             try:
-                await handler(event)
+                with HANDLER_SECONDS.labels(self._service, event.type).time():
+                    await handler(event)
+                MESSAGES.labels(self._service, event.type, "handled").inc()
                 return
             except Unprocessable as exc:
                 await self.dead_letter(record, exc.reason, exc.detail, attempts=attempt)
@@ -273,6 +294,9 @@ class EventConsumer:
             await self._publisher.reset(exc)
             raise
         self.dead_lettered += 1
+        event_type = next((_text(v) for k, v in record.headers if k == "event_type"), None)
+        MESSAGES.labels(self._service, event_type or "unknown", "dead_lettered").inc()
+        DEAD_LETTERS.labels(self._service, reason).inc()
         log.warning(
             "dead-lettered",
             reason=reason,

@@ -19,6 +19,7 @@ never queued events nobody knows of.
 """
 
 import asyncio
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from pymongo.errors import DuplicateKeyError
 from concord_shared.background import Background, every
 from concord_shared.envelope import Envelope, EventPayload, envelope
 from concord_shared.keyed_sets import DueBuckets, documents
+from concord_shared.metrics import OUTBOX_BACKLOG, PUBLISH_LATENCY, PUBLISHED, since
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
 
@@ -146,6 +148,14 @@ async def apply_once(
 Entries = list[dict[str, Any]]
 
 
+def _occurred_at(entry: dict[str, Any]) -> datetime:
+    """The event's time, from its published bytes (the entry keeps nothing else of it)."""
+    try:
+        return datetime.fromisoformat(json.loads(entry["value"])["occurred_at"])
+    except (ValueError, KeyError, TypeError):
+        return datetime.now(UTC)
+
+
 class OutboxRelay:
     """Publishes queued events with the idempotent producer, then removes them.
 
@@ -167,7 +177,9 @@ class OutboxRelay:
         sweep_interval_s: float = 30.0,
         grace_s: float | None = None,
         batch_size: int = 500,
+        service: str = "",
     ) -> None:
+        self._service = service
         self._publisher = publisher
         self._collection = collection
         self._markers = markers(collection)
@@ -287,6 +299,7 @@ class OutboxRelay:
             else:
                 stale.extend(marks)
         await self._markers.remove_many(stale)
+        OUTBOX_BACKLOG.labels(self._service).set(len(waiting))
         if waiting:
             self.notify(waiting)
         return len(waiting)
@@ -348,6 +361,10 @@ class OutboxRelay:
         except Exception as exc:
             await self._publisher.reset(exc)
             raise
+        for doc in docs:
+            for entry in doc["outbox"]:
+                PUBLISHED.labels(self._service, entry["topic"]).inc()
+                PUBLISH_LATENCY.labels(self._service).observe(since(_occurred_at(entry)))
         await self._clear(docs)
         return len(futures)
 

@@ -13,7 +13,7 @@ from typing import Any, Protocol
 import structlog
 import uvicorn
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -24,6 +24,7 @@ from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.letter_seal import DeadLetterKeyRefused, LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
+from concord_shared.metrics import CONSUMER_LAG, exposition, http_metrics
 from concord_shared.outbox import OutboxRelay
 from concord_shared.publisher import Publisher
 from concord_shared.settings import ServiceSettings
@@ -73,6 +74,7 @@ def build_runtime(
         publisher,
         db[outbox_collection],
         sweep_interval_s=settings.outbox_sweep_interval_s,
+        service=service,
     )
     return ServiceRuntime(
         service=service,
@@ -124,6 +126,17 @@ def health_router(runtime: ServiceRuntime) -> APIRouter:
     async def health() -> dict[str, str]:
         """Liveness: the process answers."""
         return {"status": "ok", "service": runtime.service}
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        """Prometheus' text format (concord_shared/metrics.py says what is counted)."""
+        if runtime.consumer is not None:
+            try:
+                for topic, partition, lag in await runtime.consumer.lag_by_partition():
+                    CONSUMER_LAG.labels(runtime.service, topic, str(partition)).set(lag)
+            except Exception as exc:  # the broker away: the other metrics still answer
+                log.warning("consumer lag not read", error=repr(exc))
+        return exposition()
 
     @router.get("/ready")
     async def ready() -> JSONResponse:
@@ -183,6 +196,7 @@ def create_app(
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, **fastapi_kwargs)
     install_local_docs(app, docs_url, redoc_url)
     install_http_guards(app, max_body_bytes)
+    app.middleware("http")(http_metrics(runtime.service))
     app.include_router(health_router(runtime))
     for router in routers:
         app.include_router(router)

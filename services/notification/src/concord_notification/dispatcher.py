@@ -22,6 +22,7 @@ from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
 from concord_shared.letter_seal import LetterSeal
+from concord_shared.metrics import DELIVERIES
 from concord_shared.outbox import Emit, Written
 from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
 
@@ -197,6 +198,7 @@ class Dispatcher:
             except Exception as exc:  # an adapter's surprise is a failed attempt, not a crash
                 await self._failed(d, attempts, due_at, SendFailed(repr(exc), retryable=True), now)
             else:
+                DELIVERIES.labels(d.channel.value, "delivered").inc()
                 await self._delivered(d, attempts, due_at)
 
     async def _not_claimed(self, d: Delivery) -> None:
@@ -292,7 +294,9 @@ class Dispatcher:
         self, d: Delivery, attempts: int, due_at: datetime, exc: SendFailed, now: datetime
     ) -> None:
         result = {"at": now, "attempt": attempts, "ok": False, "error": exc.error}
-        if exc.retryable and attempts < self.policy.attempts:
+        retry = exc.retryable and attempts < self.policy.attempts
+        DELIVERIES.labels(d.channel.value, "retry" if retry else "failed").inc()
+        if retry:
             delay = backoff_delay(attempts, self.policy.base_delay_s, self.policy.max_delay_s)
             next_at = now + timedelta(seconds=delay)
             await self.schedule.add(d.key, next_at)
