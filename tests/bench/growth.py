@@ -198,6 +198,7 @@ async def measure_level(
         out / "logs" / f"growth-{stored}",
         overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30"},
         log_store_commands=False,
+        trace_spans=False,
         extra_env={"notification": BENCH_NOTIFICATION},
     )
     services.log_dir.mkdir(parents=True, exist_ok=True)

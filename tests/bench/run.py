@@ -119,6 +119,7 @@ async def _bench(
         out / "logs",
         overrides={"LOG_FORMAT": "json", "OUTBOX_SWEEP_INTERVAL_S": "30", **settings},
         log_store_commands=False,
+        trace_spans=False,
         extra_env={"notification": BENCH_NOTIFICATION},
     )
     (out / "logs").mkdir(parents=True, exist_ok=True)

@@ -20,7 +20,11 @@ async def test_missing_or_wrong_keys_get_401_without_detail(services: Services) 
         wrong = await http.post(url, json=neighbour_dispute(), headers=key("guess"))
     for response in (missing, wrong):
         assert response.status_code == 401
-        assert response.json() == {"detail": "authentication required"}
+        # Nothing but that the key is missing or wrong, in English and in Chinese.
+        assert response.json() == {
+            "detail": "authentication required",
+            "message_zh": "缺少或无效的 API 密钥（X-API-Key）",
+        }
 
 
 async def test_reception_staff_register_only_for_their_own_platform(services: Services) -> None:
@@ -32,7 +36,7 @@ async def test_reception_staff_register_only_for_their_own_platform(services: Se
             json=neighbour_dispute(platform="339901002", location={"area_code": "339901002001"}),
         )
         assert own.status_code == 201
-        assert other.status_code == 403 and other.json() == {"detail": "not permitted"}
+        assert other.status_code == 403 and other.json()["detail"] == "not permitted"
         # They read their platform's case with its parties' contact data...
         mine = await http.get(f"{services['intake'].url}/cases/{own.json()['case_id']}")
         assert mine.status_code == 200

@@ -146,7 +146,7 @@ async def test_a_check_needs_the_keys_registering_needs(services: Services) -> N
         integration = await http.post(url, json=elsewhere, headers=INTEGRATION)
         no_key = await http.post(url, json=elsewhere)
     assert other_platform.status_code == 403
-    assert other_platform.json() == {"detail": "not permitted"}
+    assert other_platform.json() == {"detail": "not permitted", "message_zh": "无权执行此操作"}
     assert integration.status_code == 200 and integration.json()["problems"] == []
     assert no_key.status_code == 401
 

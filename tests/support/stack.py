@@ -224,9 +224,16 @@ class Services:
     ports: dict[str, int] = field(default_factory=dict)
     # Log the shape of every store query (tests/support/scans.py); the benchmark turns it off.
     log_store_commands: bool = True
+    # Every finished span to a file per service (tests/integration/test_tracing.py); the
+    # benchmark turns it off too: tracing is off by default in production.
+    trace_spans: bool = True
 
     def store_command_log(self, name: str) -> Path:
         return self.log_dir / f"{name}-store-commands.jsonl"
+
+    def span_file(self, name: str) -> Path:
+        """The service's finished spans, a JSON line each (its TRACE_FILE)."""
+        return self.log_dir / f"{name}-spans.jsonl"
 
     @property
     def clock_file(self) -> Path:
@@ -268,6 +275,7 @@ class Services:
             f"{prefix}HTTP_PORT": str(port),
             f"{prefix}LOG_FORMAT": "json",
             f"{prefix}OUTBOX_SWEEP_INTERVAL_S": "2",
+            **({f"{prefix}TRACE_FILE": str(self.span_file(name))} if self.trace_spans else {}),
             # Every store query's shape, for the test that no hot path scans a collection.
             **(
                 {f"{prefix}STORE_COMMAND_LOG": str(self.store_command_log(name))}

@@ -31,6 +31,7 @@ from concord_shared.outbox import Emit
 from concord_shared.publisher import Publisher
 from concord_shared.redaction import redact
 from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
+from concord_shared.tracing import span_from
 
 log = structlog.get_logger(__name__)
 
@@ -201,6 +202,12 @@ class EventConsumer:
         than an outage, each goes the single way, with its retries and dead letter."""
         event_type = items[0][1].type
         handler = self._batch_handlers[event_type]
+        with span_from(f"handle {event_type} batch", record_headers(items[0][0]), size=len(items)):
+            await self._together_traced(handler, event_type, items)
+
+    async def _together_traced(
+        self, handler: BatchHandler, event_type: str, items: list[tuple[Record, Envelope[Any]]]
+    ) -> None:
         try:
             with HANDLER_SECONDS.labels(self._service, event_type).time():
                 outcomes = await handler([event for _, event in items])
@@ -235,7 +242,14 @@ class EventConsumer:
         handler = self._handlers.get(decoded.type)
         if handler is None:
             return  # a known event that this service does not act on
-        with about(decoded):
+        with (
+            about(decoded),
+            span_from(
+                f"handle {decoded.type}",
+                record_headers(record),
+                **{"messaging.destination.name": record.topic, "concord.case_id": decoded.case_id},
+            ),
+        ):
             await self._handle_with_retries(handler, decoded, record)
 
     async def _handle_with_retries(
@@ -321,6 +335,10 @@ def _decode(record: Record) -> Decoded:
         return decode(record.value)
     except Undecodable as exc:
         return exc
+
+
+def record_headers(record: Record) -> dict[str, str]:
+    return {k: _text(v) or "" for k, v in record.headers}
 
 
 def _text(raw: bytes | None) -> str | None:

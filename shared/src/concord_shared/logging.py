@@ -12,6 +12,7 @@ from typing import Any
 import structlog
 
 from concord_shared.redaction import redact
+from concord_shared.tracing import log_ids
 
 # Keys whose values are personal data wherever they appear in a log call.
 PERSONAL_KEYS = frozenset(
@@ -63,6 +64,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "auto") -> N
         add_service,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        log_ids,
         drop_personal_data,
     ]
     structlog.configure(

@@ -21,7 +21,7 @@ never queued events nobody knows of.
 import asyncio
 import json
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import Any
@@ -37,6 +37,7 @@ from concord_shared.keyed_sets import DueBuckets, documents
 from concord_shared.metrics import OUTBOX_BACKLOG, PUBLISH_LATENCY, PUBLISHED, since
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
+from concord_shared.tracing import current_trace_headers
 
 log = structlog.get_logger(__name__)
 
@@ -47,6 +48,9 @@ class Emit:
 
     topic: str
     event: Envelope[Any]
+    # The span it was written in (W3C traceparent), taken when it is made: its handling,
+    # wherever that is, continues the same trace.
+    trace: dict[str, str] = field(default_factory=current_trace_headers, compare=False)
 
     @cached_property
     def entry(self) -> dict[str, Any]:
@@ -57,7 +61,7 @@ class Emit:
             "topic": self.topic,
             "key": self.event.case_id,
             "value": self.event.to_bytes(),
-            "headers": self.event.headers(),
+            "headers": {**self.event.headers(), **self.trace},
         }
 
 

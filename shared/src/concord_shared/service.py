@@ -31,6 +31,7 @@ from concord_shared.settings import ServiceSettings
 from concord_shared.startup_secrets import DevelopmentSecret
 from concord_shared.store import Document, connect, ping
 from concord_shared.topics import TopicSpec, dead_letter_topic
+from concord_shared.tracing import configure_tracing
 
 log = structlog.get_logger(__name__)
 
@@ -173,6 +174,9 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         configure_logging(runtime.service, runtime.settings.log_level, runtime.settings.log_format)
+        configure_tracing(
+            runtime.service, runtime.settings.otlp_endpoint, runtime.settings.trace_file
+        )
         await runtime.relay.ensure_indexes()
         for step in runtime.startup:
             await step()

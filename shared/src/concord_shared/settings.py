@@ -48,6 +48,11 @@ class ServiceSettings(BaseSettings):
     # (None: lag is reported, never fatal -- a backlog is work, not a fault).
     ready_max_lag: int | None = None
 
+    # Traces (concord_shared/tracing.py): off unless a collector's OTLP/HTTP endpoint
+    # (http://collector:4318/v1/traces) or a file for one JSON line per span is given.
+    otlp_endpoint: str | None = None
+    trace_file: Path | None = None
+
     # Diagnosis: append the shape of every store query to this file (see store.StoreCommandLog).
     store_command_log: Path | None = None
 

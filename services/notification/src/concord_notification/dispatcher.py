@@ -25,6 +25,8 @@ from concord_shared.letter_seal import LetterSeal
 from concord_shared.metrics import DELIVERIES
 from concord_shared.outbox import Emit, Written
 from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
+from concord_shared.tracing import span_from
+from opentelemetry.trace import SpanKind
 
 from concord_notification.adapters.channels import Mailer, SendFailed, SmsGateway, Webhooks
 from concord_notification.adapters.contacts import CitizenContact, ContactUnavailable, Directory
@@ -172,8 +174,16 @@ class Dispatcher:
 
     async def attempt(self, delivery: Delivery, contact: CitizenContact | None = None) -> None:
         d = delivery
-        with structlog.contextvars.bound_contextvars(
-            case_id=d.case_id, event_id=d.request_event_id, delivery=d.key
+        with (
+            structlog.contextvars.bound_contextvars(
+                case_id=d.case_id, event_id=d.request_event_id, delivery=d.key
+            ),
+            span_from(
+                f"deliver {d.notice.value}",
+                d.trace,
+                kind=SpanKind.PRODUCER,
+                **{"concord.channel": d.channel.value, "concord.case_id": d.case_id},
+            ),
         ):
             now = self.clock()
             if self.planner.held(d, now):

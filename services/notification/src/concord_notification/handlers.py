@@ -24,6 +24,7 @@ from concord_shared.events import (
     NotificationRequested,
 )
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec, department_topic
+from concord_shared.tracing import current_trace_headers
 from jinja2 import UndefinedError
 
 from concord_notification.adapters.contacts import CitizenContact, Directory, KnownContacts
@@ -403,6 +404,7 @@ class Notification:
             body=body,
             original_topic=topic,
             original_b64=base64.b64encode(original).decode(),
+            trace=current_trace_headers(),
         )
 
     def _webhook_body(

@@ -46,6 +46,8 @@ class Delivery(BaseModel):
     not_before: datetime | None = None  # a reminder: not sent before this moment
     original_topic: str = ""  # for the dead letter of a delivery that gave up
     original_b64: str = ""
+    # The span that planned it (W3C traceparent): its attempts continue that trace.
+    trace: dict[str, str] = {}
 
     @property
     def citizen(self) -> bool:
