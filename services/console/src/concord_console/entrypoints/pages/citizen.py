@@ -25,10 +25,13 @@ def citizen_router(console: Console) -> APIRouter:
 
     async def lookup(request: Request, receipt: str, code: str) -> dict[str, Any]:
         address = request.client.host if request.client else ""
+        # In the reader's language: intake says where the case stands in words (its
+        # status_text), the same the status API gives the citizen.
+        language = language_texts(request, console.registry).language
         found: dict[str, Any] = await console.backends.intake.call(
             "GET",
             "/cases/status",
-            params={"receipt_number": receipt, "verification_code": code},
+            params={"receipt_number": receipt, "verification_code": code, "lang": language},
             headers={"X-Forwarded-For": address} if address else None,
         )
         return found
