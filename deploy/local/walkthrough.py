@@ -99,6 +99,18 @@ def main() -> None:
             ref = f"{ref[:6]}…" if entry["recipient_kind"] == "citizen" else ref
             say(f"→ {entry['recipient_kind']} {ref}", f"[{entry['channel']}] {entry['text']}")
 
+    def inbox(department: str) -> None:
+        """What the department's clerks see of the case in their inbox."""
+        r = http.get(
+            f"{ROUTING}/departments/{department}/requests",
+            params={"state": "all"},
+            headers=ROUTING_ADMIN,
+        )
+        for item in r.json()["requests"]:
+            if item["case_id"] == case_id:
+                said = item.get("reason") or item.get("answer") or ""
+                say(f"{department} bureau (inbox)", f"{item['state']} {said}".strip())
+
     def mediation(**expected: Any) -> dict[str, Any]:
         def probe() -> dict[str, Any] | None:
             r = http.get(f"{MEDIATION}/cases/{case_id}", headers=COUNTY_STAFF)
@@ -134,6 +146,8 @@ def main() -> None:
         f"{route['reason']}",
     )
     citizen_sees(status="received")
+    inbox("land")
+    inbox("agriculture")
     notices()
 
     step("2. The land bureau says it is not theirs: agriculture, already asked, leads")
@@ -146,6 +160,8 @@ def main() -> None:
     moved = mediation(lead_department="agriculture")
     say("mediation desk", f"lead department now {moved['lead_department']}")
     citizen_sees(department="agriculture")
+    inbox("land")
+    inbox("agriculture")
     notices()
 
     step("3. The township's mediation desk accepts the case")

@@ -8,9 +8,9 @@ delivered (OpenTelemetry, W3C trace context).
   the Kafka headers, so the span of its handling, in the next service, is that span's child.
 - Every log line names the trace and span it was written in (`trace_id`, `span_id`).
 
-Export is off by default: spans are made (and propagated) but go nowhere. `OTLP_ENDPOINT`
-sends them to a collector (OTLP over HTTP); `TRACE_FILE` appends each finished span as a JSON
-line (the tests read it; no collector needed).
+Export is off by default: no spans are recorded, the trace context is still passed on.
+`OTLP_ENDPOINT` sends spans to a collector (OTLP over HTTP); `TRACE_FILE` appends each
+finished span as a JSON line (the tests read it; no collector needed).
 """
 
 import json
@@ -67,7 +67,10 @@ class JsonLinesExporter(SpanExporter):
 def configure_tracing(
     service: str, otlp_endpoint: str | None = None, trace_file: Path | None = None
 ) -> None:
-    """The process's tracer provider: spans are always made, exported only where asked."""
+    """The process's tracer provider where spans go somewhere; else none: OpenTelemetry's
+    no-op tracer still passes each traceparent on from hop to hop, at no cost."""
+    if not otlp_endpoint and trace_file is None:
+        return
     provider = TracerProvider(resource=Resource.create({"service.name": service}))
     if otlp_endpoint:
         from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
