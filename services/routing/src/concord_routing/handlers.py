@@ -547,7 +547,10 @@ class Routing:
                 ),
             )
             for code, role in engaged
+            # Asked anew: a department not asked before, and one that now leads (a decline
+            # made it the lead: it is told so, not left to find out).
             if code not in was
+            or (role == "lead" and before is not None and before.lead_department != code)
         ]
         emits += [
             emit(
