@@ -212,7 +212,12 @@ async def test_not_accepted_referred_and_escalated_cases(mediation: MediationSta
             "recipient_ref": applicant,
             "language": "zh",
             "urgent": False,
-            "facts": {"platform": VILLAGE, "accepted": "no", "reason": "不属于受理范围"},
+            "facts": {
+                "platform": VILLAGE,
+                "filer": "yes",  # the applicant, who holds the receipt and code
+                "accepted": "no",
+                "reason": "不属于受理范围",
+            },
         }
     ]
     up = of_type(events, "CaseEscalated")[0]

@@ -26,7 +26,10 @@ def spans_of(services: Services, trace_id: str) -> list[dict[str, Any]]:
         path = services.span_file(name)
         if path.exists():
             for line in path.read_text(encoding="utf-8").splitlines():
-                span = json.loads(line)
+                try:
+                    span = json.loads(line)
+                except ValueError:
+                    continue  # the line the service is writing right now: read next time
                 if span["trace_id"] == trace_id:
                     found.append(span)
     return found
