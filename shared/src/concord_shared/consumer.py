@@ -134,32 +134,16 @@ class EventConsumer:
     async def lag(self) -> dict[str, int] | None:
         """Records waiting on this instance's partitions (end offset minus position), or
         None before the consumer has joined its group and fetched."""
-        total, partitions = 0, 0
-        for subscriber in self._subscribers:
-            consumer = getattr(subscriber, "consumer", None)
-            if consumer is None:
-                return None
-            for tp in consumer.assignment():
-                end = consumer.highwater(tp)
-                if end is None:
-                    continue
-                total += max(0, end - await consumer.position(tp))
-                partitions += 1
-        return {"records": total, "partitions": partitions}
+        consumers = [getattr(s, "consumer", None) for s in self._subscribers]
+        if any(c is None for c in consumers):
+            return None
+        partitions = await _waiting(consumers)
+        return {"records": sum(w for _, _, w in partitions), "partitions": len(partitions)}
 
     async def lag_by_partition(self) -> list[tuple[str, int, int]]:
         """(topic, partition, records waiting) of each partition this instance holds."""
-        found = []
-        for subscriber in self._subscribers:
-            consumer = getattr(subscriber, "consumer", None)
-            if consumer is None:
-                continue
-            for tp in consumer.assignment():
-                end = consumer.highwater(tp)
-                if end is not None:
-                    waiting = max(0, end - await consumer.position(tp))
-                    found.append((tp.topic, tp.partition, waiting))
-        return found
+        consumers = [getattr(s, "consumer", None) for s in self._subscribers]
+        return await _waiting([c for c in consumers if c is not None])
 
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: the records of one key (one case) in order, different cases side
@@ -288,7 +272,7 @@ class EventConsumer:
             original_partition=record.partition,
             original_offset=record.offset,
             original_key=key,
-            original_headers={k: _text(v) or "" for k, v in record.headers},
+            original_headers=record_headers(record),
             original_value_sealed=self._seal.seal(value[:DLQ_MAX_ORIGINAL_BYTES]),
             original_size=len(value),
             truncated=len(value) > DLQ_MAX_ORIGINAL_BYTES,
@@ -308,8 +292,8 @@ class EventConsumer:
             await self._publisher.reset(exc)
             raise
         self.dead_lettered += 1
-        event_type = next((_text(v) for k, v in record.headers if k == "event_type"), None)
-        MESSAGES.labels(self._service, event_type or "unknown", "dead_lettered").inc()
+        event_type = payload.original_headers.get("event_type") or "unknown"
+        MESSAGES.labels(self._service, event_type, "dead_lettered").inc()
         DEAD_LETTERS.labels(self._service, reason).inc()
         log.warning(
             "dead-lettered",
@@ -335,6 +319,18 @@ def _decode(record: Record) -> Decoded:
         return decode(record.value)
     except Undecodable as exc:
         return exc
+
+
+async def _waiting(consumers: list[Any]) -> list[tuple[str, int, int]]:
+    """(topic, partition, end offset minus position) of the consumers' partitions whose end
+    offset they have fetched."""
+    found = []
+    for consumer in consumers:
+        for tp in consumer.assignment():
+            end = consumer.highwater(tp)
+            if end is not None:
+                found.append((tp.topic, tp.partition, max(0, end - await consumer.position(tp))))
+    return found
 
 
 def record_headers(record: Record) -> dict[str, str]:

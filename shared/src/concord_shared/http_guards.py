@@ -139,11 +139,9 @@ async def http_error(_request: Request, exc: Exception) -> Response:
     assert isinstance(exc, HTTPException)
     if exc.status_code in (204, 304) or exc.status_code < 400:
         return Response(status_code=exc.status_code, headers=exc.headers)
-    content: dict[str, Any] = {"detail": exc.detail}
-    if isinstance(exc.detail, str):
-        content["message_zh"] = in_chinese(exc.detail, exc.status_code)
-    else:
-        content["message_zh"] = BY_STATUS.get(exc.status_code, "请求未能完成")
+    # A detail that is no message (a list, say) gets the words of its status.
+    message = exc.detail if isinstance(exc.detail, str) else ""
+    content = {"detail": exc.detail, "message_zh": in_chinese(message, exc.status_code)}
     return JSONResponse(content, status_code=exc.status_code, headers=exc.headers)
 
 

@@ -17,6 +17,7 @@ from concord_shared.events import (
 )
 from concord_shared.outbox import Emit, Written, caused
 from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS, TopicSpec
+from concord_shared.wording import Lang, Names
 
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.change import Change
@@ -157,19 +158,17 @@ class Mediation:
     def _major_case(self, assigned: CaseAssigned) -> NotificationRequested:
         """A high-severity case (an early warning of a brewing clash, say) is the leader on
         duty's to know of at once, not only the desk's and the departments'."""
-        registry = self.workflow.registry
-        platform = registry.platforms_by_code.get(assigned.platform)
-        category = registry.categories_by_code.get(assigned.category)
+        zh, en = Names(self.workflow.registry, "zh"), Names(self.workflow.registry, "en")
         return NotificationRequested(
             notice=NoticeKind.MAJOR_CASE,
             recipient_kind=RecipientKind.LEADER,
             recipient_ref=leader_of(assigned.platform),
             urgent=True,
             facts={
-                "platform": platform.name_zh if platform else assigned.platform,
-                "platform_en": platform.name_en if platform else assigned.platform,
-                "category": category.name_zh if category else assigned.category,
-                "category_en": category.name_en if category else assigned.category,
+                "platform": zh.platform(assigned.platform),
+                "platform_en": en.platform(assigned.platform),
+                "category": zh.category(assigned.category),
+                "category_en": en.category(assigned.category),
                 "reason": assigned.summary[:200],
                 "kind": assigned.kind.value,
             },
@@ -285,9 +284,8 @@ class Mediation:
                 task=f"department_{news}",
             ),
         )
-        found = self.workflow.registry.departments_by_code.get(department)
-        zh = doc.get("language", "zh") == "zh"
-        name = (found.name_zh if zh else found.name_en) if found else department
+        language: Lang = "en" if doc.get("language") == "en" else "zh"
+        name = Names(self.workflow.registry, language).department(department)
         self.workflow.notify_parties(
             change, NoticeKind.DEPARTMENT_REPLY, {"department_name": name, "reply": news}
         )

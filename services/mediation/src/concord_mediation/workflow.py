@@ -45,6 +45,7 @@ from concord_shared.topics import (
     VERTICAL_ESCALATE,
     TopicSpec,
 )
+from concord_shared.wording import Names
 
 from concord_mediation import commands as c
 from concord_mediation.adapters.indexes import CaseIndexes
@@ -350,7 +351,7 @@ class Workflow:
                 recipient_ref=chosen,
                 facts={
                     "platform": change.platform,
-                    "platform_name": _name_zh(self.registry, change.platform),
+                    "platform_name": Names(self.registry, "zh").platform(change.platform),
                     "category": doc["category"],
                 },
             ),
@@ -387,11 +388,16 @@ class Workflow:
             INTERNAL_TASKS,
             DeskTaskCreated(platform=here, desk=Desk.MEDIATION, task=f"{what}_arrived"),
         )
-        facts = {"what": what, "platform": here, "from_platform": from_platform}
-        for key, code in (("platform_name", here), ("from_platform_name", from_platform)):
-            found = self.registry.platforms_by_code.get(code)
-            facts[key] = found.name_zh if found else code
-            facts[f"{key}_en"] = found.name_en if found else code
+        zh, en = Names(self.registry, "zh"), Names(self.registry, "en")
+        facts = {
+            "what": what,
+            "platform": here,
+            "from_platform": from_platform,
+            "platform_name": zh.platform(here),
+            "platform_name_en": en.platform(here),
+            "from_platform_name": zh.platform(from_platform),
+            "from_platform_name_en": en.platform(from_platform),
+        }
         change.emit(
             NOTIFY_REQUESTS,
             NotificationRequested(
@@ -669,11 +675,6 @@ def _stop(timers: dict[str, Timer], *names: str) -> None:
 
 def _iso(value: Any) -> str | None:
     return value.isoformat() if value is not None else None
-
-
-def _name_zh(registry: Registry, platform: str) -> str:
-    found = registry.platforms_by_code.get(platform)
-    return found.name_zh if found else platform
 
 
 def leader_of(platform: str) -> str:

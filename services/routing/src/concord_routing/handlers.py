@@ -204,12 +204,15 @@ class Routing:
     async def on_reply(self, event: Envelope[Any]) -> None:
         """Accepted or answered: the department's request moves on (a decline re-routes
         the case as well: on_declined)."""
-        if await self._refused(event):
-            return
         for _ in range(CONFLICT_RETRIES):
             stored = await self.repo.load(event.case_id)
             if stored is None:
                 log.warning("reply for a case routing never saw", event_type=event.type)
+                return
+            refusal = await self._refuse(stored, event)
+            if refusal is Outcome.CONFLICT:
+                continue
+            if refusal is not None:
                 return
             requests = replied(stored.requests, event)
             if requests == stored.requests:
@@ -224,36 +227,38 @@ class Routing:
         already final): the department is told why on its own topic, in one write with
         the reply's record, and the reply changes nothing. The console's own replies were
         refused over HTTP already."""
-        if event.source == SERVICE:
-            return False
         for _ in range(CONFLICT_RETRIES):
             stored = await self.repo.load(event.case_id)
             if stored is None:
                 return False
-            why = refused(stored.requests, event)
-            if why is None:
-                return False
-            department = event.payload.department
-            emit = Cause.of(event).emit(
-                self.topic(department_topic(department)),
-                CoordinationReplyRefused(
-                    department=department,
-                    reply_event_id=event.event_id,
-                    reply_type=event.type,
-                    reason=why[0],
-                    detail=why[1],
-                ),
-                stored.case.get("correlation_id"),
-            )
-            outcome = await self.repo.record_requests(
-                stored, event.event_id, stored.requests, [emit]
-            )
-            if outcome is Outcome.APPLIED:
-                self.on_written(event.case_id, [emit])
-                log.warning("department reply refused", reason=why[0], department=department)
+            outcome = await self._refuse(stored, event)
             if outcome is not Outcome.CONFLICT:
-                return True
+                return outcome is not None
         raise ConfigConflict(f"case {event.case_id} kept changing; giving up after retries")
+
+    async def _refuse(self, stored: StoredRoute, event: Envelope[Any]) -> Outcome | None:
+        """None when the stored requests take the reply; else the outcome of writing the
+        refusal (CONFLICT: the case changed since it was read, read it again)."""
+        why = None if event.source == SERVICE else refused(stored.requests, event)
+        if why is None:
+            return None
+        department = event.payload.department
+        emit = Cause.of(event).emit(
+            self.topic(department_topic(department)),
+            CoordinationReplyRefused(
+                department=department,
+                reply_event_id=event.event_id,
+                reply_type=event.type,
+                reason=why[0],
+                detail=why[1],
+            ),
+            stored.case.get("correlation_id"),
+        )
+        outcome = await self.repo.record_requests(stored, event.event_id, stored.requests, [emit])
+        if outcome is Outcome.APPLIED:
+            self.on_written(event.case_id, [emit])
+            log.warning("department reply refused", reason=why[0], department=department)
+        return outcome
 
     async def on_dead_letter(self, record: Record, reason: str, error: str) -> list[Emit]:
         """A reply that is no valid reply (dead-lettered): its department, when the message
