@@ -41,6 +41,7 @@ from concord_notification.domain.retries import backoff_delay
 from concord_notification.handlers import SERVICE, Contacts, Notification
 
 log = structlog.get_logger(__name__)
+OUTCOME = "concord.outcome"  # a delivery span's attribute: held, not claimed, retry, ...
 LEASE_MARGIN = timedelta(seconds=1)  # look again just after another sender's lease ends
 
 
@@ -183,8 +184,10 @@ class Dispatcher:
                 d.trace,
                 kind=SpanKind.PRODUCER,
                 **{"concord.channel": d.channel.value, "concord.case_id": d.case_id},
-            ),
+            ) as span,
         ):
+            # An attempt is a span whatever becomes of it (held, taken by another sender,
+            # failed, delivered): its outcome tells them apart in a trace.
             now = self.clock()
             if self.planner.held(d, now):
                 until = self.planner.quiet.release_at(now)
@@ -192,9 +195,11 @@ class Dispatcher:
                 before = await self.deliveries.hold(d.key, until, now)
                 if before is not None:
                     await self.schedule.moved(d.key, before, until)
+                span.set_attribute(OUTCOME, "held")
                 return
             entry = await self.deliveries.claim(d.key, now, self.policy.lease)
             if entry is None:
+                span.set_attribute(OUTCOME, "not claimed")
                 await self._not_claimed(d)
                 return
             attempts = int(entry["attempts"])
@@ -204,11 +209,13 @@ class Dispatcher:
             try:
                 await self.send(d, contact)
             except SendFailed as exc:
-                await self._failed(d, attempts, due_at, exc, now)
+                span.set_attribute(OUTCOME, await self._failed(d, attempts, due_at, exc, now))
             except Exception as exc:  # an adapter's surprise is a failed attempt, not a crash
-                await self._failed(d, attempts, due_at, SendFailed(repr(exc), retryable=True), now)
+                surprise = SendFailed(repr(exc), retryable=True)
+                span.set_attribute(OUTCOME, await self._failed(d, attempts, due_at, surprise, now))
             else:
                 DELIVERIES.labels(d.channel.value, "delivered").inc()
+                span.set_attribute(OUTCOME, "delivered")
                 await self._delivered(d, attempts, due_at)
 
     async def _not_claimed(self, d: Delivery) -> None:
@@ -302,7 +309,8 @@ class Dispatcher:
 
     async def _failed(
         self, d: Delivery, attempts: int, due_at: datetime, exc: SendFailed, now: datetime
-    ) -> None:
+    ) -> str:
+        """Settles a failed attempt; answers "retry" or "failed"."""
         result = {"at": now, "attempt": attempts, "ok": False, "error": exc.error}
         retry = exc.retryable and attempts < self.policy.attempts
         DELIVERIES.labels(d.channel.value, "retry" if retry else "failed").inc()
@@ -320,7 +328,7 @@ class Dispatcher:
             ):
                 await self.schedule.moved(d.key, due_at, next_at)
             log.warning("delivery failed, will retry", error=exc.error, attempt=attempts)
-            return
+            return "retry"
         failed = NotificationFailed(
             notice=d.notice,
             recipient_kind=d.recipient_kind,
@@ -345,7 +353,7 @@ class Dispatcher:
             emits,
         )
         if not settled:
-            return
+            return "failed"
         await self.schedule.remove(d.key, due_at)
         self.on_written(d.key, emits)
         log.error("delivery gave up", error=exc.error, attempts=attempts, channel=d.channel)
@@ -355,6 +363,7 @@ class Dispatcher:
             )
             if paused:
                 await self._tell_owner(d)
+        return "failed"
 
     def _dead_letter(self, d: Delivery, exc: SendFailed, attempts: int) -> DeadLettered:
         original = base64.b64decode(d.original_b64)
