@@ -23,6 +23,7 @@ setup:
 	@$(LOCAL)/build-ferretdb.sh
 	@$(LOCAL)/fetch-contract-tools.sh > /dev/null
 	@$(LOCAL)/fetch-browser.sh
+	@deploy/helm/fetch-tools.sh > /dev/null
 
 infra-up: setup
 	@$(LOCAL)/stack.sh up

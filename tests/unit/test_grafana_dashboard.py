@@ -9,7 +9,10 @@ from concord_shared import metrics
 from prometheus_client import Metric
 from prometheus_client.metrics import MetricWrapperBase
 
-DASHBOARD = Path(__file__).resolve().parents[2] / "deploy" / "grafana" / "concord-services.json"
+DASHBOARD = (
+    Path(__file__).resolve().parents[2]
+    / "deploy/helm/concord/files/dashboards/concord-services.json"
+)
 
 
 def exposed() -> dict[str, set[str]]:

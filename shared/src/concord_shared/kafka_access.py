@@ -53,7 +53,9 @@ def service_principal(service: str) -> str:
 
 
 def department_principal(department: str) -> str:
-    return f"department-{department}"
+    # Hyphens, not the code's underscores: on Kubernetes a principal is the name of its
+    # Strimzi KafkaUser, which must be a DNS name.
+    return f"department-{department.replace('_', '-')}"
 
 
 def department_group_prefix(namespace: str, department: str) -> str:

@@ -2,6 +2,7 @@
 
 concord-topics provision [--bootstrap 127.0.0.1:9092] [--namespace concord] [--partitions N]
 concord-topics list
+concord-topics chart [--check]   the Helm chart's Strimzi topics and users (strimzi.py)
 """
 
 import asyncio
@@ -20,6 +21,7 @@ from concord_shared.access_provision import provision_access
 from concord_shared.kafka_access import ADMIN, principals
 from concord_shared.kafka_auth import NO_AUTH, KafkaAuth, cli_auth, local_passwords
 from concord_shared.registry import load_registry
+from concord_shared.strimzi import CHART_CATALOG, render
 from concord_shared.topics import TopicSpec, all_topics
 
 app = typer.Typer(help="Concord's Kafka topics: declared in code, provisioned idempotently.")
@@ -200,6 +202,25 @@ def _passwords(path: Path | None, wanted: list[str]) -> dict[str, str]:
     if derived is None:
         raise typer.BadParameter("give --passwords FILE (principal -> password)")
     return derived
+
+
+@app.command("chart")
+def chart_command(
+    registry: Path | None = typer.Option(None, help="Registry YAML (departments' topics)."),
+    out: Path = typer.Option(CHART_CATALOG, help="The chart's catalog file."),
+    check: bool = typer.Option(False, help="Only say whether the file is current."),
+) -> None:
+    """Write the topics, principals and ACLs the Helm chart's Strimzi resources are made of."""
+    text = render(load_registry(registry).department_codes())
+    if check:
+        current = out.read_text(encoding="utf-8") if out.exists() else ""
+        if current != text:
+            Console(stderr=True).print(f"{out} is out of date: run `concord-topics chart`")
+            raise typer.Exit(1)
+        return
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(text, encoding="utf-8")
+    Console().print(f"wrote {out}")
 
 
 @app.command("list")
