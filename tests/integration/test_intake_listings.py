@@ -41,10 +41,10 @@ async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]
 
 class Clock:
     def __init__(self) -> None:
-        self.now = NOW
+        self.at = NOW
 
-    def __call__(self) -> datetime:
-        return self.now
+    def now(self) -> datetime:
+        return self.at
 
 
 def intake_on(db: AsyncDatabase[dict[str, object]], clock: Clock) -> Intake:
@@ -63,7 +63,7 @@ def intake_on(db: AsyncDatabase[dict[str, object]], clock: Clock) -> Intake:
 async def registered(
     intake: Intake, clock: Clock, ago: timedelta, key: str | None = None, **case: str
 ) -> str:
-    clock.now = NOW - ago
+    clock.at = NOW - ago
     submission = CaseSubmission.model_validate(neighbour_dispute(**case))
     result = await intake.register(Registration(submission, "test", key))
     assert isinstance(result, Registered)

@@ -5,10 +5,10 @@ from typing import Any
 
 from concord_mediation.bootstrap import deadline_policy
 from concord_mediation.change import Change
-from concord_mediation.domain.clock import SystemClock
 from concord_mediation.settings import MediationSettings
 from concord_mediation.timers import DeadlineWatch
 from concord_mediation.workflow import Workflow
+from concord_shared.clock import SystemClock
 from concord_shared.registry import load_registry
 from structlog.testing import capture_logs
 

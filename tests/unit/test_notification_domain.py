@@ -6,12 +6,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from concord_notification.domain.clock import FileClock
 from concord_notification.domain.masking import mask_email, mask_phone, mask_url
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import CASE_CODE_MARKS, Renderer, with_case_codes
 from concord_notification.domain.retries import backoff_delay
 from concord_notification.domain.signing import signature, signed_headers
+from concord_shared.clock import FileClock
 from concord_shared.enums import Language, NoticeKind
 
 NIGHT = QuietHours.parse("22:00", "08:00", "Asia/Shanghai")
@@ -106,13 +106,28 @@ def test_a_template_shows_the_facts_it_is_given() -> None:
 
 def test_the_file_clock_runs_on_from_the_time_written(tmp_path: Path) -> None:
     path = tmp_path / "clock"
-    clock = FileClock(path)
-    assert abs((clock() - datetime.now(UTC)).total_seconds()) < 5  # no file: real time
+    clock = FileClock(path, runs=True)
+    assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 5  # no file: real time
     path.write_text("2026-12-10T15:30:00+00:00")
-    first = clock()
+    first = clock.now()
     assert datetime(2026, 12, 10, 15, 30, tzinfo=UTC) <= first
     assert (first - datetime(2026, 12, 10, 15, 30, tzinfo=UTC)).total_seconds() < 5
-    assert clock() >= first
+    assert clock.now() >= first
+
+
+def test_a_standing_file_clock_stays_at_the_time_written_and_wants_its_zone(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "clock"
+    clock = FileClock(path)
+    path.write_text("2026-12-10T15:30:00.123456+08:00")
+    assert clock.now() == datetime(2026, 12, 10, 7, 30, 0, 123000, tzinfo=UTC)
+    assert clock.now() == clock.now()
+    path.write_text("2026-12-10T15:30:00")
+    with pytest.raises(ValueError, match="needs a time zone"):
+        clock.now()
+    path.write_text("")
+    assert abs((clock.now() - datetime.now(UTC)).total_seconds()) < 5
 
 
 def test_a_citizen_is_reached_as_they_prefer() -> None:

@@ -1,6 +1,6 @@
 """Wires intake: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
-from concord_shared.envelope import utcnow
+from concord_shared.clock import SystemClock
 from concord_shared.outbox import Written
 from concord_shared.registry import load_registry
 from concord_shared.registry_source import RegistrySource
@@ -36,7 +36,7 @@ def build_intake(
         receipt_prefix=settings.receipt_prefix,
         case_events_topic=CASE_EVENTS.full_name(settings.topic_namespace),
         on_written=on_written,
-        clock=utcnow,
+        clock=SystemClock(),
         grouping=settings.grouping,
     )
 
@@ -63,7 +63,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         runtime,
         [
             cases_router(intake, authenticated(settings.api_keys), limits),
-            open311_router(intake, settings.api_keys, utcnow, limits),
+            open311_router(intake, settings.api_keys, intake.clock, limits),
             contacts_router(intake, authenticated(settings.api_keys)),
         ],
         title="Concord intake",

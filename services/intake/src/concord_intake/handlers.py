@@ -1,12 +1,13 @@
 """Intake's service layer: register cases from any channel; follow their public status."""
 
 import hmac
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from concord_shared.clock import Clock
 from concord_shared.consumer import Unprocessable
 from concord_shared.enums import CaseKind, CaseStatus
 from concord_shared.envelope import Envelope, envelope
@@ -102,7 +103,7 @@ class Intake:
     receipt_prefix: str
     case_events_topic: str
     on_written: Written
-    clock: Callable[[], datetime]
+    clock: Clock
     grouping: GroupingSettings
 
     @property
@@ -126,7 +127,7 @@ class Intake:
         """Register a batch (bulk import, or one HTTP request). Valid ones are stored even
         when others are rejected; the result says which was which, in order."""
         results: list[Registered | SubmissionRejected | None] = [None] * len(registrations)
-        now = self.clock()
+        now = self.clock.now()
         pending: list[tuple[int, CaseRecord]] = []
         for i, registration in enumerate(registrations):
             problems = check_against_registry(registration.submission, self.registry)
@@ -294,7 +295,7 @@ class Intake:
         """What registering this submission now would say -- the registry's problems, the
         repeat and collective flags -- by the same rule as `register_many`, on a record that
         is never stored: nothing is written or emitted, so a check counts in no later one."""
-        now = self.clock()
+        now = self.clock.now()
         problems = check_against_registry(submission, self.registry)
         probe = self._record(Registration(submission), new_case_id(), now)
         earlier = await self._earlier_cases([probe], now)

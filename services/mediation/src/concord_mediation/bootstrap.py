@@ -5,6 +5,7 @@ import asyncio
 
 import structlog
 from concord_shared.background import Background
+from concord_shared.clock import clock_for
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
@@ -16,7 +17,6 @@ from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import CASES, MediationRepository
 from concord_mediation.domain.assignment import load_mediators
 from concord_mediation.domain.calendar import DAY_S, load_calendar
-from concord_mediation.domain.clock import Clock, FileClock, SystemClock
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, default_rules
 from concord_mediation.entrypoints.http import mediation_router
 from concord_mediation.handlers import SERVICE, Mediation
@@ -51,7 +51,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     registry = load_registry(settings.registry_path)
     policy = deadline_policy(settings)
     indexes = CaseIndexes(runtime.db, policy.calendar.tz)
-    clock: Clock = FileClock(settings.clock_file) if settings.clock_file else SystemClock()
+    clock = clock_for(settings.clock_file)
     workflow = Workflow(
         repo=repo,
         registry=registry,

@@ -7,12 +7,12 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
+from concord_shared.clock import Clock
 from concord_shared.enums import CaseStatus, Severity
 from concord_shared.registry import Registry
 
 from concord_mediation.adapters.indexes import CaseIndexes, unique
 from concord_mediation.adapters.repository import MediationRepository
-from concord_mediation.domain.clock import Clock
 
 # Closed cases are shown from the current month and the two before (by when they closed).
 RECENT_MONTHS = 3

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import structlog
+from concord_shared.clock import Clock
 from concord_shared.enums import (
     FILERS,
     CaseKind,
@@ -54,7 +55,6 @@ from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.change import Change
 from concord_mediation.domain.access import ApiKey
 from concord_mediation.domain.assignment import Mediator, choose_mediator
-from concord_mediation.domain.clock import Clock
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer, local_due
 from concord_mediation.domain.workflow import OPEN_STATUSES, Action, TransitionRefused, next_status
 

@@ -3,6 +3,7 @@ consumers."""
 
 from datetime import timedelta
 
+from concord_shared.clock import clock_for
 from concord_shared.registry import load_registry
 from concord_shared.service import build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
@@ -21,7 +22,6 @@ from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
 from concord_notification.dispatcher import Dispatcher, RetryPolicy
-from concord_notification.domain.clock import clock_for
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
 from concord_notification.entrypoints.http import deliveries_router, subscriptions_router
@@ -33,7 +33,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     s = settings or NotificationSettings()
     refuse_development_secrets(s, {"api_keys": s.api_keys, "intake_api_key": s.intake_api_key})
     runtime = build_runtime(SERVICE, s, outbox_collection=DELIVERIES)
-    clock = clock_for(s.clock_file)
+    clock = clock_for(s.clock_file, runs=True)
     deliveries = DeliveryLog(runtime.db)
     schedule = DeliverySchedule(runtime.db)
     subscriptions = Subscriptions(runtime.db)

@@ -18,6 +18,7 @@ from typing import Any
 
 import structlog
 from concord_shared.background import Background
+from concord_shared.clock import Clock
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
@@ -33,7 +34,6 @@ from concord_notification.adapters.contacts import CitizenContact, ContactUnavai
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
-from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_url
 from concord_notification.domain.rendering import with_case_codes
@@ -128,7 +128,7 @@ class Dispatcher:
         work = {k: self._ready.pop(k) for k in keys}
         if not work or self._more_due or time.monotonic() - self._polled_at >= self.interval_s:
             self._polled_at = time.monotonic()
-            for d in await self._scheduled_due(self.clock(), set(work)):
+            for d in await self._scheduled_due(self.clock.now(), set(work)):
                 work.setdefault(d.key, (d, None))
         fresh = [(d, c) for k, (d, c) in work.items() if k not in self._in_flight]
         await asyncio.gather(*(self._attempt_once(d, c) for d, c in fresh))
@@ -188,7 +188,7 @@ class Dispatcher:
         ):
             # An attempt is a span whatever becomes of it (held, taken by another sender,
             # failed, delivered): its outcome tells them apart in a trace.
-            now = self.clock()
+            now = self.clock.now()
             if self.planner.held(d, now):
                 until = self.planner.quiet.release_at(now)
                 await self.schedule.add(d.key, until)
@@ -283,7 +283,7 @@ class Dispatcher:
         return Emit(topic, event)
 
     async def _delivered(self, d: Delivery, attempts: int, due_at: datetime) -> None:
-        now = self.clock()
+        now = self.clock.now()
         delivered = NotificationDelivered(
             notice=d.notice,
             recipient_kind=d.recipient_kind,

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
 
 import structlog
+from concord_shared.clock import Clock
 from concord_shared.consumer import Unprocessable, about
 from concord_shared.enums import Language, NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import Envelope
@@ -31,7 +32,6 @@ from concord_notification.adapters.contacts import CitizenContact, Directory, Kn
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
-from concord_notification.domain.clock import Clock
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_phone, mask_url
 from concord_notification.domain.quiet_hours import QuietHours
@@ -256,7 +256,7 @@ class Notification:
         the contact just fetched, so it is not asked for again); the schedule has each one
         at its due time, so the others wait there (and those due now, should this process
         die before sending them)."""
-        now = self.clock()
+        now = self.clock.now()
         entries: dict[str, dict[str, Any]] = {}
         at_once: list[Delivery] = []
         later: list[Delivery] = []

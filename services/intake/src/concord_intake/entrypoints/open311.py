@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
 
+from concord_shared.clock import Clock
 from concord_shared.registry import Registry
 from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
@@ -124,7 +125,7 @@ def _presented_key(request: Request) -> str | None:
 def open311_router(
     intake: Intake,
     keys: dict[str, ApiKey],
-    clock: Callable[[], datetime],
+    clock: Clock,
     limits: PublicLimits,
 ) -> APIRouter:
     router = APIRouter(prefix=PREFIX, tags=["open311"])
@@ -229,7 +230,7 @@ def open311_router(
                 found = await intake.repo.by_receipts(ids[:MAX_RESULTS])
                 records = [r for r in found if shown(r)][skip : skip + page_size]
             else:
-                end = _date(params, "end_date", clock())
+                end = _date(params, "end_date", clock.now())
                 start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=90)))
                 if end - start > timedelta(days=90) or start > end:
                     raise Open311Error(400, ["start_date: the range may not exceed 90 days"])
@@ -281,7 +282,7 @@ def open311_router(
             await public(request)
             caller = lister(request)
             params = dict(request.query_params)
-            end = _date(params, "end_date", clock())
+            end = _date(params, "end_date", clock.now())
             start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=1)))
             rows = []
             for doc in await intake.repo.listings.updated_between(start, end, MAX_RESULTS):

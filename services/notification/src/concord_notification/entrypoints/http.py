@@ -5,6 +5,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from concord_shared.api_keys import authenticated
+from concord_shared.clock import Clock
 from concord_shared.enums import Language, RecipientKind
 from concord_shared.submission import normalise_email
 from fastapi import APIRouter, Depends, HTTPException, Response, status
@@ -17,7 +18,6 @@ from concord_notification.adapters.subscriptions import (
     Subscriptions,
     new_subscription_id,
 )
-from concord_notification.domain.clock import Clock
 from concord_notification.domain.webhook_secrets import new_secret, weakness_of_secret
 from concord_notification.domain.webhook_targets import refusal_of_url
 from concord_notification.handlers import SUBSCRIBABLE
@@ -168,7 +168,7 @@ def subscriptions_router(
             "language": body.language.value,
             "status": ACTIVE,
             "consecutive_failures": 0,
-            "created_at": clock(),
+            "created_at": clock.now(),
         }
         return _out(await subscriptions.create(doc), with_secret=True)
 
