@@ -14,6 +14,7 @@ from concord_intake.adapters.listings import LISTING_INDEX
 from concord_intake.adapters.repository import CaseRepository
 from concord_intake.handlers import Intake, Registered, Registration
 from concord_intake.settings import GroupingSettings
+from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from concord_shared.registry_source import RegistrySource
 from concord_shared.submission import CaseSubmission
@@ -53,8 +54,7 @@ def intake_on(db: AsyncDatabase[dict[str, object]], clock: Clock) -> Intake:
         registry_source=RegistrySource(load_registry(REGISTRY), None),
         pseudonym_key="k" * 32,
         receipt_prefix="QH",
-        case_events_topic="test.case.events",
-        on_written=lambda doc_id, emits: None,
+        outbox=Outbox("test", "intake"),
         clock=clock,
         grouping=GroupingSettings(),
     )

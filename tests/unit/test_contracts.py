@@ -101,11 +101,11 @@ def test_the_check_command_fails_on_a_deliberately_broken_published_copy(tmp_pat
 def test_services_subscribe_only_to_what_the_catalog_says() -> None:
     none: object = None
     tables = {
-        "intake": Intake(none, none, "", "", "", print, print, none).handlers(),  # type: ignore[arg-type]
-        "routing": Routing(none, none, none, str, print).handlers(),  # type: ignore[arg-type]
-        "mediation": Mediation(none, none, str, print).handlers(),  # type: ignore[arg-type]
+        "intake": Intake(none, none, "", "", none, none, none).handlers(),  # type: ignore[arg-type]
+        "routing": Routing(none, none, none, none).handlers(),  # type: ignore[arg-type]
+        "mediation": Mediation(none, none).handlers(),  # type: ignore[arg-type]
         "notification": Notification(
-            none, none, none, none, none, none, none, str, print, False
+            none, none, none, none, none, none, none, none, none, False
         ).handlers(),  # type: ignore[arg-type]
     }
     for service, handlers in tables.items():

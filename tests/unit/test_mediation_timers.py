@@ -9,6 +9,7 @@ from concord_mediation.settings import MediationSettings
 from concord_mediation.timers import DeadlineWatch
 from concord_mediation.workflow import Workflow
 from concord_shared.clock import SystemClock
+from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from structlog.testing import capture_logs
 
@@ -29,8 +30,7 @@ def watch() -> DeadlineWatch:
         policy=deadline_policy(MediationSettings()),
         mediators=[],
         clock=SystemClock(),
-        topic=str,  # type: ignore[arg-type]
-        on_written=print,
+        outbox=Outbox("test", "mediation"),
         locks=none,
         indexes=none,
     )

@@ -31,9 +31,8 @@ from concord_shared.events import (
     CoordinationDeclined,
     PartyRef,
 )
-from concord_shared.outbox import Emit
+from concord_shared.outbox import Emit, Outbox
 from concord_shared.registry import load_registry
-from concord_shared.topics import TopicSpec
 
 REGISTRY = load_registry()
 CONFIG = RoutingConfig(1, REGISTRY, load_rules(REGISTRY))
@@ -167,16 +166,11 @@ class Sent:
 
 def service() -> tuple[Routing, MemoryRoutes, Sent]:
     routes, sent = MemoryRoutes(), Sent()
-
-    def topic(spec: TopicSpec) -> str:
-        return spec.full_name(NS)
-
     routing = Routing(
         repo=cast(RouteRepository, routes),
         config=cast(LiveConfig, FixedConfig()),
         config_store=cast(ConfigStore, None),
-        topic=topic,
-        on_written=sent,
+        outbox=Outbox(NS, "routing", sent),
     )
     return routing, routes, sent
 

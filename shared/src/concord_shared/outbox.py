@@ -37,6 +37,7 @@ from concord_shared.keyed_sets import DueBuckets, documents
 from concord_shared.metrics import OUTBOX_BACKLOG, PUBLISH_LATENCY, PUBLISHED, since
 from concord_shared.publisher import Publisher
 from concord_shared.store import TRANSIENT_STORE_ERRORS, Document, bulk_update
+from concord_shared.topics import TopicSpec
 from concord_shared.tracing import current_trace_headers
 
 log = structlog.get_logger(__name__)
@@ -70,9 +71,78 @@ class Emit:
 Written = Callable[[str, Sequence[Emit]], None]
 
 
-def caused(topic: str, payload: EventPayload, cause: Envelope[Any], source: str) -> Emit:
-    """An event caused by `cause`: the same case, the same correlation, cause as causation."""
-    return Emit(topic, envelope(payload, source=source, case_id=cause.case_id, causation=cause))
+def _ignore(_doc_id: str, _emits: Sequence[Emit]) -> None:
+    """No relay in this process (a CLI, the bulk import): the sweep publishes."""
+
+
+@dataclass(frozen=True)
+class Outbox:
+    """How a service emits, the one way: `change` opens the events of one state change,
+    `Change.emit` makes each an envelope of the service on a topic of its namespace, and
+    `Change.stored` hands them to the relay once the repository has written the change and
+    its events in one atomic document update (with_outbox, inserted_with_outbox)."""
+
+    namespace: str
+    source: str
+    written: Written = _ignore  # the relay's `written`
+
+    def topic(self, spec: TopicSpec) -> str:
+        return spec.full_name(self.namespace)
+
+    def change(
+        self,
+        doc_id: str,
+        cause: Envelope[Any] | None = None,
+        *,
+        case_id: str | None = None,
+        correlation_id: str | None = None,
+        causation_id: str | None = None,
+    ) -> "Change":
+        """The events the change of document `doc_id` causes. Each is about `case_id`
+        (default: the cause's case, else the document); with a cause event it shares its
+        correlation and names it as causation, else `correlation_id` and `causation_id`."""
+        return Change(
+            self,
+            doc_id,
+            case_id or (cause.case_id if cause is not None else doc_id),
+            cause,
+            correlation_id,
+            causation_id,
+        )
+
+
+@dataclass
+class Change:
+    """The events of one state change, in the order emitted; see Outbox."""
+
+    outbox: Outbox
+    doc_id: str
+    case_id: str
+    cause: Envelope[Any] | None
+    correlation_id: str | None
+    causation_id: str | None
+    emits: list[Emit] = field(default_factory=list)
+
+    def emit(self, spec: TopicSpec, payload: EventPayload) -> Emit:
+        event = envelope(
+            payload,
+            source=self.outbox.source,
+            case_id=self.case_id,
+            correlation_id=self.correlation_id,
+            causation=self.cause,
+        )
+        if self.cause is None and self.causation_id is not None:
+            event = event.model_copy(update={"causation_id": self.causation_id})
+        emit = Emit(self.outbox.topic(spec), event)
+        self.emits.append(emit)
+        return emit
+
+    def stored(self, written: bool) -> bool:
+        """Say whether the repository wrote the change with `emits`; once written, the
+        relay publishes them at once (the sweep would, later). Answers `written`."""
+        if written and self.emits:
+            self.outbox.written(self.doc_id, self.emits)
+        return written
 
 
 def markers(collection: AsyncCollection[Document]) -> DueBuckets:

@@ -25,7 +25,7 @@ from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.letter_seal import DeadLetterKeyRefused, LetterSeal, letter_seal
 from concord_shared.logging import configure_logging
 from concord_shared.metrics import CONSUMER_LAG, exposition, http_metrics
-from concord_shared.outbox import OutboxRelay
+from concord_shared.outbox import Outbox, OutboxRelay
 from concord_shared.publisher import Publisher
 from concord_shared.settings import ServiceSettings
 from concord_shared.startup_secrets import DevelopmentSecret
@@ -53,6 +53,11 @@ class ServiceRuntime:
 
     def topic(self, spec: TopicSpec) -> str:
         return spec.full_name(self.settings.topic_namespace)
+
+    @property
+    def outbox(self) -> Outbox:
+        """The service's one way to emit: its namespace, its name, this relay."""
+        return Outbox(self.settings.topic_namespace, self.service, self.relay.written)
 
     @property
     def group_id(self) -> str:

@@ -1,7 +1,7 @@
 """Wires intake: settings -> store, broker, relay -> service layer -> HTTP and consumers."""
 
 from concord_shared.clock import SystemClock
-from concord_shared.outbox import Written
+from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from concord_shared.registry_source import RegistrySource
 from concord_shared.service import build_runtime, create_app, subscribe
@@ -21,9 +21,7 @@ from concord_intake.handlers import SERVICE, Intake
 from concord_intake.settings import IntakeSettings
 
 
-def build_intake(
-    db: AsyncDatabase[Document], settings: IntakeSettings, on_written: Written
-) -> Intake:
+def build_intake(db: AsyncDatabase[Document], settings: IntakeSettings, outbox: Outbox) -> Intake:
     """The service layer, for the service process and for the bulk-import CLI alike."""
     return Intake(
         repo=CaseRepository(db),
@@ -34,8 +32,7 @@ def build_intake(
         ),
         pseudonym_key=settings.pseudonym_key,
         receipt_prefix=settings.receipt_prefix,
-        case_events_topic=CASE_EVENTS.full_name(settings.topic_namespace),
-        on_written=on_written,
+        outbox=outbox,
         clock=SystemClock(),
         grouping=settings.grouping,
     )
@@ -47,7 +44,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
         settings, {"api_keys": settings.api_keys}, {"pseudonym_key": settings.pseudonym_key}
     )
     runtime = build_runtime(SERVICE, settings, outbox_collection=CASES)
-    intake = build_intake(runtime.db, settings, runtime.relay.written)
+    intake = build_intake(runtime.db, settings, runtime.outbox)
     runtime.startup.append(intake.repo.ensure_indexes)
 
     async def follow_registry() -> None:

@@ -10,7 +10,7 @@ import structlog
 from concord_shared.clock import Clock
 from concord_shared.consumer import Unprocessable
 from concord_shared.enums import CaseKind, CaseStatus
-from concord_shared.envelope import Envelope, envelope
+from concord_shared.envelope import Envelope
 from concord_shared.events import (
     CaseRouted,
     CaseStatusChanged,
@@ -18,10 +18,11 @@ from concord_shared.events import (
     RepeatReviewed,
     SubmitCase,
 )
-from concord_shared.outbox import Emit, Written
+from concord_shared.outbox import Outbox
 from concord_shared.registry import Registry
 from concord_shared.registry_source import RegistrySource
 from concord_shared.submission import CaseSubmission
+from concord_shared.topics import CASE_EVENTS
 
 from concord_intake.adapters.listings import received_entry
 from concord_intake.adapters.repository import CaseRepository
@@ -101,8 +102,7 @@ class Intake:
     registry_source: RegistrySource  # routing's registry in force, kept fresh
     pseudonym_key: str
     receipt_prefix: str
-    case_events_topic: str
-    on_written: Written
+    outbox: Outbox
     clock: Clock
     grouping: GroupingSettings
 
@@ -153,7 +153,9 @@ class Intake:
         else:  # pragma: no cover - six collisions in a row
             raise RuntimeError("could not draw a free receipt number")
         unique = list(records.values())
-        emits = {record.case_id: [self._received(record)] for record in unique}
+        changes = {r.case_id: self.outbox.change(r.case_id) for r in unique}
+        for r in unique:
+            changes[r.case_id].emit(CASE_EVENTS, case_received(r))
         fingerprints = {
             case_id: r.body_fingerprint
             for r in registrations
@@ -161,11 +163,13 @@ class Intake:
         }
         # Listed before the insert (a listing drops an entry whose case never came).
         await self.repo.listings.received(unique)
-        created = await self.repo.insert_many([(r, emits[r.case_id]) for r in unique], fingerprints)
-        new = [r for r, fresh in zip(unique, created, strict=True) if fresh]
+        created = await self.repo.insert_many(
+            [(r, changes[r.case_id].emits) for r in unique], fingerprints
+        )
+        new = [
+            r for r, fresh in zip(unique, created, strict=True) if changes[r.case_id].stored(fresh)
+        ]
         await self.repo.remember_for_grouping(new)
-        for record in new:
-            self.on_written(record.case_id, emits[record.case_id])
         fresh_ids = {r.case_id for r in new}
         existing = await self.repo.get_many(r.case_id for r in unique if r.case_id not in fresh_ids)
         await self.repo.listings.not_received(
@@ -209,10 +213,6 @@ class Intake:
             source_system=registration.source_system,
             source_ref=registration.source_ref,
         )
-
-    def _received(self, record: CaseRecord) -> Emit:
-        event = envelope(case_received(record), source=SERVICE, case_id=record.case_id)
-        return Emit(self.case_events_topic, event)
 
     async def _flag_groups(self, records: list[CaseRecord], now: datetime) -> list[CaseRecord]:
         """Set repeat and collective flags against earlier cases and earlier rows of the batch."""

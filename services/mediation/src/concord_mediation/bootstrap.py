@@ -58,12 +58,11 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
         policy=policy,
         mediators=load_mediators(settings.mediators_path),
         clock=clock,
-        topic=runtime.topic,
-        on_written=runtime.relay.written,
+        outbox=runtime.outbox,
         locks=locks,
         indexes=indexes,
     )
-    mediation = Mediation(repo, workflow, runtime.topic, runtime.relay.written)
+    mediation = Mediation(repo, workflow)
     reports = Reports(repo, indexes, registry, policy.calendar, settings.rating)
     queues = Queues(repo, indexes, registry, clock, policy.calendar.tz)
     watch = DeadlineWatch(workflow, settings.timer_interval_s)

@@ -1,7 +1,6 @@
 """Mediation's event handlers: open (or re-open) a case at the platform it was assigned to;
 attach departments' answers to the case."""
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,8 +14,7 @@ from concord_shared.events import (
     MediationOpened,
     NotificationRequested,
 )
-from concord_shared.outbox import Emit, Written, caused
-from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS, TopicSpec
+from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS
 from concord_shared.wording import Lang, Names
 
 from concord_mediation.adapters.repository import MediationRepository
@@ -49,8 +47,6 @@ __all__ = ["SERVICE", "Mediation"]
 class Mediation:
     repo: MediationRepository
     workflow: Workflow
-    topic: Callable[[TopicSpec], str]
-    on_written: Written
 
     async def on_case_assigned(self, event: Envelope[Any]) -> None:
         # Opening needs no lock: it inserts, or (a redelivery) writes nothing at all.
@@ -96,22 +92,20 @@ class Mediation:
             ],
         }
 
-        def emit(topic: str, payload: Any) -> Emit:
-            return caused(topic, payload, event, SERVICE)
-
-        emits = [
-            emit(
-                self.topic(CASE_EVENTS),
-                MediationOpened(
-                    platform=assigned.platform,
-                    level=assigned.level,
-                    status=CaseStatus.RECEIVED,
-                    acceptance_due=acceptance.due_at,
-                ),
+        events = self.workflow.outbox.change(event.case_id, cause=event)
+        events.emit(
+            CASE_EVENTS,
+            MediationOpened(
+                platform=assigned.platform,
+                level=assigned.level,
+                status=CaseStatus.RECEIVED,
+                acceptance_due=acceptance.due_at,
             ),
-            *(
-                emit(
-                    self.topic(NOTIFY_REQUESTS),
+        )
+        for party in assigned.parties:
+            if party.role in FILERS:  # an early warning's reporter too
+                events.emit(
+                    NOTIFY_REQUESTS,
                     NotificationRequested(
                         notice=NoticeKind.RECEIPT,
                         recipient_kind=RecipientKind.CITIZEN,
@@ -123,12 +117,8 @@ class Mediation:
                         },
                     ),
                 )
-                for party in assigned.parties
-                if party.role in FILERS  # an early warning's reporter too
-            ),
-        ]
         if assigned.severity is Severity.HIGH:
-            emits.append(emit(self.topic(NOTIFY_REQUESTS), self._major_case(assigned)))
+            events.emit(NOTIFY_REQUESTS, self._major_case(assigned))
         # A known case is an escalated case come back, or a redelivery.
         indexes = self.workflow.indexes
         if await self.repo.get(event.case_id) is None:
@@ -136,8 +126,9 @@ class Mediation:
             # Its counters first: nobody can change the case before it exists, so nothing
             # newer is overwritten; its lists and timer once it exists.
             await indexes.set_counters(new)
-            if await self.repo.open_case(event.case_id, event.event_id, case, emits):
-                self.on_written(event.case_id, emits)
+            if events.stored(
+                await self.repo.open_case(event.case_id, event.event_id, case, events.emits)
+            ):
                 await indexes.index_case(new, counters=False)
                 log.info(
                     "mediation case opened",

@@ -21,7 +21,6 @@ from concord_shared.enums import (
     RecipientKind,
     Severity,
 )
-from concord_shared.envelope import envelope
 from concord_shared.events import (
     AgreementReached,
     CaseClosed,
@@ -37,14 +36,13 @@ from concord_shared.events import (
     ReviewRequested,
     SessionScheduled,
 )
-from concord_shared.outbox import Emit, Written
+from concord_shared.outbox import Outbox
 from concord_shared.registry import Registry
 from concord_shared.topics import (
     CASE_EVENTS,
     INTERNAL_TASKS,
     NOTIFY_REQUESTS,
     VERTICAL_ESCALATE,
-    TopicSpec,
 )
 from concord_shared.wording import Names
 
@@ -70,33 +68,28 @@ class Workflow:
     policy: DeadlinePolicy
     mediators: list[Mediator]
     clock: Clock
-    topic: Callable[[TopicSpec], str]
-    on_written: Written
+    outbox: Outbox
     locks: CaseLocks
     indexes: CaseIndexes
 
     # --- writing ------------------------------------------------------------------------
 
-    def emits(self, change: Change, case_id: str) -> list[Emit]:
-        correlation = change.doc.get("correlation_id")
-        return [
-            Emit(
-                self.topic(topic),
-                envelope(payload, source=SERVICE, case_id=case_id, correlation_id=correlation),
-            )
-            for topic, payload in change.events()
-        ]
-
     async def write(self, change: Change, cause_id: str | None = None) -> bool:
         case_id = change.doc["_id"]
-        emits = self.emits(change, case_id)
+        # In the case's correlation; caused by the event being handled, if there is one.
+        events = self.outbox.change(
+            case_id, correlation_id=change.doc.get("correlation_id"), causation_id=cause_id
+        )
+        for topic, payload in change.events():
+            events.emit(topic, payload)
         after = change.result()
         await self.indexes.before(change.doc, after)
-        written = await self.repo.update(
-            case_id, change.doc.get("rev", 0), change.update(), emits, cause_id
+        written = events.stored(
+            await self.repo.update(
+                case_id, change.doc.get("rev", 0), change.update(), events.emits, cause_id
+            )
         )
         if written:
-            self.on_written(case_id, emits)
             await self.indexes.after(change.doc, after)
         return written
 

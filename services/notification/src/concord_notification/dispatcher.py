@@ -11,7 +11,6 @@ its department told. Everything it needs is in the store, so a restart loses not
 import asyncio
 import base64
 import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -20,12 +19,11 @@ import structlog
 from concord_shared.background import Background
 from concord_shared.clock import Clock
 from concord_shared.enums import NoticeKind, NotificationChannel, RecipientKind
-from concord_shared.envelope import EventPayload, envelope
 from concord_shared.events import DeadLettered, NotificationDelivered, NotificationFailed
 from concord_shared.letter_seal import LetterSeal
 from concord_shared.metrics import DELIVERIES
-from concord_shared.outbox import Emit, Written
-from concord_shared.topics import CASE_EVENTS, TopicSpec, dead_letter_topic
+from concord_shared.outbox import Change, Outbox
+from concord_shared.topics import CASE_EVENTS, dead_letter_topic
 from concord_shared.tracing import span_from
 from opentelemetry.trace import SpanKind
 
@@ -66,8 +64,7 @@ class Dispatcher:
     mailer: Mailer
     sms: SmsGateway
     clock: Clock
-    topic: Callable[[TopicSpec], str]
-    on_written: Written
+    outbox: Outbox
     policy: RetryPolicy
     seal: LetterSeal  # a dead letter's original bytes are never kept in clear
     interval_s: float = 1.0
@@ -276,11 +273,14 @@ class Dispatcher:
 
     # --- settling -------------------------------------------------------------------
 
-    def _emit(self, topic: str, payload: EventPayload, d: Delivery) -> Emit:
-        event = envelope(
-            payload, source=SERVICE, case_id=d.case_id, correlation_id=d.correlation_id
-        ).model_copy(update={"causation_id": d.request_event_id})
-        return Emit(topic, event)
+    def _events(self, d: Delivery) -> Change:
+        """What settling a delivery tells: caused by the request it delivers."""
+        return self.outbox.change(
+            d.key,
+            case_id=d.case_id,
+            correlation_id=d.correlation_id,
+            causation_id=d.request_event_id,
+        )
 
     async def _delivered(self, d: Delivery, attempts: int, due_at: datetime) -> None:
         now = self.clock.now()
@@ -291,17 +291,17 @@ class Dispatcher:
             channel=d.channel,
             request_event_id=d.request_event_id,
         )
-        emits = [self._emit(self.topic(CASE_EVENTS), delivered, d)]
+        events = self._events(d)
+        events.emit(CASE_EVENTS, delivered)
         settled = await self.deliveries.settle(
             d.key,
             attempts,
             Status.DELIVERED,
             {"at": now, "attempt": attempts, "ok": True},
             {"delivered_at": now, "last_error": None},
-            emits,
+            events.emits,
         )
-        if settled:
-            self.on_written(d.key, emits)
+        if events.stored(settled):
             log.info("notice delivered", channel=d.channel, notice=d.notice, attempts=attempts)
             await self.schedule.remove(d.key, due_at)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
@@ -338,24 +338,20 @@ class Dispatcher:
             error=exc.error,
             attempts=attempts,
         )
-        emits = [
-            self._emit(self.topic(CASE_EVENTS), failed, d),
-            self._emit(
-                self.topic(dead_letter_topic(SERVICE)), self._dead_letter(d, exc, attempts), d
-            ),
-        ]
+        events = self._events(d)
+        events.emit(CASE_EVENTS, failed)
+        events.emit(dead_letter_topic(SERVICE), self._dead_letter(d, exc, attempts))
         settled = await self.deliveries.settle(
             d.key,
             attempts,
             Status.FAILED,
             result,
             {"failed_at": now, "last_error": exc.error},
-            emits,
+            events.emits,
         )
-        if not settled:
+        if not events.stored(settled):
             return "failed"
         await self.schedule.remove(d.key, due_at)
-        self.on_written(d.key, emits)
         log.error("delivery gave up", error=exc.error, attempts=attempts, channel=d.channel)
         if d.channel is NotificationChannel.WEBHOOK and d.subscription_id:
             paused = await self.subscriptions.failed(

@@ -24,7 +24,8 @@ from concord_shared.events import (
     CoordinationRequested,
     NotificationRequested,
 )
-from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, TopicSpec, department_topic
+from concord_shared.outbox import Outbox
+from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from concord_shared.tracing import current_trace_headers
 from jinja2 import UndefinedError
 
@@ -94,7 +95,7 @@ class Notification:
     directory: Directory
     renderer: Renderer
     quiet: QuietHours
-    topic: Callable[[TopicSpec], str]
+    outbox: Outbox  # its topics' names (the planner emits nothing itself)
     clock: Clock
     sms_configured: bool
     reminder_days: int = 1
@@ -141,7 +142,7 @@ class Notification:
         for target in targets:
             delivery = self._delivery(
                 event,
-                self.topic(NOTIFY_REQUESTS),
+                self.outbox.topic(NOTIFY_REQUESTS),
                 target,
                 request.notice,
                 request.recipient_kind,
@@ -165,7 +166,7 @@ class Notification:
 
     async def on_coordination_requested(self, event: Envelope[Any]) -> None:
         request: CoordinationRequested = event.payload
-        topic = self.topic(department_topic(request.department))
+        topic = self.outbox.topic(department_topic(request.department))
         planned = await self._to_subscribers(event, [request.department], topic)
         planned += self._reminders(event, request, planned)
         extra = {"$addToSet": {"departments": {"$each": [request.department]}}}
@@ -175,7 +176,7 @@ class Notification:
         """A department's reply was refused: to that department's endpoints, whether or not
         it works on the case (it may have replied to the wrong one)."""
         refused: CoordinationReplyRefused = event.payload
-        topic = self.topic(department_topic(refused.department))
+        topic = self.outbox.topic(department_topic(refused.department))
         planned = await self._to_subscribers(event, [refused.department], topic)
         if planned:
             await self.plan(event.case_id, event.event_id, planned)
@@ -185,7 +186,7 @@ class Notification:
         departments = await self.deliveries.departments(event.case_id)
         if not departments:
             return
-        planned = await self._to_subscribers(event, departments, self.topic(CASE_EVENTS))
+        planned = await self._to_subscribers(event, departments, self.outbox.topic(CASE_EVENTS))
         if planned:
             await self.plan(event.case_id, event.event_id, planned)
 

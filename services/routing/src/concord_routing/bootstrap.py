@@ -61,8 +61,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         repo=repo,
         config=live,
         config_store=store,
-        topic=runtime.topic,
-        on_written=runtime.relay.written,
+        outbox=runtime.outbox,
         max_declines=settings.max_declines,
         provision_departments=provision_departments,
     )

@@ -9,27 +9,19 @@ from typing import Any
 
 import structlog
 from concord_shared.consumer import Record
-from concord_shared.envelope import Envelope, EventPayload, envelope, new_event_id, utcnow
+from concord_shared.envelope import Envelope, EventPayload, new_event_id, utcnow
 from concord_shared.events import (
-    CaseAssigned,
     CaseEscalated,
     CaseReceived,
-    CaseRouted,
     CoordinationAccepted,
     CoordinationAnswered,
     CoordinationDeclined,
     CoordinationReplyRefused,
-    CoordinationRequested,
     CoordinationWithdrawn,
-    DeskTaskCreated,
 )
-from concord_shared.outbox import Emit, Written
+from concord_shared.outbox import Change, Emit, Outbox
 from concord_shared.topics import (
-    CASE_EVENTS,
     HORIZONTAL_REPLIES,
-    INTERNAL_TASKS,
-    VERTICAL_ASSIGN,
-    TopicSpec,
     department_topic,
 )
 
@@ -41,6 +33,7 @@ from concord_routing.adapters.repository import (
     decision_from,
 )
 from concord_routing.domain.config import ChangeRefused, RoutingConfig
+from concord_routing.domain.consequences import consequences
 from concord_routing.domain.decision import CaseFacts, Decision, decide, department_candidates
 from concord_routing.domain.inbox import (
     CLOSED_REASON,
@@ -80,15 +73,6 @@ class Cause:
     def of(cls, event: Envelope[Any]) -> "Cause":
         return cls(event.case_id, event.event_id, event.type, event.occurred_at, event)
 
-    def emit(self, topic: str, payload: EventPayload, correlation_id: str | None) -> Emit:
-        if self.event is not None:
-            caused = envelope(payload, source=SERVICE, case_id=self.case_id, causation=self.event)
-        else:
-            caused = envelope(
-                payload, source=SERVICE, case_id=self.case_id, correlation_id=correlation_id
-            )
-        return Emit(topic, caused)
-
 
 class ConfigConflict(RuntimeError):
     """Someone else changed the config between our read and our write."""
@@ -99,8 +83,7 @@ class Routing:
     repo: RouteRepository
     config: LiveConfig
     config_store: ConfigStore
-    topic: Callable[[TopicSpec], str]
-    on_written: Written
+    outbox: Outbox
     max_declines: int = 3
     provision_departments: Callable[[list[str]], Awaitable[None]] | None = None
 
@@ -132,7 +115,7 @@ class Routing:
             "received_at": event.occurred_at,
             "correlation_id": event.correlation_id,
         }
-        emits = self._announce(Cause.of(event), facts, case, None, decision, history=[])
+        events = self._announce(Cause.of(event), facts, case, None, decision, history=[])
         stored = await self.repo.record_first(
             event.case_id,
             event.event_id,
@@ -140,11 +123,10 @@ class Routing:
             case,
             decision,
             event.occurred_at,
-            emits,
-            requests=after_routing([], (e.event for e in emits)),
+            events.emits,
+            requests=after_routing([], (e.event for e in events.emits)),
         )
-        if stored:
-            self.on_written(event.case_id, emits)
+        if events.stored(stored):
             log.info(
                 "case routed",
                 platform=decision.platform,
@@ -243,8 +225,9 @@ class Routing:
         if why is None:
             return None
         department = event.payload.department
-        emit = Cause.of(event).emit(
-            self.topic(department_topic(department)),
+        events = self._events(Cause.of(event), stored.case.get("correlation_id"))
+        events.emit(
+            department_topic(department),
             CoordinationReplyRefused(
                 department=department,
                 reply_event_id=event.event_id,
@@ -252,18 +235,18 @@ class Routing:
                 reason=why[0],
                 detail=why[1],
             ),
-            stored.case.get("correlation_id"),
         )
-        outcome = await self.repo.record_requests(stored, event.event_id, stored.requests, [emit])
-        if outcome is Outcome.APPLIED:
-            self.on_written(event.case_id, [emit])
+        outcome = await self.repo.record_requests(
+            stored, event.event_id, stored.requests, events.emits
+        )
+        if events.stored(outcome is Outcome.APPLIED):
             log.warning("department reply refused", reason=why[0], department=department)
         return outcome
 
     async def on_dead_letter(self, record: Record, reason: str, error: str) -> list[Emit]:
         """A reply that is no valid reply (dead-lettered): its department, when the message
         names a known one, is told why on its own topic, so it can send it again right."""
-        if record.topic != self.topic(HORIZONTAL_REPLIES):
+        if record.topic != self.outbox.topic(HORIZONTAL_REPLIES):
             return []
         sent = sender_of(record.value)
         config = await self.config.current()
@@ -277,8 +260,9 @@ class Routing:
             detail=f"{reason}: {error}"[:1000],
         )
         case_id = sent.case_id or (record.key or b"unknown").decode(errors="replace")
-        told = envelope(refusal, source=SERVICE, case_id=case_id, correlation_id=sent.event_id)
-        return [Emit(self.topic(department_topic(sent.department)), told)]
+        # Published with the dead letter by the consumer, not through a document's outbox.
+        events = self.outbox.change(case_id, correlation_id=sent.event_id)
+        return [events.emit(department_topic(sent.department), refusal)]
 
     async def on_case_closed(self, event: Envelope[Any]) -> None:
         """Mediation closed the case: every request still open is withdrawn, each
@@ -290,23 +274,20 @@ class Routing:
             if stored is None:
                 log.warning("closure of a case routing never saw", event_type=event.type)
                 return
-            cause = Cause.of(event)
-            correlation = stored.case.get("correlation_id")
-            emits = [
-                cause.emit(
-                    self.topic(department_topic(code)),
+            events = self._events(Cause.of(event), stored.case.get("correlation_id"))
+            for code in withdrawn_on_close(stored.requests):
+                events.emit(
+                    department_topic(code),
                     CoordinationWithdrawn(department=code, reason=CLOSED_REASON),
-                    correlation,
                 )
-                for code in withdrawn_on_close(stored.requests)
-            ]
-            if not emits:
+            if not events.emits:
                 return  # nothing open: answered, declined or withdrawn before
-            requests = after_routing(stored.requests, (e.event for e in emits))
-            outcome = await self.repo.record_requests(stored, event.event_id, requests, emits)
-            if outcome is Outcome.APPLIED:
-                self.on_written(event.case_id, emits)
-                log.info("requests withdrawn: case closed", departments=len(emits))
+            requests = after_routing(stored.requests, (e.event for e in events.emits))
+            outcome = await self.repo.record_requests(
+                stored, event.event_id, requests, events.emits
+            )
+            if events.stored(outcome is Outcome.APPLIED):
+                log.info("requests withdrawn: case closed", departments=len(events.emits))
                 return
             if outcome is not Outcome.CONFLICT:
                 return
@@ -345,17 +326,11 @@ class Routing:
             why = refusal(request_of(stored.requests, department), reply, department)
             if why is not None:
                 raise ReplyRefused(why)
-            event = envelope(
-                payload,
-                source=SERVICE,
-                case_id=case_id,
-                correlation_id=stored.case.get("correlation_id"),
-            )
-            emits = [Emit(self.topic(HORIZONTAL_REPLIES), event)]
+            events = self.outbox.change(case_id, correlation_id=stored.case.get("correlation_id"))
+            event = events.emit(HORIZONTAL_REPLIES, payload).event
             requests = replied(stored.requests, event)
-            outcome = await self.repo.record_requests(stored, None, requests, emits)
-            if outcome is Outcome.APPLIED:
-                self.on_written(case_id, emits)
+            outcome = await self.repo.record_requests(stored, None, requests, events.emits)
+            if events.stored(outcome is Outcome.APPLIED):
                 log.info(
                     "department replied in the console",
                     department=department,
@@ -445,7 +420,7 @@ class Routing:
                 f"{d['at']:%Y-%m-%d %H:%M} UTC: {d['department']} declined: {d['reason']}"
                 for d in stored.declines
             ]
-            emits = self._announce(
+            events = self._announce(
                 cause, facts, stored.case, stored.route.current, decision, history
             )
             requests = stored.requests if reply is None else replied(stored.requests, reply)
@@ -454,13 +429,12 @@ class Routing:
                 cause.event_id,
                 decision,
                 cause.occurred_at,
-                emits,
-                requests=after_routing(requests, (e.event for e in emits)),
+                events.emits,
+                requests=after_routing(requests, (e.event for e in events.emits)),
                 facts=facts if new_category else None,
                 decline=decline,
             )
-            if outcome is Outcome.APPLIED:
-                self.on_written(cause.case_id, emits)
+            if events.stored(outcome is Outcome.APPLIED):
                 log.info(
                     "case re-routed",
                     cause=cause.type,
@@ -481,103 +455,17 @@ class Routing:
         before: Decision | None,
         d: Decision,
         history: list[str],
-    ) -> list[Emit]:
-        def emit(topic: TopicSpec, payload: EventPayload) -> Emit:
-            return cause.emit(self.topic(topic), payload, case.get("correlation_id"))
+    ) -> Change:
+        """The events of a decision (domain/consequences.py), in the case's outbox."""
+        events = self._events(cause, case.get("correlation_id"))
+        for topic, payload in consequences(facts, case, before, d, history):
+            events.emit(topic, payload)
+        return events
 
-        engaged = [(d.lead_department, "lead")] if d.lead_department else []
-        engaged += [(c, "co") for c in d.co_departments]
-        was = set() if before is None else {before.lead_department, *before.co_departments}
-        now = {code for code, _ in engaged}
-        reroute = before is not None
-        moved = before is None or before.platform != d.platform
-        # Mediation holds the case: it is told of new departments at the same platform too.
-        redepartmented = before is not None and (
-            before.lead_department != d.lead_department
-            or list(before.co_departments) != list(d.co_departments)
-        )
-        emits = [
-            emit(
-                CASE_EVENTS,
-                CaseRouted(
-                    level=d.level,
-                    platform=d.platform,
-                    desk=d.desk,
-                    lead_department=d.lead_department,
-                    co_departments=d.co_departments,
-                    rule_id=d.rule_id,
-                    ruleset_version=d.ruleset_version,
-                    reason=d.reason,
-                    reroute=reroute,
-                ),
-            )
-        ]
-        if moved or redepartmented:
-            emits.append(
-                emit(
-                    VERTICAL_ASSIGN,
-                    CaseAssigned(
-                        platform=d.platform,
-                        level=d.level,
-                        desk=d.desk,
-                        kind=facts.kind,
-                        category=facts.category,
-                        severity=facts.severity,
-                        area_code=facts.area_code,
-                        summary=case["summary"],
-                        parties=case["parties"],
-                        lead_department=d.lead_department,
-                        co_departments=d.co_departments,
-                        language=case["language"],
-                        repeat_of=case["repeat_of"],
-                        collective=case["collective"],
-                        received_at=case["received_at"],
-                        history=history,
-                        non_reception_place=case.get("non_reception_place", False),
-                        probable_repeat_of=case.get("probable_repeat_of"),
-                    ),
-                )
-            )
-        emits += [
-            emit(
-                department_topic(code),
-                CoordinationRequested(
-                    department=code,
-                    role=role,
-                    platform=d.platform,
-                    kind=facts.kind,
-                    category=facts.category,
-                    area_code=facts.area_code,
-                    summary=case["summary"],
-                ),
-            )
-            for code, role in engaged
-            # Asked anew: a department not asked before, and one that now leads (a decline
-            # made it the lead: it is told so, not left to find out).
-            if code not in was
-            or (role == "lead" and before is not None and before.lead_department != code)
-        ]
-        emits += [
-            emit(
-                department_topic(code),
-                CoordinationWithdrawn(department=code, reason=d.reason),
-            )
-            for code in sorted(c for c in was - now if c)
-        ]
-        if before is not None and moved:
-            emits.append(
-                emit(
-                    INTERNAL_TASKS,
-                    DeskTaskCreated(
-                        platform=before.platform, desk=before.desk, task="case_moved_away"
-                    ),
-                )
-            )
-        task = "handle_case" if moved else "case_rerouted"
-        emits.append(
-            emit(INTERNAL_TASKS, DeskTaskCreated(platform=d.platform, desk=d.desk, task=task))
-        )
-        return emits
+    def _events(self, cause: "Cause", correlation_id: str | None) -> Change:
+        """The events of one change of a case's route: caused by the event, or, for a staff
+        command, in the case's correlation."""
+        return self.outbox.change(cause.case_id, cause.event, correlation_id=correlation_id)
 
     def handlers(self) -> dict[str, Any]:
         return {

@@ -28,6 +28,7 @@ from typing import Any
 import httpx
 import typer
 from concord_shared.logging import configure_logging
+from concord_shared.outbox import Outbox
 from concord_shared.store import connect
 from concord_shared.submission import CaseSubmission
 from pydantic import ValidationError
@@ -35,7 +36,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from concord_intake.bootstrap import build_intake
-from concord_intake.handlers import Intake, Registered, Registration
+from concord_intake.handlers import SERVICE, Intake, Registered, Registration
 from concord_intake.settings import IntakeSettings
 
 _PARTY_COLUMN = re.compile(r"^party(\d+)_(name|phone|id_number|role)$")
@@ -238,7 +239,7 @@ def main(
         db = connect(settings, "intake")
         # The intake service's relay publishes the events: this CLI needs no broker. (Each
         # write leaves an outbox marker, `intend`, that the service's sweep reads.)
-        intake = build_intake(db, settings, on_written=lambda doc_id, emits: None)
+        intake = build_intake(db, settings, Outbox(settings.topic_namespace, SERVICE))
         await intake.repo.ensure_indexes()
         try:
             # Checked against routing's registry in force, as the service checks them.
