@@ -4,13 +4,15 @@ import copy
 import json
 import subprocess
 from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
 
+import concord_intake.handlers as intake
+import concord_mediation.handlers as mediation
+import concord_notification.handlers as notification
+import concord_routing.handlers as routing
 import pytest
-from concord_intake.handlers import Intake
-from concord_mediation.handlers import Mediation
-from concord_notification.handlers import Notification
-from concord_routing.handlers import Routing
-from concord_shared.catalog import subscribed_events
+from concord_shared.catalog import lanes, subscribed_events
 from concord_shared.contracts import (
     CONTRACTS,
     app,
@@ -20,6 +22,8 @@ from concord_shared.contracts import (
     generated_files,
 )
 from concord_shared.events import EVENT_TYPES
+from concord_shared.service import subscribe
+from concord_shared.topics import SERVICES
 from typer.testing import CliRunner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -98,18 +102,32 @@ def test_the_check_command_fails_on_a_deliberately_broken_published_copy(tmp_pat
     assert "BREAKING CaseRouted: payload.handler: field removed" in result.output
 
 
-def test_services_subscribe_only_to_what_the_catalog_says() -> None:
-    none: object = None
+def test_services_handle_only_what_the_catalog_routes_to_them() -> None:
     tables = {
-        "intake": Intake(none, none, "", "", none, none, none).handlers(),  # type: ignore[arg-type]
-        "routing": Routing(none, none, none, none).handlers(),  # type: ignore[arg-type]
-        "mediation": Mediation(none, none).handlers(),  # type: ignore[arg-type]
-        "notification": Notification(
-            none, none, none, none, none, none, none, none, none, False
-        ).handlers(),  # type: ignore[arg-type]
+        "intake": [*intake.HANDLERS, *intake.BATCH_HANDLERS],
+        "routing": [*routing.HANDLERS],
+        "mediation": [*mediation.HANDLERS],
+        "notification": [*notification.HANDLERS, *notification.BATCH_HANDLERS],
     }
-    for service, handlers in tables.items():
-        assert set(handlers) <= subscribed_events(service), service
+    for service, classes in tables.items():
+        handled = {cls.event_type for cls in classes}
+        assert handled and handled <= subscribed_events(service), service
+
+
+def test_a_handler_for_an_event_not_routed_to_the_service_stops_its_start() -> None:
+    runtime: Any = SimpleNamespace(service="mediation")
+    with pytest.raises(ValueError, match=r"mediation handles \['CaseReceived'\]"):
+        subscribe(runtime, {"CaseReceived": print})  # type: ignore[dict-item]
+
+
+def test_each_service_reads_the_topics_of_its_subscriptions_in_its_lanes() -> None:
+    lanes_of = {s: [[t.name for t in lane] for lane in lanes(s, ["land"])] for s in SERVICES}
+    assert lanes_of == {
+        "intake": [["intake.submissions"], ["case.events"]],
+        "routing": [["case.events", "horizontal.replies", "vertical.escalate"]],
+        "mediation": [["horizontal.replies", "vertical.assign"]],
+        "notification": [["notify.requests"], ["case.events", "horizontal.land"]],
+    }
 
 
 def test_the_asyncapi_document_passes_the_official_parser() -> None:

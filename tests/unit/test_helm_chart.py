@@ -15,10 +15,11 @@ from concord_intake.settings import IntakeSettings
 from concord_mediation.settings import MediationSettings
 from concord_notification.settings import NotificationSettings
 from concord_routing.settings import RoutingSettings
+from concord_shared.catalog import consumed_topics
 from concord_shared.kafka_access import Grant, grants, principals
 from concord_shared.letter_seal import DeadLetterSettings
 from concord_shared.registry import load_registry
-from concord_shared.strimzi import CHART_CATALOG, consumed, render
+from concord_shared.strimzi import CHART_CATALOG, render
 from concord_shared.topics import SERVICES, all_topics
 from pydantic_settings import BaseSettings
 from pymongo.uri_parser import parse_uri
@@ -264,7 +265,7 @@ def test_each_consuming_service_scales_on_the_lag_of_every_topic_its_group_reads
         assert spec["scaleTargetRef"]["name"] in deployments
         assert "replicas" not in deployments[f"concord-{service}"]["spec"]  # KEDA's to set
         topics = [t["metadata"]["topic"] for t in spec["triggers"]]
-        assert topics == [f"concord.{t}" for t in consumed(service, DEPARTMENTS)]
+        assert topics == [t.full_name("concord") for t in consumed_topics(service, DEPARTMENTS)]
         for trigger in spec["triggers"]:
             assert trigger["type"] == "kafka"
             assert trigger["metadata"]["consumerGroup"] == f"concord.{service}"
@@ -276,10 +277,9 @@ def test_each_consuming_service_scales_on_the_lag_of_every_topic_its_group_reads
 def test_replicas_never_exceed_the_partitions_of_the_topics_read(tools: Path, asked: int) -> None:
     args = [f"--set=services.{s}.maxReplicas={asked}" for s in SERVICES]
     rendered = docs(template(tools, *args))
-    partitions = {t.name: t.partitions for t in all_topics(DEPARTMENTS)}
     for service in SERVICES:
         spec = of_kind(rendered, "ScaledObject")[f"concord-{service}"]["spec"]
-        most = max(partitions[t] for t in consumed(service, DEPARTMENTS))
+        most = max(t.partitions for t in consumed_topics(service, DEPARTMENTS))
         assert spec["maxReplicaCount"] == min(asked, most)
         assert spec["minReplicaCount"] <= spec["maxReplicaCount"]
 

@@ -1,6 +1,8 @@
 """Who publishes which events on which topic, and who subscribes: the map the AsyncAPI
-document is generated from. A test checks that every service's subscriptions agree with it."""
+document, the ACLs and the Helm chart are generated from, and what each service's consumers
+subscribe to (`lanes`). A subscription is declared here once."""
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from concord_shared.topics import (
@@ -12,6 +14,7 @@ from concord_shared.topics import (
     VERTICAL_ASSIGN,
     VERTICAL_ESCALATE,
     TopicSpec,
+    department_topic,
 )
 
 # Parties outside the four services.
@@ -35,6 +38,20 @@ class Flow:
 
 def _name(spec: TopicSpec) -> str:
     return spec.name
+
+
+_FIXED = {
+    t.name: t
+    for t in (
+        CASE_EVENTS,
+        HORIZONTAL_REPLIES,
+        INTAKE_SUBMISSIONS,
+        INTERNAL_TASKS,
+        NOTIFY_REQUESTS,
+        VERTICAL_ASSIGN,
+        VERTICAL_ESCALATE,
+    )
+}
 
 
 FLOWS: tuple[Flow, ...] = (
@@ -107,5 +124,34 @@ FLOWS: tuple[Flow, ...] = (
 )
 
 
+# Topics a service reads with a consumer of their own (a lane), so that a backlog on the others
+# never holds them up; the rest of what the service reads shares one lane.
+OWN_LANES: dict[str, tuple[TopicSpec, ...]] = {
+    "intake": (INTAKE_SUBMISSIONS,),  # new submissions never wait behind the case log
+    "notification": (NOTIFY_REQUESTS,),  # what to tell whom never waits behind the case log
+}
+
+
 def subscribed_events(service: str) -> set[str]:
     return {e for f in FLOWS if service in f.subscribers for e in f.events}
+
+
+def consumed_topics(service: str, departments: Iterable[str]) -> list[TopicSpec]:
+    """The topics a service's consumer group reads, by name."""
+    specs: dict[str, TopicSpec] = {}
+    for flow in FLOWS:
+        if service not in flow.subscribers:
+            continue
+        if flow.channel == DEPARTMENT_CHANNEL:
+            specs.update((t.name, t) for t in map(department_topic, departments))
+        else:
+            specs[flow.channel] = _FIXED[flow.channel]
+    return [specs[name] for name in sorted(specs)]
+
+
+def lanes(service: str, departments: Iterable[str]) -> list[list[TopicSpec]]:
+    """The service's consumers, each with the topics it reads (OWN_LANES first)."""
+    topics = consumed_topics(service, departments)
+    own = [t for t in OWN_LANES.get(service, ()) if t in topics]
+    rest = [t for t in topics if t not in own]
+    return [*([t] for t in own), *([rest] if rest else [])]

@@ -5,10 +5,11 @@ Kafka broker (FastStream's FastAPI plugin is deprecated since 0.7) and the outbo
 """
 
 import sys
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from functools import partial
+from typing import Any, Protocol, TypeVar
 
 import structlog
 import uvicorn
@@ -18,7 +19,15 @@ from faststream.kafka import KafkaBroker
 from pymongo.asynchronous.database import AsyncDatabase
 
 from concord_shared.broker import make_broker
-from concord_shared.consumer import BatchHandler, DeadLetterHook, EventConsumer, Handler
+from concord_shared.catalog import lanes, subscribed_events
+from concord_shared.consumer import (
+    BatchHandler,
+    DeadLetterHook,
+    EventConsumer,
+    Handler,
+    Unprocessable,
+)
+from concord_shared.envelope import Envelope, EventPayload
 from concord_shared.http_docs import install_local_docs
 from concord_shared.http_guards import MAX_BODY_BYTES, install_http_guards
 from concord_shared.kafka_auth import KafkaAuth
@@ -93,15 +102,36 @@ def build_runtime(
     )
 
 
+Target = TypeVar("Target")
+# A service's handlers, one module-level table: the payload class -> the method handling it.
+HandlerTable = Mapping[type[EventPayload], Callable[[Target, Envelope[Any]], Awaitable[None]]]
+BatchTable = Mapping[
+    type[EventPayload],
+    Callable[[Target, list[Envelope[Any]]], Awaitable[list[Unprocessable | None]]],
+]
+
+
+def bound(table: Mapping[type[EventPayload], Any], target: object) -> dict[str, Any]:
+    """A table's methods bound to the service object, by event type."""
+    return {cls.event_type: partial(method, target) for cls, method in table.items()}
+
+
 def subscribe(
     runtime: ServiceRuntime,
-    topics: Sequence[TopicSpec],
     handlers: Mapping[str, Handler],
     batch_handlers: Mapping[str, BatchHandler] | None = None,
+    *,
+    departments: Iterable[str] = (),
     on_dead_letter: DeadLetterHook | None = None,
 ) -> EventConsumer:
-    """Consume `topics` with `handlers`. Each call is one Kafka consumer (a lane); a service
-    calls it once per lane, with the same handlers."""
+    """Consume what the catalog says the service subscribes to, one Kafka consumer per lane
+    (catalog.lanes), each with these handlers (`bound` tables). A handler for an event the
+    catalog does not route to the service is a mistake made here, so it fails at start-up."""
+    stray = set(handlers) - subscribed_events(runtime.service)
+    if stray:
+        raise ValueError(
+            f"{runtime.service} handles {sorted(stray)}, which catalog.FLOWS does not route to it"
+        )
     if runtime.consumer is None:
         runtime.consumer = EventConsumer(
             runtime.broker,
@@ -116,12 +146,13 @@ def subscribe(
             concurrency=runtime.settings.consume_concurrency,
             on_dead_letter=on_dead_letter,
         )
-    runtime.consumer.subscribe(
-        [runtime.topic(t) for t in topics],
-        group_id=runtime.group_id,
-        max_records=runtime.settings.consume_max_records,
-        poll_ms=runtime.settings.consume_poll_ms,
-    )
+    for lane in lanes(runtime.service, departments):
+        runtime.consumer.subscribe(
+            [runtime.topic(t) for t in lane],
+            group_id=runtime.group_id,
+            max_records=runtime.settings.consume_max_records,
+            poll_ms=runtime.settings.consume_poll_ms,
+        )
     return runtime.consumer
 
 

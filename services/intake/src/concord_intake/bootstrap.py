@@ -4,10 +4,9 @@ from concord_shared.clock import SystemClock
 from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from concord_shared.registry_source import RegistrySource
-from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.service import bound, build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.store import Document
-from concord_shared.topics import CASE_EVENTS, INTAKE_SUBMISSIONS
 from fastapi import FastAPI
 from pymongo.asynchronous.database import AsyncDatabase
 
@@ -17,7 +16,7 @@ from concord_intake.entrypoints.contacts import contacts_router
 from concord_intake.entrypoints.http import cases_router
 from concord_intake.entrypoints.open311 import open311_router
 from concord_intake.entrypoints.public_limits import PublicLimits
-from concord_intake.handlers import SERVICE, Intake
+from concord_intake.handlers import BATCH_HANDLERS, HANDLERS, SERVICE, Intake
 from concord_intake.settings import IntakeSettings
 
 
@@ -54,8 +53,7 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.shutdown.append(intake.registry_source.stop)
     limits = PublicLimits(settings.public_limits)
     # Two lanes: new submissions never wait behind the case log's backlog.
-    subscribe(runtime, [INTAKE_SUBMISSIONS], intake.handlers(), intake.batch_handlers())
-    subscribe(runtime, [CASE_EVENTS], intake.handlers(), intake.batch_handlers())
+    subscribe(runtime, bound(HANDLERS, intake), bound(BATCH_HANDLERS, intake))
     return create_app(
         runtime,
         [

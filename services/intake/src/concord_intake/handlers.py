@@ -21,6 +21,7 @@ from concord_shared.events import (
 from concord_shared.outbox import Outbox
 from concord_shared.registry import Registry
 from concord_shared.registry_source import RegistrySource
+from concord_shared.service import BatchTable, HandlerTable
 from concord_shared.submission import CaseSubmission
 from concord_shared.topics import CASE_EVENTS
 
@@ -439,14 +440,13 @@ class Intake:
         await self.repo.listings.updated(event.case_id, event.occurred_at)  # listed first
         await self.repo.update_public_status(event.case_id, event.event_id, fields, note)
 
-    def batch_handlers(self) -> dict[str, Any]:
-        return {"SubmitCase": self.on_submit_cases}
 
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "SubmitCase": self.on_submit_case,
-            "CaseRouted": self.on_case_routed,
-            "MediationOpened": self.on_mediation_opened,
-            "CaseStatusChanged": self.on_status_changed,
-            "RepeatReviewed": self.on_repeat_reviewed,
-        }
+HANDLERS: HandlerTable[Intake] = {
+    SubmitCase: Intake.on_submit_case,
+    CaseRouted: Intake.on_case_routed,
+    MediationOpened: Intake.on_mediation_opened,
+    CaseStatusChanged: Intake.on_status_changed,
+    RepeatReviewed: Intake.on_repeat_reviewed,
+}
+# Submissions from other systems come in batches: one store round trip for all.
+BATCH_HANDLERS: BatchTable[Intake] = {SubmitCase: Intake.on_submit_cases}

@@ -7,9 +7,8 @@ import structlog
 from concord_shared.background import Background
 from concord_shared.clock import clock_for
 from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.service import bound, build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
-from concord_shared.topics import HORIZONTAL_REPLIES, VERTICAL_ASSIGN
 from fastapi import FastAPI
 
 from concord_mediation.adapters.indexes import CaseIndexes
@@ -19,7 +18,7 @@ from concord_mediation.domain.assignment import load_mediators
 from concord_mediation.domain.calendar import DAY_S, load_calendar
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, default_rules
 from concord_mediation.entrypoints.http import mediation_router
-from concord_mediation.handlers import SERVICE, Mediation
+from concord_mediation.handlers import HANDLERS, SERVICE, Mediation
 from concord_mediation.queues import Queues
 from concord_mediation.reports import Reports
 from concord_mediation.settings import MediationSettings
@@ -93,7 +92,7 @@ def build_app(settings: MediationSettings | None = None) -> FastAPI:
     runtime.startup.append(repo.ensure_indexes)
     runtime.startup.append(start_background)
     runtime.shutdown.append(stop_background)
-    subscribe(runtime, [VERTICAL_ASSIGN, HORIZONTAL_REPLIES], mediation.handlers())
+    subscribe(runtime, bound(HANDLERS, mediation))
     app = create_app(
         runtime,
         [mediation_router(repo, workflow, reports, settings.api_keys, registry, queues)],

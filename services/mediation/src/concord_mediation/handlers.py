@@ -10,10 +10,14 @@ from concord_shared.enums import FILERS, CaseStatus, NoticeKind, RecipientKind, 
 from concord_shared.envelope import Envelope
 from concord_shared.events import (
     CaseAssigned,
+    CoordinationAccepted,
+    CoordinationAnswered,
+    CoordinationDeclined,
     DeskTaskCreated,
     MediationOpened,
     NotificationRequested,
 )
+from concord_shared.service import HandlerTable
 from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS
 from concord_shared.wording import Lang, Names
 
@@ -281,10 +285,10 @@ class Mediation:
             change, NoticeKind.DEPARTMENT_REPLY, {"department_name": name, "reply": news}
         )
 
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "CaseAssigned": self.on_case_assigned,
-            "CoordinationAccepted": self.on_department_reply,
-            "CoordinationDeclined": self.on_department_reply,
-            "CoordinationAnswered": self.on_department_reply,
-        }
+
+HANDLERS: HandlerTable[Mediation] = {
+    CaseAssigned: Mediation.on_case_assigned,
+    CoordinationAccepted: Mediation.on_department_reply,
+    CoordinationDeclined: Mediation.on_department_reply,
+    CoordinationAnswered: Mediation.on_department_reply,
+}

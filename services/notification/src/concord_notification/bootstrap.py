@@ -5,9 +5,8 @@ from datetime import timedelta
 
 from concord_shared.clock import clock_for
 from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.service import bound, build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
-from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from fastapi import FastAPI
 
 from concord_notification.adapters.channels import (
@@ -25,7 +24,7 @@ from concord_notification.dispatcher import Dispatcher, RetryPolicy
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
 from concord_notification.entrypoints.http import deliveries_router, subscriptions_router
-from concord_notification.handlers import SERVICE, Notification
+from concord_notification.handlers import BATCH_HANDLERS, HANDLERS, SERVICE, Notification
 from concord_notification.settings import NotificationSettings
 
 
@@ -91,13 +90,11 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
     )
     planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
-    # Two lanes: what to tell whom never waits behind the case log and department topics.
-    subscribe(runtime, [NOTIFY_REQUESTS], planner.handlers(), planner.batch_handlers())
     subscribe(
         runtime,
-        [CASE_EVENTS, *(department_topic(d) for d in departments)],
-        planner.handlers(),
-        planner.batch_handlers(),
+        bound(HANDLERS, planner),
+        bound(BATCH_HANDLERS, planner),
+        departments=departments,
     )
 
     async def start() -> None:

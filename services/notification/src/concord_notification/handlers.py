@@ -19,12 +19,14 @@ from concord_shared.consumer import Unprocessable, about
 from concord_shared.enums import Language, NoticeKind, NotificationChannel, RecipientKind
 from concord_shared.envelope import Envelope
 from concord_shared.events import (
+    EVENT_TYPES,
     CaseRouted,
     CoordinationReplyRefused,
     CoordinationRequested,
     NotificationRequested,
 )
 from concord_shared.outbox import Outbox
+from concord_shared.service import BatchTable, HandlerTable
 from concord_shared.topics import CASE_EVENTS, NOTIFY_REQUESTS, department_topic
 from concord_shared.tracing import current_trace_headers
 from jinja2 import UndefinedError
@@ -225,23 +227,6 @@ class Notification:
             )
         return reminders
 
-    def batch_handlers(self) -> dict[str, Any]:
-        return {"NotificationRequested": self.on_notification_requests}
-
-    def handlers(self) -> dict[str, Any]:
-        case_events = {
-            t: self.on_case_event
-            for t, notice in SUBSCRIBABLE.items()
-            if notice is not None and t not in DEPARTMENT_CHANNEL_EVENTS
-        }
-        return {
-            **case_events,
-            "NotificationRequested": self.on_notification_requested,
-            "CaseRouted": self.on_case_routed,
-            "CoordinationRequested": self.on_coordination_requested,
-            "CoordinationReplyRefused": self.on_reply_refused,
-        }
-
     # --- planning -------------------------------------------------------------------
 
     async def plan(
@@ -427,3 +412,21 @@ class Notification:
             ensure_ascii=False,
             separators=(",", ":"),
         )
+
+
+HANDLERS: HandlerTable[Notification] = {
+    # The case events departments may subscribe to by webhook.
+    **{
+        EVENT_TYPES[t]: Notification.on_case_event
+        for t, notice in SUBSCRIBABLE.items()
+        if notice is not None and t not in DEPARTMENT_CHANNEL_EVENTS
+    },
+    NotificationRequested: Notification.on_notification_requested,
+    CaseRouted: Notification.on_case_routed,
+    CoordinationRequested: Notification.on_coordination_requested,
+    CoordinationReplyRefused: Notification.on_reply_refused,
+}
+# Requests come in batches: the citizens' contacts in one request to intake for all.
+BATCH_HANDLERS: BatchTable[Notification] = {
+    NotificationRequested: Notification.on_notification_requests
+}

@@ -7,12 +7,9 @@ from concord_shared.api_keys import authenticated
 from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.provision import provision
 from concord_shared.registry import load_registry
-from concord_shared.service import build_runtime, create_app, subscribe
+from concord_shared.service import bound, build_runtime, create_app, subscribe
 from concord_shared.startup_secrets import refuse_development_secrets
 from concord_shared.topics import (
-    CASE_EVENTS,
-    HORIZONTAL_REPLIES,
-    VERTICAL_ESCALATE,
     department_topic,
 )
 from fastapi import FastAPI
@@ -23,7 +20,7 @@ from concord_routing.domain.config import RoutingConfig
 from concord_routing.domain.rules import load_rules
 from concord_routing.entrypoints.http import routes_router
 from concord_routing.entrypoints.inbox import inbox_router
-from concord_routing.handlers import SERVICE, Routing
+from concord_routing.handlers import HANDLERS, SERVICE, Routing
 from concord_routing.settings import RoutingSettings
 
 
@@ -67,12 +64,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
     )
     runtime.startup.append(settle_config)
     runtime.startup.append(repo.ensure_indexes)
-    subscribe(
-        runtime,
-        [CASE_EVENTS, HORIZONTAL_REPLIES, VERTICAL_ESCALATE],
-        routing.handlers(),
-        on_dead_letter=routing.on_dead_letter,
-    )
+    subscribe(runtime, bound(HANDLERS, routing), on_dead_letter=routing.on_dead_letter)
     caller = authenticated(settings.api_keys)
     return create_app(
         runtime,

@@ -11,6 +11,7 @@ import structlog
 from concord_shared.consumer import Record
 from concord_shared.envelope import Envelope, EventPayload, new_event_id, utcnow
 from concord_shared.events import (
+    CaseClosed,
     CaseEscalated,
     CaseReceived,
     CoordinationAccepted,
@@ -20,6 +21,7 @@ from concord_shared.events import (
     CoordinationWithdrawn,
 )
 from concord_shared.outbox import Change, Emit, Outbox
+from concord_shared.service import HandlerTable
 from concord_shared.topics import (
     HORIZONTAL_REPLIES,
     department_topic,
@@ -467,12 +469,12 @@ class Routing:
         command, in the case's correlation."""
         return self.outbox.change(cause.case_id, cause.event, correlation_id=correlation_id)
 
-    def handlers(self) -> dict[str, Any]:
-        return {
-            "CaseReceived": self.on_case_received,
-            "CoordinationDeclined": self.on_declined,
-            "CoordinationAccepted": self.on_reply,
-            "CoordinationAnswered": self.on_reply,
-            "CaseEscalated": self.on_escalated,
-            "CaseClosed": self.on_case_closed,
-        }
+
+HANDLERS: HandlerTable["Routing"] = {
+    CaseReceived: Routing.on_case_received,
+    CoordinationDeclined: Routing.on_declined,
+    CoordinationAccepted: Routing.on_reply,
+    CoordinationAnswered: Routing.on_reply,
+    CaseEscalated: Routing.on_escalated,
+    CaseClosed: Routing.on_case_closed,
+}
