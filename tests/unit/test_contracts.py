@@ -13,9 +13,9 @@ import concord_notification.handlers as notification
 import concord_routing.handlers as routing
 import pytest
 from concord_shared.catalog import lanes, subscribed_events
+from concord_shared.cli.contracts import app
 from concord_shared.contracts import (
     CONTRACTS,
-    app,
     breaking_changes,
     check,
     event_schema,

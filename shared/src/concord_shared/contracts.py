@@ -7,29 +7,24 @@
 """
 
 import json
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-import typer
 import yaml
 
 from concord_shared import enums
 from concord_shared.catalog import DEAD_LETTER_CHANNEL, DEPARTMENT_CHANNEL, FLOWS
 from concord_shared.envelope import Envelope
 from concord_shared.events import EVENT_TYPES
+from concord_shared.paths import CONTRACTS as CONTRACTS  # where they are published
 from concord_shared.registry import load_registry
 from concord_shared.topics import SERVICES, all_topics
 
-ROOT = Path(__file__).resolve().parents[3]
-CONTRACTS = ROOT / "contracts"
 SCHEMA_ID = "https://concord.example/contracts/schemas/"
 NAMESPACE = "concord"
-
-app = typer.Typer(help="Concord's published event contracts.")
 
 
 def schema_file(event_type: str) -> str:
@@ -341,37 +336,3 @@ def check(out: Path) -> dict[str, list[str]]:
         if problems:
             report[event_type] = problems
     return report
-
-
-@app.command("generate")
-def generate_command(out: Path = typer.Option(CONTRACTS)) -> None:
-    """Write the JSON Schemas, the AsyncAPI document and the enumerations page."""
-    changed = write(out)
-    typer.echo(f"contracts: {len(changed)} file(s) written" + "".join(f"\n  {c}" for c in changed))
-
-
-@app.command("check")
-def check_command(out: Path = typer.Option(CONTRACTS)) -> None:
-    """Fail on a breaking change against the previously published contracts."""
-    report = check(out)
-    for event_type, problems in report.items():
-        for problem in problems:
-            typer.echo(f"BREAKING {event_type}: {problem}")
-    if report:
-        raise typer.Exit(1)
-    typer.echo("contracts: compatible with the published version")
-
-
-@app.command("publish")
-def publish_command(out: Path = typer.Option(CONTRACTS)) -> None:
-    """Record the current schemas as the published version (after a release)."""
-    write(out)
-    published = out / "published"
-    published.mkdir(exist_ok=True)
-    for path in (out / "schemas").glob("*.json"):
-        shutil.copy(path, published / path.name)
-    typer.echo(f"contracts: {len(list(published.glob('*.json')))} schemas published")
-
-
-if __name__ == "__main__":
-    app()

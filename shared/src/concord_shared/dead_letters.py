@@ -10,26 +10,18 @@ partly succeeded changes nothing twice. The original bytes are sealed on the top
 hold personal data): `show` and `replay` open them with CONCORD_DLQ_KEY (see letter_seal).
 """
 
-import asyncio
 import base64
 import json
 from dataclasses import dataclass
 from typing import Any
 
-import typer
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from rich.console import Console
-from rich.table import Table
 
 from concord_shared.kafka_access import OPERATOR
 from concord_shared.kafka_auth import KafkaAuth, cli_auth
-from concord_shared.letter_seal import CannotOpen, LetterSeal, cli_seal
+from concord_shared.letter_seal import LetterSeal, cli_seal
 from concord_shared.topics import dead_letter_topic
-
-app = typer.Typer(help="Dead letters: list, show, replay.")
-BOOTSTRAP = typer.Option("127.0.0.1:9092", envvar="CONCORD_KAFKA_BOOTSTRAP_SERVERS")
-NAMESPACE = typer.Option("concord", envvar="CONCORD_TOPIC_NAMESPACE")
 
 
 @dataclass(frozen=True)
@@ -113,74 +105,3 @@ async def replay(
     finally:
         await producer.stop()
     return len(letters)
-
-
-@app.command("list")
-def list_command(service: str, bootstrap: str = BOOTSTRAP, namespace: str = NAMESPACE) -> None:
-    """Every dead letter of a service, oldest first."""
-    letters = asyncio.run(read_letters(bootstrap, namespace, service))
-    table = Table("offset", "reason", "original", "attempts", "error")
-    for letter in letters:
-        p = letter.payload
-        table.add_row(
-            str(letter.offset),
-            p["reason"],
-            f"{p['original_topic']}[{p['original_partition']}]@{p['original_offset']}",
-            str(p["attempts"]),
-            p["error"][:80],
-        )
-    Console().print(table)
-    Console().print(f"{len(letters)} dead letter(s) for {service}")
-
-
-@app.command("show")
-def show_command(
-    service: str, offset: int, bootstrap: str = BOOTSTRAP, namespace: str = NAMESPACE
-) -> None:
-    """One dead letter in full, with its original bytes."""
-    found = [
-        x for x in asyncio.run(read_letters(bootstrap, namespace, service)) if x.offset == offset
-    ]
-    if not found:
-        typer.echo(f"no dead letter at offset {offset}", err=True)
-        raise typer.Exit(1)
-    letter = found[0]
-    sealed = ("original_value_sealed", "original_value_b64")
-    shown = {k: v for k, v in letter.payload.items() if k not in sealed}
-    typer.echo(json.dumps(shown, indent=2, ensure_ascii=False))
-    try:
-        original = letter.original(cli_seal())
-    except CannotOpen as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo("original bytes:")
-    typer.echo(original.decode("utf-8", errors="backslashreplace"))
-
-
-@app.command("replay")
-def replay_command(
-    service: str,
-    offset: int | None = typer.Argument(None),
-    all_letters: bool = typer.Option(False, "--all", help="Replay every dead letter."),
-    bootstrap: str = BOOTSTRAP,
-    namespace: str = NAMESPACE,
-) -> None:
-    """Publish original bytes back to their original topic, after the cause was fixed."""
-    if (offset is None) == (not all_letters):
-        typer.echo("give an OFFSET or --all", err=True)
-        raise typer.Exit(2)
-    letters = asyncio.run(read_letters(bootstrap, namespace, service))
-    chosen = letters if all_letters else [x for x in letters if x.offset == offset]
-    if not chosen:
-        typer.echo("nothing to replay", err=True)
-        raise typer.Exit(1)
-    try:
-        count = asyncio.run(replay(bootstrap, chosen))
-    except CannotOpen as exc:
-        typer.echo(str(exc), err=True)
-        raise typer.Exit(1) from exc
-    typer.echo(f"replayed {count} dead letter(s) to their original topics")
-
-
-if __name__ == "__main__":
-    app()

@@ -13,8 +13,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from concord_shared.enums import CaseKind, Desk, Level
+from concord_shared.paths import SAMPLE
 
-DEFAULT_REGISTRY = Path(__file__).resolve().parents[3] / "deploy" / "sample" / "registry.yaml"
+DEFAULT_REGISTRY = SAMPLE / "registry.yaml"
 
 
 class Category(BaseModel):

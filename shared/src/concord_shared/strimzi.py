@@ -12,16 +12,14 @@ Names in the file are relative to the namespace: ``case.events`` for ``concord.c
 import json
 from collections.abc import Iterable
 from itertools import groupby
-from pathlib import Path
 from typing import Any
 
 from concord_shared.catalog import consumed_topics
 from concord_shared.kafka_access import Grant, grants, principals
+from concord_shared.paths import CHART
 from concord_shared.topics import SERVICES, all_topics
 
-CHART_CATALOG = (
-    Path(__file__).resolve().parents[3] / "deploy" / "helm" / "concord" / "files" / "kafka.json"
-)
+CHART_CATALOG = CHART / "files" / "kafka.json"
 _PLACEHOLDER = "NAMESPACE"
 
 # Kafka's operation names as Strimzi spells them.

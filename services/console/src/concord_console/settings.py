@@ -4,11 +4,12 @@ to the four services over HTTP, with the keys of the signed-in user's scope."""
 from pathlib import Path
 from typing import Literal
 
+from concord_shared.paths import SAMPLE
 from concord_shared.registry import DEFAULT_REGISTRY
 from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEFAULT_USERS = DEFAULT_REGISTRY.parent / "console-users.yaml"
+DEFAULT_USERS = SAMPLE / "console-users.yaml"
 # The session secret `make run` and the tests use; refused outside development.
 DEVELOPMENT_SESSION_SECRET = "concord-console-development-session-secret"
 

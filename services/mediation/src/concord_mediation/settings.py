@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from concord_shared.api_keys import without_naming_keys
+from concord_shared.paths import SAMPLE
 from concord_shared.settings import ServiceSettings
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
@@ -8,8 +9,6 @@ from pydantic_settings import SettingsConfigDict
 from concord_mediation.domain.access import ApiKey
 from concord_mediation.domain.deadlines import DeadlineRule
 from concord_mediation.domain.rating import RatingPolicy
-
-SAMPLE = Path(__file__).resolve().parents[4] / "deploy" / "sample"
 
 
 class MediationSettings(ServiceSettings):

@@ -1,10 +1,11 @@
 from pathlib import Path
 
+from concord_shared.paths import SAMPLE
 from concord_shared.settings import ServiceSettings
 from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
-DEFAULT_CONTACTS = Path(__file__).resolve().parents[4] / "deploy" / "sample" / "contacts.yaml"
+DEFAULT_CONTACTS = SAMPLE / "contacts.yaml"
 
 
 class ApiKey(BaseModel):

@@ -10,12 +10,13 @@ from typing import Any
 
 import yaml
 from concord_shared.enums import CaseKind, Desk, Level, Severity
+from concord_shared.paths import SAMPLE
 from concord_shared.registry import Registry
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from concord_routing.domain.facts import CaseFacts
 
-DEFAULT_RULES = Path(__file__).resolve().parents[5] / "deploy" / "sample" / "rules.yaml"
+DEFAULT_RULES = SAMPLE / "rules.yaml"
 
 
 class Condition(BaseModel):
