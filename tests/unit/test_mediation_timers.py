@@ -1,14 +1,16 @@
 """What a due timer says, without infrastructure: warning, breach, escalation one level up."""
 
+from collections.abc import MutableMapping
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Any
+from typing import Any, cast
 
 from concord_mediation.bootstrap import deadline_policy
-from concord_mediation.change import Change
+from concord_mediation.domain.change import Change
 from concord_mediation.settings import MediationSettings
 from concord_mediation.timers import DeadlineWatch
 from concord_mediation.workflow import Workflow
 from concord_shared.clock import SystemClock
+from concord_shared.events import CaseEscalated
 from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from structlog.testing import capture_logs
@@ -16,7 +18,7 @@ from structlog.testing import capture_logs
 CST = timezone(timedelta(hours=8))
 
 
-def alarm(change: Change) -> list[dict[str, Any]]:
+def alarm(change: Change) -> list[MutableMapping[str, Any]]:
     with capture_logs() as logs:  # whatever logging an earlier test configured
         watch().alarm(change)
     return logs
@@ -64,8 +66,8 @@ def test_a_jump_past_the_due_time_warns_breaches_and_escalates_once() -> None:
         "CaseStatusChanged",
         "CaseEscalated",
     ]
-    escalated = change.payloads[-1][1]
-    assert escalated.to_platform == "339901001"  # type: ignore[attr-defined]
+    escalated = cast(CaseEscalated, change.payloads[-1][1])
+    assert escalated.to_platform == "339901001"
     assert change.sets["status"] == "escalated"
     timer = change.sets["deadlines"]["acceptance"]
     assert timer["warned"] and timer["breached"] and not timer["active"]

@@ -22,10 +22,11 @@ from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS
 from concord_shared.wording import Lang, Names
 
 from concord_mediation.adapters.repository import MediationRepository
-from concord_mediation.change import Change
+from concord_mediation.domain.case import leader_of
+from concord_mediation.domain.change import Change
 from concord_mediation.domain.deadlines import local_due
 from concord_mediation.domain.workflow import Action
-from concord_mediation.workflow import SERVICE, Workflow, leader_of
+from concord_mediation.workflow import SERVICE, Workflow
 
 log = structlog.get_logger(__name__)
 
@@ -218,7 +219,7 @@ class Mediation:
             )
             change.add("platforms", assigned.platform)
             change.unset.update({"mediator", "paused_from"})
-            self.workflow.transition(
+            self.workflow.rules.transition(
                 change, Action.REOPEN, reason="assigned after escalation", actor="routing"
             )
             span, _ = self.workflow.policy.spans(assigned.kind, assigned.level, assigned.severity)
@@ -227,7 +228,7 @@ class Mediation:
             timers.pop("handling", None)
             change.set_timers(timers)
             change.sets["acceptance_due"] = timers["acceptance"].due_at
-            self.workflow.hand_over(change, doc["platform"], "escalation")
+            self.workflow.rules.hand_over(change, doc["platform"], "escalation")
             if await self.workflow.write(change, cause_id=event.event_id):
                 log.info("escalated case re-opened", platform=assigned.platform)
                 return
@@ -281,7 +282,7 @@ class Mediation:
         )
         language: Lang = "en" if doc.get("language") == "en" else "zh"
         name = Names(self.workflow.registry, language).department(department)
-        self.workflow.notify_parties(
+        self.workflow.rules.notify_parties(
             change, NoticeKind.DEPARTMENT_REPLY, {"department_name": name, "reply": news}
         )
 

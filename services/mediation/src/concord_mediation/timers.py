@@ -24,10 +24,11 @@ from concord_shared.store import TRANSIENT_STORE_ERRORS, is_store_busy
 from concord_shared.topics import CASE_EVENTS, INTERNAL_TASKS, NOTIFY_REQUESTS
 
 from concord_mediation.adapters.indexes import to_ms
-from concord_mediation.change import Change
+from concord_mediation.domain.case import leader_of
+from concord_mediation.domain.change import Change
 from concord_mediation.domain.deadlines import due_alarms
 from concord_mediation.domain.workflow import TRANSITIONS, Action
-from concord_mediation.workflow import Workflow, leader_of
+from concord_mediation.workflow import Workflow
 
 log = structlog.get_logger(__name__)
 
@@ -162,8 +163,8 @@ class DeadlineWatch:
             return
         if breached and self._can_escalate(change):
             reason = f"{breached[0]} deadline breached"
-            self.workflow.transition(change, Action.ESCALATE, reason=reason, actor="deadline")
-            self.workflow.escalate(change, timers, reason)
+            self.workflow.rules.transition(change, Action.ESCALATE, reason=reason, actor="deadline")
+            self.workflow.rules.escalate(change, timers, reason)
         change.set_timers(timers)
         log.info("deadline alarms", case_id=change.doc["_id"], breached=breached)
 

@@ -7,9 +7,9 @@ from concord_shared.registry import Registry
 from fastapi import APIRouter, Body, Depends, HTTPException, Query
 from fastapi.exceptions import RequestValidationError
 
-from concord_mediation import commands as c
 from concord_mediation.adapters.locks import LockTimeout
 from concord_mediation.adapters.repository import MediationRepository
+from concord_mediation.domain import commands as c
 from concord_mediation.domain.access import (
     ApiKey,
     CaseScope,

@@ -1,5 +1,5 @@
-"""A case's next state and the events it causes, gathered while the workflow decides and
-written as one update of the case document."""
+"""A case's next state and the events it causes, gathered while the case's rules decide
+(domain/case.py) and written as one update of the case document (adapters/updates.py)."""
 
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -64,16 +64,6 @@ class Change:
         for key, values in self.push.items():
             doc[key] = [*doc.get(key, []), *values]
         return doc
-
-    def update(self) -> dict[str, Any]:
-        update: dict[str, Any] = {}
-        if self.sets:
-            update["$set"] = dict(self.sets)
-        if self.push:
-            update["$push"] = {k: {"$each": v} for k, v in self.push.items()}
-        if self.unset:
-            update["$unset"] = {k: "" for k in self.unset}
-        return update
 
 
 def standing(doc: dict[str, Any]) -> dict[str, Any]:
