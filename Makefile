@@ -69,6 +69,7 @@ lint: setup
 	@.venv/bin/ruff check .
 	@.venv/bin/ruff format --check .
 	@.venv/bin/mypy shared/src services/*/src
+	@.venv/bin/mypy tests
 
 format: setup
 	@.venv/bin/ruff format .

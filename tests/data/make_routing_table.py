@@ -21,7 +21,7 @@ COLUMNS = [
 ]  # fmt: skip
 
 
-def expected(case: dict[str, str], registry: dict) -> dict[str, str]:  # type: ignore[type-arg]
+def expected(case: dict[str, str], registry: dict) -> dict[str, str]:
     platforms = {p["code"]: p for p in registry["platforms"]}
     simple = {c["code"] for c in registry["categories"] if c.get("simple")}
     up = {"village": "township", "township": "county", "county": None}
@@ -39,8 +39,9 @@ def expected(case: dict[str, str], registry: dict) -> dict[str, str]:  # type: i
         (int(case["party_count"]) >= 5, "escalate.many-parties"),
     ):
         if flag:
-            if up[level]:
-                level, rule = up[level], rule_id
+            above = up[level]
+            if above:
+                level, rule = above, rule_id
             break
     desk = {"legal_service": "legal_service", "early_warning": "early_warning"}.get(
         case["kind"], "mediation"

@@ -8,6 +8,7 @@ and the lines are repeated at the end of the run (tests/conftest.py)."""
 import asyncio
 import signal
 import subprocess
+from functools import partial
 
 import pytest
 
@@ -85,7 +86,7 @@ async def test_a_store_restart_mid_stream_loses_and_repeats_nothing(services: Se
 
 async def test_two_instances_each_one_killed_mid_stream(services: Services) -> None:
     alone = {
-        name: await eventually(lambda name=name: group_members(f"{services.namespace}.{name}"))
+        name: await eventually(partial(group_members, f"{services.namespace}.{name}"))
         for name in SERVICES
     }
     seconds: dict[str, ServiceProcess] = {}

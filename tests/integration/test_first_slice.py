@@ -24,7 +24,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert receipt["receipt_number"].startswith("QH")
         assert len(receipt["verification_code"]) == 6
 
-        async def routed() -> dict | None:  # type: ignore[type-arg]
+        async def routed() -> dict | None:
             r = await http.get(
                 f"{services['routing'].url}/cases/{case_id}/routing", headers=ROUTING_READER
             )
@@ -37,7 +37,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert decision["level"] == "village"
         assert decision["rule_id"]
 
-        async def opened() -> dict | None:  # type: ignore[type-arg]
+        async def opened() -> dict | None:
             r = await http.get(f"{services['mediation'].url}/cases/{case_id}", headers=SUPERVISOR)
             return r.json() if r.status_code == 200 else None
 
@@ -47,7 +47,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         # Only pseudonyms crossed the service boundary.
         assert "王秀英" not in str(mediation) and phone not in str(mediation)
 
-        async def notified() -> list | None:  # type: ignore[type-arg]
+        async def notified() -> list | None:
             r = await http.get(
                 f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
             )
@@ -60,7 +60,7 @@ async def test_a_case_flows_from_intake_to_a_receipt_notice(services: Services) 
         assert deliveries[0]["recipient_kind"] == "citizen"
         assert "已登记" in deliveries[0]["text"]
 
-        async def public_status() -> dict | None:  # type: ignore[type-arg]
+        async def public_status() -> dict | None:
             r = await http.get(
                 f"{services['intake'].url}/cases/status",
                 params={

@@ -35,7 +35,7 @@ async def test_a_case_accepted_while_kafka_is_down_flows_once_it_is_back(
 
     async with httpx.AsyncClient(timeout=10) as http:
 
-        async def notified() -> list | None:  # type: ignore[type-arg]
+        async def notified() -> list | None:
             r = await http.get(
                 f"{services['notification'].url}/cases/{case_id}/deliveries", headers=OPERATOR
             )

@@ -50,7 +50,7 @@ async def test_a_resubmission_with_the_same_reference_makes_one_case(services: S
     case_id = case_id_for("source:hotline-12345", ref)
     async with httpx.AsyncClient(timeout=10, headers={"X-API-Key": AUDITOR_KEY}) as http:
 
-        async def stored() -> dict | None:  # type: ignore[type-arg]
+        async def stored() -> dict | None:
             r = await http.get(f"{services['intake'].url}/cases/{case_id}")
             return r.json() if r.status_code == 200 else None
 

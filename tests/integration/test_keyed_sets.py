@@ -2,8 +2,9 @@
 looked up, and what falls due, bucketed by hour."""
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import cast
 
 import pytest
 import pytest_asyncio
@@ -89,7 +90,7 @@ async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
     assert [m for m, _ in await due.due(NOW)] == ["now"]
     buckets = {str(d["_id"]).partition("#")[0] async for d in db["timers"].find({})}
     assert "2026-12-02T04" not in buckets and "2026-12-02T07" in buckets
-    hours = (await db["timers"].find_one({"_id": "cursor"}) or {})["hours"]
+    hours = cast(list[str], (await db["timers"].find_one({"_id": "cursor"}) or {})["hours"])
     assert "2026-12-02T04" not in hours and "2026-12-02T07" in hours
     # Something added in the past later is still found: its hour is listed again.
     await due.add("forgotten", NOW - timedelta(hours=5))
@@ -121,14 +122,17 @@ async def test_due_buckets_spread_a_burst_of_one_hour_over_small_documents(
     due = DueBuckets(db["burst_timers"], shards=8)
     await due.add_many((f"case-{n}", NOW - timedelta(minutes=n % 30)) for n in range(400))
     assert len(await due.due(NOW)) == 400
-    sizes = [len(d.get("members", [])) async for d in db["burst_timers"].find({})]
+    sizes = [len(cast(list[str], d.get("members", []))) async for d in db["burst_timers"].find({})]
     assert sum(sizes) == 400 and max(sizes) < 100  # no one document holds the burst
 
 
 async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_changes(
     db: AsyncDatabase[dict[str, object]],
 ) -> None:
-    kinds = {"rating": ("cases", "resolved", "satisfied"), "area": ("total", "repeat")}
+    kinds: dict[str, Sequence[str]] = {
+        "rating": ("cases", "resolved", "satisfied"),
+        "area": ("total", "repeat"),
+    }
     tallies = Tallies(db["counters"], kinds, shards=4)
     book = "2026-11"
     for n in range(50):
@@ -162,8 +166,9 @@ async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_ch
     assert again["area:3399"] == {"total": 50, "repeat": 3}
     # The sums are kept per shard: read once more, nothing is recomputed and all agree.
     head = await db["counters"].find_one({"_id": book}) or {}
-    for n, version in head["v"].items():
-        assert (await db["counters"].find_one({"_id": f"{book}#{n}:sums"}) or {})["v"] == version
+    for shard, version in cast(dict[str, int], head["v"]).items():
+        sums = await db["counters"].find_one({"_id": f"{book}#{shard}:sums"}) or {}
+        assert sums["v"] == version
     assert await tallies.totals(book) == again
     with pytest.raises(ValueError, match="0 or 1"):
         await tallies.set(book, "case-x", {"rating:v0": {"cases": 2}})
@@ -172,7 +177,7 @@ async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_ch
 async def test_tallies_set_many_members_at_once_as_if_set_one_by_one(
     db: AsyncDatabase[dict[str, object]],
 ) -> None:
-    kinds = {"rating": ("cases", "resolved")}
+    kinds: dict[str, Sequence[str]] = {"rating": ("cases", "resolved")}
     one_by_one = Tallies(db["single"], kinds, shards=4)
     at_once = Tallies(db["bulk"], kinds, shards=4)
     members = {

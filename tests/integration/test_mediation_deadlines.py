@@ -88,8 +88,8 @@ async def test_warning_and_breach_once_with_two_instances_and_across_restarts(
         "leader_breach_notice": 1,
         "reminder": 1,
     }
-    case = await get_case(mediation, case_id)
-    assert case is not None and case["status"] == "escalated"
+    escalated = await get_case(mediation, case_id)
+    assert escalated is not None and escalated["status"] == "escalated"
     events = await mediation.events({case_id})
     up = of_type(events, "CaseEscalated")[0]["payload"]
     assert up["to_platform"] == "339901001" and up["reason"] == "acceptance deadline breached"

@@ -21,7 +21,7 @@ async def test_staff_accept_and_the_public_status_follows(services: Services) ->
         receipt = r.json()
         case_id = receipt["case_id"]
 
-        async def opened() -> dict | None:  # type: ignore[type-arg]
+        async def opened() -> dict | None:
             r = await http.get(
                 f"{mediation}/cases/{case_id}",
                 headers={"X-API-Key": MEDIATION_SUPERVISOR_KEY},
@@ -41,7 +41,7 @@ async def test_staff_accept_and_the_public_status_follows(services: Services) ->
         )
         assert no_key.status_code == 401
 
-        async def public() -> dict | None:  # type: ignore[type-arg]
+        async def public() -> dict | None:
             r = await http.get(
                 f"{services['intake'].url}/cases/status",
                 params={

@@ -77,7 +77,7 @@ async def test_not_satisfied_opens_a_review_one_level_up(mediation: MediationSta
             "under_review"
         )
 
-    async def logged() -> list | None:  # type: ignore[type-arg]
+    async def logged() -> list | None:
         events = await mediation.events({unhappy, happy})
         return events if len(of_type(events, "FeedbackReceived")) == 2 else None
 
@@ -131,7 +131,7 @@ async def test_one_extension_told_to_the_citizen(mediation: MediationStack) -> N
         assert second.status_code == 409
         assert "only one extension" in second.json()["detail"]
 
-    async def told() -> list | None:  # type: ignore[type-arg]
+    async def told() -> list | None:
         events = await mediation.events({case_id})
         notices = [
             e["payload"]

@@ -71,7 +71,10 @@ async def steps(
             assert r.status_code == 200, (action, r.text)
 
 
-REJECT_AND_CLOSE = (("not_accept", {"reason": "不属于受理范围"}), ("close", {}))
+REJECT_AND_CLOSE: tuple[tuple[str, dict[str, Any]], ...] = (
+    ("not_accept", {"reason": "不属于受理范围"}),
+    ("close", {}),
+)
 
 
 async def queue(mediation: MediationStack, platform: str, **params: str) -> list[dict[str, Any]]:
@@ -208,14 +211,14 @@ async def test_a_timer_due_while_mediation_was_down_fires_after_it_starts_again(
 def _assigned(case_id: str, received_at: datetime, platform: str, collective: bool) -> bytes:
     payload = CaseAssigned(
         platform=platform,
-        level="village",  # type: ignore[arg-type]
-        desk="mediation",  # type: ignore[arg-type]
-        kind="dispute",  # type: ignore[arg-type]
+        level="village",
+        desk="mediation",
+        kind="dispute",
         category="neighbour",
-        severity="low",  # type: ignore[arg-type]
+        severity="low",
         area_code=platform,
         summary="邻里纠纷：测试",
-        parties=[PartyRef(ref="pty-index-test", role="applicant")],  # type: ignore[arg-type]
+        parties=[PartyRef(ref="pty-index-test", role="applicant")],
         lead_department="justice",
         received_at=received_at,
         collective=collective,

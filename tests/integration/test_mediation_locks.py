@@ -4,6 +4,7 @@ case lock, held by two "instances" at once, none is lost."""
 
 import asyncio
 import uuid
+from typing import cast
 
 import pytest
 from concord_mediation.adapters.locks import CaseLocks
@@ -33,14 +34,14 @@ async def test_two_instances_never_hold_one_case_at_once(real_stack: None) -> No
                 await asyncio.sleep(0.001)
                 # Read, change, write back the whole list: what FerretDB does inside any update.
                 await db.cases.update_one(
-                    {"_id": "case-1"}, {"$set": {"history": [*doc["history"], n]}}
+                    {"_id": "case-1"}, {"$set": {"history": [*cast(list[int], doc["history"]), n]}}
                 )
                 inside -= 1
 
         await asyncio.gather(*(step(first if n % 2 else second, n) for n in range(40)))
         doc = await db.cases.find_one({"_id": "case-1"})
         assert doc is not None
-        assert sorted(doc["history"]) == list(range(40))  # nothing lost
+        assert sorted(cast(list[int], doc["history"])) == list(range(40))  # nothing lost
         assert overlaps == 0
         assert await db.case_locks.count_documents({}) == 0  # every lock released
 

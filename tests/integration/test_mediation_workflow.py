@@ -24,7 +24,7 @@ VILLAGE = "339901001001"
 SUBDISTRICT = "339901001"
 
 
-async def opened(stack: MediationStack, case_id: str) -> dict:  # type: ignore[type-arg]
+async def opened(stack: MediationStack, case_id: str) -> dict:
     return await eventually(lambda: get_case(stack, case_id), within=30)
 
 
@@ -38,10 +38,10 @@ async def test_a_case_goes_through_every_step_and_the_log_shows_each(
     await opened(mediation, case_id)
     async with httpx.AsyncClient(timeout=10, headers=SUPERVISOR) as http:
 
-        async def step(action: str, **fields: object) -> dict:  # type: ignore[type-arg]
+        async def step(action: str, **fields: object) -> dict:
             r = await act(http, mediation, case_id, action, **fields)
             assert r.status_code == 200, (action, r.text)
-            return r.json()  # type: ignore[no-any-return]
+            return r.json()
 
         # A refused transition: 409 and what is allowed instead.
         refused = await act(http, mediation, case_id, "close")
@@ -86,7 +86,7 @@ async def test_a_case_goes_through_every_step_and_the_log_shows_each(
         assert case["status"] == "mediation_failed"
         case = await step("close")
 
-    async def logged() -> list | None:  # type: ignore[type-arg]
+    async def logged() -> list | None:
         events = await mediation.events({case_id})
         return events if len(of_type(events, "CaseStatusChanged")) >= 14 else None
 
@@ -232,7 +232,7 @@ async def test_not_accepted_referred_and_escalated_cases(mediation: MediationSta
         platform=SUBDISTRICT, level="township", received_at=received, case_id=escalated
     )
 
-    async def reopened() -> dict | None:  # type: ignore[type-arg]
+    async def reopened() -> dict | None:
         case = await get_case(mediation, escalated)
         return case if case and case["platform"] == SUBDISTRICT else None
 
@@ -308,7 +308,7 @@ async def test_replies_of_the_case_s_departments_reach_its_desk_and_its_citizen(
     # Delivered twice: attached once.
     await send(topic, [answered, declined, stranger, answered], key=case_id.encode())
 
-    async def attached() -> list | None:  # type: ignore[type-arg]
+    async def attached() -> list | None:
         case = await get_case(mediation, case_id)
         replies = (case or {}).get("department_replies", [])
         return replies if len(replies) >= 2 else None
@@ -341,6 +341,6 @@ async def test_replies_of_the_case_s_departments_reach_its_desk_and_its_citizen(
     assert task["platform"] == VILLAGE
 
 
-async def _with(stack: MediationStack, ids: set[str], event_type: str) -> list | None:  # type: ignore[type-arg]
+async def _with(stack: MediationStack, ids: set[str], event_type: str) -> list | None:
     events = await stack.events(ids)
     return events if of_type(events, event_type) else None

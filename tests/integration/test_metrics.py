@@ -55,6 +55,8 @@ async def test_one_case_is_counted_by_every_service(services: Services) -> None:
     # A message that is no event at all: dead-lettered, and counted as such.
     await send(f"{ns}.horizontal.replies", [b"not json"], key=case_id.encode())
 
+    after: dict[str, Samples] = {}
+
     def grew(name: str, metric: str, **labels: str) -> bool:
         return value(after[name], metric, **labels) > value(before[name], metric, **labels)
 
@@ -72,7 +74,6 @@ async def test_one_case_is_counted_by_every_service(services: Services) -> None:
             )
         )
 
-    after: dict[str, Samples] = {}
     await eventually(counted, within=30)
 
     # Intake: the request (by its route template, not its path) and the event it published.

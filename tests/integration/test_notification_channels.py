@@ -3,6 +3,8 @@ SMTP; in the citizen's language; never twice; the address never stored."""
 
 import base64
 import json
+from email.message import EmailMessage
+from typing import Any
 
 import httpx
 import pytest
@@ -50,7 +52,7 @@ async def test_a_citizen_gets_the_receipt_by_sms_in_chinese(
     assert "address" not in entry  # an operator sees no citizen's contact, not even masked
     assert phone not in json.dumps(await deliveries(services, case_id))
 
-    async def announced() -> list[object]:
+    async def announced() -> list[Any]:
         return await case_log(services.namespace, case_id, {"NotificationDelivered"})
 
     [delivered] = await eventually(announced)
@@ -64,12 +66,12 @@ async def test_a_citizen_without_a_phone_gets_the_receipt_by_email_in_english(
     address = f"citizen-{unique_phone()}@mail.example"
     case_id = await register_case(services, {"email": address}, language="en")
 
-    async def mailed() -> list[object]:
-        return sinks.smtp.to(address)  # type: ignore[return-value]
+    async def mailed() -> list[EmailMessage]:
+        return sinks.smtp.to(address)
 
     [message] = await eventually(mailed)
     assert message["Subject"] == "[Qinghe Social Governance] Your matter is registered"
-    body = message.get_content()  # type: ignore[attr-defined]
+    body = message.get_content()
     assert "has been registered" in body and "verification code" in body
     assert "已登记" not in body
 
@@ -83,11 +85,11 @@ async def test_a_party_may_prefer_email_over_sms(services: Services, sinks: Sink
     phone, address = unique_phone(), f"prefers-{unique_phone()}@mail.example"
     await register_case(services, {"phone": phone, "email": address, "notify_by": "email"})
 
-    async def mailed() -> list[object]:
-        return sinks.smtp.to(address)  # type: ignore[return-value]
+    async def mailed() -> list[EmailMessage]:
+        return sinks.smtp.to(address)
 
     [message] = await eventually(mailed)
-    assert "已登记" in message.get_content()  # type: ignore[attr-defined]
+    assert "已登记" in message.get_content()
     assert sinks.sms_to(phone) == []
 
 

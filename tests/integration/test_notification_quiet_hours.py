@@ -103,9 +103,9 @@ async def test_staff_are_not_held_by_quiet_hours(services: Services, sinks: Sink
     assert entry["address"] == "i***@qinghe.gov.example"
     mails = [
         m for m in sinks.smtp.to("intl.office@qinghe.gov.example") if case_id[:8] in m.get_content()
-    ]  # type: ignore[attr-defined]
+    ]
     assert len(mails) == 1 and mails[0]["Subject"].endswith("Deadline breached")
-    assert "acceptance deadline" in mails[0].get_content()  # type: ignore[attr-defined]
+    assert "acceptance deadline" in mails[0].get_content()
 
 
 async def test_a_held_notice_survives_a_restart_of_notification(

@@ -296,7 +296,7 @@ async def test_giving_up_fails_the_notice_dead_letters_it_and_pauses_the_endpoin
 
         await eventually(paused)
         [mail] = await eventually(lambda: _now(sinks.smtp.to(contact)))
-        assert "已暂停" in mail.get_content() and sub["id"] in mail.get_content()  # type: ignore[attr-defined]
+        assert "已暂停" in mail.get_content() and sub["id"] in mail.get_content()
 
         # Paused: nothing more goes to the endpoint; the department's directory address
         # gets the notice by e-mail instead.

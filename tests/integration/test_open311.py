@@ -70,7 +70,7 @@ async def test_create_read_back_and_list_with_the_georeport_client(services: Ser
         tokens = (await http.get(f"{root}/tokens/{token}.json")).json()
         assert tokens == [{"service_request_id": request_id, "token": token}]
 
-        async def routed_update() -> list | None:  # type: ignore[type-arg]
+        async def routed_update() -> list | None:
             # At most 1,000 updates per call, oldest first: a client pages by start_date.
             updates = (
                 await http.get(

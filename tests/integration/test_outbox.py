@@ -3,7 +3,7 @@
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
@@ -110,7 +110,8 @@ async def test_events_handed_over_in_memory_are_published_in_order_and_a_racing_
         assert await relay.publish_pending() == 2  # from memory, in the order written
         doc = await collection.find_one({"_id": "c1"})
         assert doc is not None
-        assert [e["event_id"] for e in doc["outbox"]] == [stranger.event.event_id]  # type: ignore[union-attr]
+        outbox = cast(list[dict[str, Any]], doc["outbox"])
+        assert [e["event_id"] for e in outbox] == [stranger.event.event_id]
         assert doc["outbox_pending"] is True
 
         assert await relay.publish_pending() == 1  # the stranger's, read from the store

@@ -4,6 +4,7 @@ FerretDB is built with a fix for updates that read and write back in separate st
 
 import asyncio
 import uuid
+from typing import cast
 
 import pytest
 from pymongo import AsyncMongoClient
@@ -30,7 +31,7 @@ async def test_concurrent_updates_of_one_document_lose_nothing(real_stack: None)
         doc = await collections[0].find_one({"_id": "one"})
         assert doc is not None
         assert doc["count"] == 300
-        assert sorted(doc["items"]) == list(range(300))  # type: ignore[arg-type]
+        assert sorted(cast(list[int], doc["items"])) == list(range(300))
 
         # A conditional update (a claim) succeeds exactly once however many race for it.
         await collections[0].insert_one({"_id": "claim", "claimed_by": None})

@@ -4,6 +4,7 @@ the case, at which level and by when, and stays right after every move."""
 
 import json
 from datetime import datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -273,11 +274,7 @@ CONTACTS = yaml.safe_load(
 
 
 def mails_to(sinks: Sinks, address: str, case_ref: str) -> list[str]:
-    return [
-        m.get_content()  # type: ignore[attr-defined]
-        for m in sinks.smtp.to(address)
-        if case_ref in m.get_content()  # type: ignore[attr-defined]
-    ]
+    return [m.get_content() for m in sinks.smtp.to(address) if case_ref in m.get_content()]
 
 
 async def tasks_for(ns: str, case_id: str, task: str) -> list[dict[str, Any]]:
@@ -313,7 +310,11 @@ async def test_both_sides_hear_of_sessions_and_a_review_is_on_the_township_s_des
         services, case_id, "schedule_session", starts_at=starts.isoformat(), location="东街村调解室"
     )
     for phone in (applicant, respondent):
-        texts = await eventually(lambda p=phone: _with_text(sms_to(sinks, p), "调解会议"))
+
+        async def session_texts(p: str = phone) -> list[str] | None:
+            return await _with_text(sms_to(sinks, p), "调解会议")
+
+        texts = await eventually(session_texts)
         assert starts.strftime("%Y-%m-%d %H:%M") in texts[0] and "东街村调解室" in texts[0]
 
     # Not satisfied: the review goes up to the township, onto its desk and to its leader.
@@ -425,7 +426,7 @@ async def test_petitions_at_non_reception_places_are_the_fourth_decrease(
     before = await indicators()
     ids = [(await submit(services, petition(flag)))["case_id"] for flag in (True, True, False)]
     for case_id in ids:
-        await eventually(lambda c=case_id: mediation_case(services, c))
+        await eventually(partial(mediation_case, services, case_id))
     async with httpx.AsyncClient(timeout=10) as http:
         refused = await http.post(
             f"{services['intake'].url}/cases",

@@ -9,7 +9,7 @@ two cases for one submission, two routing decisions, two receipt notices.
 
 import asyncio
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,7 +68,7 @@ async def submit(
 async def stream(
     scenario: str,
     intakes: Callable[[], list[str]],
-    fault: Callable[[], Awaitable[None]],
+    fault: Callable[[], Coroutine[Any, Any, None]],
     *,
     cases: int = 40,
     interval_s: float = 0.1,

@@ -125,16 +125,16 @@ class MediationStack:
         applicant = applicant or f"pty-{uuid.uuid4().hex[:10]}"
         payload = CaseAssigned(
             platform=platform,
-            level=level,  # type: ignore[arg-type]
-            desk="mediation",  # type: ignore[arg-type]
-            kind=kind,  # type: ignore[arg-type]
+            level=level,
+            desk="mediation",
+            kind=kind,
             category=category,
-            severity=severity,  # type: ignore[arg-type]
+            severity=severity,
             area_code=area_code or platform,
             summary="邻里纠纷：测试",
             parties=[
-                PartyRef(ref=applicant, role="applicant"),  # type: ignore[arg-type]
-                PartyRef(ref=f"pty-{uuid.uuid4().hex[:10]}", role="respondent"),  # type: ignore[arg-type]
+                PartyRef(ref=applicant, role="applicant"),
+                PartyRef(ref=f"pty-{uuid.uuid4().hex[:10]}", role="respondent"),
             ],
             lead_department=lead_department,
             co_departments=list(co_departments),

@@ -6,7 +6,7 @@ T = TypeVar("T")
 
 
 async def eventually(
-    probe: Callable[[], Awaitable[T]], within: float = 30.0, interval: float = 0.1
+    probe: Callable[[], Awaitable[T | None]], within: float = 30.0, interval: float = 0.1
 ) -> T:
     """Poll an async probe until it returns something truthy; fail with its last value."""
     loop = asyncio.get_running_loop()

@@ -37,7 +37,8 @@ def test_every_service_is_an_image_of_the_one_dockerfile_built_for_it() -> None:
     assert '--package "concord-$SERVICE"' in dockerfile
     entry = (ROOT / "deploy" / "docker" / "entrypoint.sh").read_text()
     assert 'exec "/app/.venv/bin/concord-$CONCORD_SERVICE"' in entry
-    for name, settings in {**SETTINGS, "console": ConsoleSettings}.items():
+    every: dict[str, type[BaseSettings]] = {**SETTINGS, "console": ConsoleSettings}
+    for name, settings in every.items():
         build = COMPOSE["services"][name]["build"]
         assert build["context"] == "." and build["dockerfile"] == "Dockerfile"
         assert build["args"]["SERVICE"] == name

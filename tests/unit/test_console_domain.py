@@ -86,8 +86,8 @@ def test_the_language_is_the_asked_one_then_the_browsers_then_chinese() -> None:
 
 def test_every_status_has_words_in_both_languages_and_codes_become_names() -> None:
     for status in CaseStatus:
-        zh, en = MESSAGES[f"status.{status.value}"]
-        assert zh and en
+        zh_words, en_words = MESSAGES[f"status.{status.value}"]
+        assert zh_words and en_words
     zh, en = Texts("zh", REGISTRY), Texts("en", REGISTRY)
     assert zh.platform("339901001") == REGISTRY.platforms_by_code["339901001"].name_zh
     assert en.category("land_dispute") == "Land dispute"

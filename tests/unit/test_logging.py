@@ -18,7 +18,7 @@ def restore_logging() -> Iterator[None]:
     logging.getLogger().handlers[:] = handlers
 
 
-def test_numbers_in_free_text_are_masked(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_numbers_in_free_text_are_masked(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("test", fmt="json")
     structlog.get_logger().warning(
         "failed", error="请联系139 1234 5678或身份证339901198001011234，座机0571-88886666"
@@ -27,7 +27,7 @@ def test_numbers_in_free_text_are_masked(capsys) -> None:  # type: ignore[no-unt
     assert line["error"] == f"请联系{PHONE}或身份证{ID_NUMBER}，座机{PHONE}"
 
 
-def test_personal_fields_never_reach_the_log(capsys) -> None:  # type: ignore[no-untyped-def]
+def test_personal_fields_never_reach_the_log(capsys: pytest.CaptureFixture[str]) -> None:
     configure_logging("test", fmt="json")
     structlog.get_logger().info(
         "registered", name="王秀英", phone="13912345678", note="call 13912345678", case_id="c1"

@@ -6,6 +6,7 @@ from concord_mediation.domain.views import case_body
 from concord_mediation.settings import MediationSettings
 from concord_routing.domain.access import Action
 from concord_routing.domain.access import ApiKey as RoutingKey
+from concord_routing.domain.access import Role as RoutingRole
 from concord_routing.domain.access import permits as routing_permits
 from concord_routing.settings import RoutingSettings
 from pydantic import ValidationError
@@ -46,11 +47,11 @@ def test_feedback_comes_from_the_citizens_channel_not_the_platforms_staff() -> N
 def test_a_staff_key_without_a_platform_is_refused_when_the_settings_load() -> None:
     for settings in (MediationSettings, RoutingSettings):
         with pytest.raises(ValidationError) as raised:
-            settings(api_keys={"the-secret-key": {"role": "staff"}})  # type: ignore[arg-type]
+            settings(api_keys={"the-secret-key": {"role": "staff"}})
         assert "staff key needs the platform" in str(raised.value)
         assert "the-secret-key" not in str(raised.value)
     # Built around the check, such a key still may not recategorise anything.
-    nowhere = RoutingKey.model_construct(role="staff", platform=None)
+    nowhere = RoutingKey.model_construct(role=RoutingRole.STAFF, platform=None)
     assert not routing_permits(nowhere, Action.RECATEGORISE, "339901001")
 
 

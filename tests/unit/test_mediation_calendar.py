@@ -10,15 +10,15 @@ from concord_mediation.domain.deadlines import (
     Span,
     due_alarms,
 )
-from concord_mediation.settings import SAMPLE
 from concord_shared.enums import CaseKind, Level, Severity
+from concord_shared.paths import SAMPLE
 
 CST = timezone(timedelta(hours=8))
 CAL = load_calendar(SAMPLE / "calendar-cn-2026.yaml")
 
 
-def at(*parts: int) -> datetime:
-    return datetime(*parts, tzinfo=CST)
+def at(year: int, month: int, day: int, hour: int = 0) -> datetime:
+    return datetime(year, month, day, hour, tzinfo=CST)
 
 
 def policy(**kw: object) -> DeadlinePolicy:

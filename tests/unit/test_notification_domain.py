@@ -136,7 +136,7 @@ def test_a_citizen_is_reached_as_they_prefer() -> None:
     from concord_shared.enums import NotificationChannel as C
 
     def channel(sms: bool, **contact: str) -> C:
-        planner = Notification(*[None] * 9, sms)  # type: ignore[arg-type]
+        planner = Notification(*[None] * 9, sms)  # type: ignore[arg-type, call-arg]
         return planner._citizen_target("p-1", CitizenContact(**contact)).channel
 
     assert channel(True, phone="13912345678") is C.SMS

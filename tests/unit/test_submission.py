@@ -7,7 +7,7 @@ from pydantic import ValidationError
 from tests.support.cases import neighbour_dispute, valid_id_number
 
 
-def problems_of(data: dict) -> dict[str, str]:  # type: ignore[type-arg]
+def problems_of(data: dict) -> dict[str, str]:
     try:
         CaseSubmission.model_validate(data)
     except ValidationError as exc:
@@ -89,4 +89,4 @@ def test_a_party_may_give_an_email_address_and_how_to_be_told() -> None:
         with pytest.raises(ValidationError, match="email"):
             PartyIn(name="王秀英", email=bad)
     with pytest.raises(ValidationError, match="notify_by"):
-        PartyIn(name="王秀英", notify_by="pigeon")  # type: ignore[arg-type]
+        PartyIn(name="王秀英", notify_by="pigeon")
