@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from concord_shared.topics import (
     CASE_EVENTS,
+    FIXED_TOPICS,
     HORIZONTAL_REPLIES,
     INTAKE_SUBMISSIONS,
     INTERNAL_TASKS,
@@ -40,18 +41,7 @@ def _name(spec: TopicSpec) -> str:
     return spec.name
 
 
-_FIXED = {
-    t.name: t
-    for t in (
-        CASE_EVENTS,
-        HORIZONTAL_REPLIES,
-        INTAKE_SUBMISSIONS,
-        INTERNAL_TASKS,
-        NOTIFY_REQUESTS,
-        VERTICAL_ASSIGN,
-        VERTICAL_ESCALATE,
-    )
-}
+_FIXED = {t.name: t for t in FIXED_TOPICS}
 
 
 FLOWS: tuple[Flow, ...] = (

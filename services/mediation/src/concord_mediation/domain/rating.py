@@ -5,6 +5,7 @@ See services/mediation/README.md for the formula; weights and thresholds are con
 
 from typing import Any
 
+from concord_shared import rating_defaults
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 # Rates where more is better, and rates where less is better (scored as 1 - rate).
@@ -64,19 +65,9 @@ class PlatformFigures(BaseModel):
 class RatingPolicy(BaseModel):
     model_config = ConfigDict(frozen=True)
 
-    weights: dict[str, float] = Field(
-        default={
-            "response_rate": 0.10,
-            "on_time_acceptance_rate": 0.15,
-            "resolution_rate": 0.20,
-            "satisfaction_rate": 0.20,
-            "repeat_rate": 0.10,
-            "escalation_rate": 0.10,
-            "local_resolution_rate": 0.15,
-        }
-    )
+    weights: dict[str, float] = Field(default_factory=lambda: dict(rating_defaults.WEIGHTS))
     # Minimum score for 5, 4, 3 and 2 stars; below the last: 1 star.
-    thresholds: tuple[float, float, float, float] = (90.0, 80.0, 70.0, 60.0)
+    thresholds: tuple[float, float, float, float] = rating_defaults.THRESHOLDS
 
     def describe(self) -> dict[str, Any]:
         """The policy in the terms of the API: formula, weights, star thresholds."""

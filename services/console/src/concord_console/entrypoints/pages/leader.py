@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Annotated, Any
 
+from concord_shared import rating_defaults
 from concord_shared.enums import CaseStatus, Severity
 from concord_shared.registry import Platform
 from fastapi import APIRouter, Depends, Request
@@ -45,16 +46,7 @@ LOWER_IS_BETTER = frozenset({"repeat_rate", "escalation_rate"})
 # The weights and thresholds come with every rating (its `policy`: mediation's RatingPolicy,
 # configurable there); these are mediation's defaults, for a month nothing was rated in.
 # `policy_holds` checks every score against the weights the page states.
-WEIGHTS: dict[str, float] = {
-    "response_rate": 0.10,
-    "on_time_acceptance_rate": 0.15,
-    "resolution_rate": 0.20,
-    "satisfaction_rate": 0.20,
-    "repeat_rate": 0.10,
-    "escalation_rate": 0.10,
-    "local_resolution_rate": 0.15,
-}
-THRESHOLDS = (90.0, 80.0, 70.0, 60.0)  # the lowest score for 5, 4, 3 and 2 stars
+WEIGHTS, THRESHOLDS = rating_defaults.WEIGHTS, rating_defaults.THRESHOLDS
 # The four decreases, then the escalated cases shown beside them (mediation's `also`).
 DECREASES = ("total", "collective", "repeat", "non_reception_place", "escalated")
 
