@@ -4,6 +4,7 @@ import hashlib
 import hmac
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, cast
 
 import pytest
 from concord_notification.domain.masking import mask_email, mask_phone, mask_url
@@ -132,12 +133,11 @@ def test_a_standing_file_clock_stays_at_the_time_written_and_wants_its_zone(
 
 def test_a_citizen_is_reached_as_they_prefer() -> None:
     from concord_notification.adapters.contacts import CitizenContact
-    from concord_notification.handlers import Notification
+    from concord_notification.domain.targets import citizen_target
     from concord_shared.enums import NotificationChannel as C
 
     def channel(sms: bool, **contact: str) -> C:
-        planner = Notification(*[None] * 9, sms)  # type: ignore[arg-type, call-arg]
-        return planner._citizen_target("p-1", CitizenContact(**contact)).channel
+        return citizen_target("p-1", CitizenContact(**contact), sms_configured=sms).channel
 
     assert channel(True, phone="13912345678") is C.SMS
     assert channel(True, phone="13912345678", email="a@b.example") is C.SMS
@@ -158,3 +158,42 @@ def test_the_receipt_names_the_codes_only_as_sent() -> None:
     assert "2026-12-03 15:30" in sent and "受理中" not in sent
     # A party intake gives no codes to (not the filer) gets the marks, never someone's codes.
     assert with_case_codes(stored, None, None) == stored
+
+
+def test_a_department_is_reached_by_each_subscription_and_staff_by_the_directory() -> None:
+    from concord_notification.adapters.contacts import StaffContact
+    from concord_notification.domain.targets import staff_target, webhook_target
+    from concord_shared.enums import Language
+    from concord_shared.enums import NotificationChannel as C
+
+    hook = webhook_target(
+        "land", {"_id": "sub-1", "url": "https://hooks.land.example/x?token=abc", "language": "en"}
+    )
+    assert (hook.channel, hook.key_recipient, hook.subscription_id) == (
+        C.WEBHOOK,
+        "land~sub-1",
+        "sub-1",
+    )
+    assert hook.language is Language.EN
+    assert hook.address_masked is not None and "token=abc" not in hook.address_masked
+    staff = StaffContact(email="mediator@qinghe.example", language="zh")
+    mailed = staff_target("m-1", staff, Language.EN)
+    assert mailed.channel is C.EMAIL and mailed.language is Language.ZH
+    assert mailed.address_masked != "mediator@qinghe.example"
+    assert staff_target("m-2", None, Language.EN).channel is C.RECORD
+
+
+async def test_the_delivery_queue_hands_over_in_order_and_wakes_its_reader() -> None:
+    import asyncio
+
+    from concord_notification.delivery_queue import DeliveryQueue
+
+    queue = DeliveryQueue()
+    waiting = asyncio.create_task(queue.wait(5.0))
+    await asyncio.sleep(0)
+    deliveries = [cast(Any, type("D", (), {"key": f"k{i}"})()) for i in range(3)]
+    queue.put([(d, None) for d in deliveries])
+    await asyncio.wait_for(waiting, 1.0)  # woken at once, not after five seconds
+    assert "k1" in queue and len(queue) == 3
+    assert list(queue.take(2)) == ["k0", "k1"]
+    assert list(queue.take(5)) == ["k2"] and not queue

@@ -20,6 +20,7 @@ from concord_notification.adapters.contacts import Directory, IntakeContacts
 from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
+from concord_notification.delivery_queue import DeliveryQueue
 from concord_notification.dispatcher import Dispatcher, RetryPolicy
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import Renderer
@@ -43,6 +44,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         s.send_timeout_s,
     )
     webhooks = Webhooks(s.send_timeout_s, public_only=not s.development)
+    queue = DeliveryQueue()  # the planner puts what is due now, the dispatcher takes it
     planner = Notification(
         deliveries=deliveries,
         schedule=schedule,
@@ -54,6 +56,7 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
         outbox=runtime.outbox,
         clock=clock,
         sms_configured=sms.configured,
+        queue=queue,
         reminder_days=s.department_reminder_days,
     )
     dispatcher = Dispatcher(
@@ -86,9 +89,9 @@ def build_app(settings: NotificationSettings | None = None) -> FastAPI:
             lease=timedelta(seconds=max(30.0, 3 * s.send_timeout_s)),
         ),
         seal=runtime.seal,
+        queue=queue,
         interval_s=s.dispatch_interval_s,
     )
-    planner.submit = dispatcher.submit
     departments = load_registry(s.registry_path).department_codes()
     subscribe(
         runtime,

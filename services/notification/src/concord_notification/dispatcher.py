@@ -32,6 +32,7 @@ from concord_notification.adapters.contacts import CitizenContact, ContactUnavai
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
+from concord_notification.delivery_queue import DeliveryQueue
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_url
 from concord_notification.domain.rendering import with_case_codes
@@ -67,20 +68,13 @@ class Dispatcher:
     outbox: Outbox
     policy: RetryPolicy
     seal: LetterSeal  # a dead letter's original bytes are never kept in clear
+    queue: DeliveryQueue  # what the planner found due now
     interval_s: float = 1.0
     batch_size: int = 50  # deliveries attempted side by side
-    _wake: asyncio.Event = field(default_factory=asyncio.Event)
-    _ready: dict[str, tuple[Delivery, CitizenContact | None]] = field(default_factory=dict)
     _background: Background = field(default_factory=lambda: Background("notification-dispatcher"))
     _in_flight: set[str] = field(default_factory=set)
     _polled_at: float = float("-inf")  # when the schedule was last read (monotonic)
     _more_due: bool = False  # the last read found more due than one batch
-
-    def submit(self, deliveries: list[tuple[Delivery, CitizenContact | None]]) -> None:
-        """Deliveries due now, straight from the planner (with a citizen's contact, used for
-        the first attempt and then forgotten)."""
-        self._ready.update((d.key, (d, contact)) for d, contact in deliveries)
-        self._wake.set()
 
     def start(self) -> None:
         # A store from before the schedule is indexed once, beside dispatching (a read of
@@ -103,7 +97,7 @@ class Dispatcher:
 
     async def _run(self) -> None:
         while True:
-            self._wake.clear()
+            self.queue.rest()
             try:
                 found = await self.dispatch_due()
             except asyncio.CancelledError:
@@ -112,17 +106,13 @@ class Dispatcher:
                 log.warning("dispatcher: will retry", error=repr(exc))
                 found = 0
                 await asyncio.sleep(self.interval_s)
-            if found < self.batch_size and not self._ready and not self._more_due:
-                try:
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval_s)
-                except TimeoutError:
-                    pass
+            if found < self.batch_size and not self.queue and not self._more_due:
+                await self.queue.wait(self.interval_s)
 
     async def dispatch_due(self) -> int:
         """A batch of what the planner just handed over, and -- at most once an interval
         while the planner keeps handing over -- of what the schedule says is due."""
-        keys = list(self._ready)[: self.batch_size]
-        work = {k: self._ready.pop(k) for k in keys}
+        work = self.queue.take(self.batch_size)
         if not work or self._more_due or time.monotonic() - self._polled_at >= self.interval_s:
             self._polled_at = time.monotonic()
             for d in await self._scheduled_due(self.clock.now(), set(work)):
@@ -138,7 +128,7 @@ class Dispatcher:
         due = [
             (key, at)
             for key, at in await self.schedule.due(now)
-            if key not in taken and key not in self._in_flight and key not in self._ready
+            if key not in taken and key not in self._in_flight and key not in self.queue
         ]
         batch, self._more_due = due[: self.batch_size], len(due) > self.batch_size
         logged = await self.deliveries.entries([key for key, _ in batch])

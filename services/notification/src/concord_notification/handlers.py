@@ -8,7 +8,6 @@ sends them (dispatcher.py). Quiet hours hold non-urgent notices to citizens unti
 import asyncio
 import base64
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, time, timedelta
 from typing import Any, Protocol
@@ -35,10 +34,17 @@ from concord_notification.adapters.contacts import CitizenContact, Directory, Kn
 from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import Subscriptions
+from concord_notification.delivery_queue import DeliveryQueue
 from concord_notification.domain.deliveries import Delivery, Status, delivery_id
-from concord_notification.domain.masking import mask_email, mask_phone, mask_url
 from concord_notification.domain.quiet_hours import QuietHours
 from concord_notification.domain.rendering import CASE_CODE_MARKS, Renderer
+from concord_notification.domain.targets import (
+    Target,
+    citizen_target,
+    on_record,
+    staff_target,
+    webhook_target,
+)
 
 log = structlog.get_logger(__name__)
 SERVICE = "notification"
@@ -66,19 +72,6 @@ class Contacts(Protocol):
     async def contacts(self, parties: list[tuple[str, str]]) -> KnownContacts: ...
 
 
-@dataclass(frozen=True)
-class Target:
-    channel: NotificationChannel
-    key_recipient: str  # the recipient part of the dedupe key
-    language: Language
-    address_masked: str | None = None
-    subscription_id: str | None = None
-    contact: CitizenContact | None = None  # kept in memory for the first attempt only
-
-
-Submit = Callable[[list[tuple[Delivery, CitizenContact | None]]], None]
-
-
 def _facts(payload: Any) -> dict[str, str]:
     """A case event's fields as template facts: plain values only."""
     return {
@@ -100,8 +93,8 @@ class Notification:
     outbox: Outbox  # its topics' names (the planner emits nothing itself)
     clock: Clock
     sms_configured: bool
+    queue: DeliveryQueue  # what is due now goes straight to the dispatcher
     reminder_days: int = 1
-    submit: Submit = lambda _deliveries: None  # the dispatcher's, once it exists
 
     # --- handlers -------------------------------------------------------------------
 
@@ -269,7 +262,7 @@ class Notification:
         first_time = await self.deliveries.plan(case_id, cause_id, entries, extra, index_id)
         if first_time and at_once:
             # Straight to the dispatcher; after a crash it finds them in the schedule.
-            self.submit([(d, (contacts or {}).get(d.key)) for d in at_once])
+            self.queue.put([(d, (contacts or {}).get(d.key)) for d in at_once])
         if first_time and planned:
             log.info("deliveries planned", count=len(planned), later=len(later))
 
@@ -290,37 +283,16 @@ class Notification:
             else:
                 contact = await self.contacts.contact(case_id, ref)
             if contact is None:
-                return [Target(NotificationChannel.RECORD, ref, request.language)]
-            return [replace(self._citizen_target(ref, contact), contact=contact)]
+                return [on_record(ref, request.language)]
+            target = citizen_target(ref, contact, sms_configured=self.sms_configured)
+            return [replace(target, contact=contact)]
         if kind is RecipientKind.DEPARTMENT:
             subs = await self.subscriptions.active_for(
                 ref, {"NotificationRequested", request.notice.value}
             )
             if subs:
-                return [
-                    Target(
-                        NotificationChannel.WEBHOOK,
-                        f"{ref}~{s['_id']}",
-                        Language(s.get("language", Language.ZH)),
-                        mask_url(s["url"]),
-                        s["_id"],
-                    )
-                    for s in subs
-                ]
-        staff = self.directory.staff(kind, ref)
-        if staff is None:
-            return [Target(NotificationChannel.RECORD, ref, request.language)]
-        return [Target(NotificationChannel.EMAIL, ref, staff.language, mask_email(staff.email))]
-
-    def _citizen_target(self, ref: str, contact: CitizenContact) -> Target:
-        language = contact.language
-        if contact.email and (contact.notify_by == "email" or not contact.phone):
-            return Target(NotificationChannel.EMAIL, ref, language, mask_email(contact.email))
-        if contact.phone and self.sms_configured:
-            return Target(NotificationChannel.SMS, ref, language, mask_phone(contact.phone))
-        if contact.email:
-            return Target(NotificationChannel.EMAIL, ref, language, mask_email(contact.email))
-        return Target(NotificationChannel.RECORD, ref, language)
+                return [webhook_target(ref, s) for s in subs]
+        return [staff_target(ref, self.directory.staff(kind, ref), request.language)]
 
     async def _to_subscribers(
         self, event: Envelope[Any], departments: list[str], topic: str
@@ -332,13 +304,7 @@ class Notification:
         planned = []
         for department in departments:
             for sub in await self.subscriptions.active_for(department, {event.type}):
-                target = Target(
-                    NotificationChannel.WEBHOOK,
-                    f"{department}~{sub['_id']}",
-                    Language(sub.get("language", Language.ZH)),
-                    mask_url(sub["url"]),
-                    sub["_id"],
-                )
+                target = webhook_target(department, sub)
                 planned.append(
                     self._delivery(
                         event,
