@@ -197,3 +197,20 @@ async def test_the_delivery_queue_hands_over_in_order_and_wakes_its_reader() -> 
     assert "k1" in queue and len(queue) == 3
     assert list(queue.take(2)) == ["k0", "k1"]
     assert list(queue.take(5)) == ["k2"] and not queue
+
+
+def test_a_department_key_manages_its_own_subscriptions_an_operator_names_the_department() -> None:
+    from concord_notification.domain.access import ApiKey, Right, department_of, permits
+
+    land = ApiKey(role="department", department="land")
+    operator = ApiKey(role="operator")
+    nobody = ApiKey(role="department")
+    assert department_of(land, None) == department_of(land, "land") == "land"
+    assert department_of(land, "water") is None
+    assert department_of(operator, "water") == "water"
+    assert department_of(operator, None) is None  # it must say which department
+    assert department_of(nobody, None) is None
+    assert permits(operator, Right.READ_DELIVERIES) and permits(land, Right.READ_DELIVERIES)
+    assert not permits(nobody, Right.READ_DELIVERIES)
+    assert permits(land, Right.MANAGE_SUBSCRIPTIONS, "land")
+    assert not permits(land, Right.MANAGE_SUBSCRIPTIONS, "water")

@@ -2,17 +2,11 @@ from pathlib import Path
 
 from concord_shared.paths import SAMPLE
 from concord_shared.settings import ServiceSettings
-from pydantic import BaseModel
 from pydantic_settings import SettingsConfigDict
 
+from concord_notification.domain.access import ApiKey
+
 DEFAULT_CONTACTS = SAMPLE / "contacts.yaml"
-
-
-class ApiKey(BaseModel):
-    """A department's key manages that department's subscriptions only; an operator's any."""
-
-    role: str = "department"  # "department" or "operator"
-    department: str | None = None
 
 
 class NotificationSettings(ServiceSettings):

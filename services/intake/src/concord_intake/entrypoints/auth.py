@@ -4,9 +4,9 @@ from concord_shared.api_keys import authenticated, find_key, forbidden, unauthor
 
 from concord_intake.domain.access import Action, ApiKey, permits
 
-__all__ = ["authenticated", "check", "find_key", "unauthorized"]
+__all__ = ["authenticated", "find_key", "require", "unauthorized"]
 
 
-def check(key: ApiKey, action: Action, platform: str) -> None:
+def require(key: ApiKey, action: Action, platform: str) -> None:
     if not permits(key, action, platform):
         raise forbidden()

@@ -13,7 +13,7 @@ from pydantic import BaseModel, Field
 
 from concord_intake.domain.access import Action, ApiKey
 from concord_intake.domain.cases import CaseRecord
-from concord_intake.entrypoints.auth import check
+from concord_intake.entrypoints.auth import require
 from concord_intake.handlers import Intake
 
 MAX_CONTACTS = 500  # parties per request
@@ -73,7 +73,7 @@ def contacts_router(intake: Intake, api_key: Any) -> APIRouter:
     @router.get("/internal/cases/{case_id}/parties/{party_ref}/contact", response_model=Contact)
     async def contact(case_id: str, party_ref: str, caller: Caller, response: Response) -> Contact:
         """How to reach a party of a case (for the notification service only)."""
-        check(caller, Action.READ_CONTACT, "")
+        require(caller, Action.READ_CONTACT, "")
         response.headers["Cache-Control"] = "no-store"
         found = _contact(await intake.repo.get(case_id), party_ref)
         if found is None:
@@ -84,7 +84,7 @@ def contacts_router(intake: Intake, api_key: Any) -> APIRouter:
     async def contacts(wanted: ContactsWanted, caller: Caller, response: Response) -> Any:
         """How to reach many parties at once: one request for a batch of notices, in the
         order asked (for the notification service only)."""
-        check(caller, Action.READ_CONTACT, "")
+        require(caller, Action.READ_CONTACT, "")
         response.headers["Cache-Control"] = "no-store"
         records = await intake.repo.get_many({p.case_id for p in wanted.parties})
         return ContactsFound(

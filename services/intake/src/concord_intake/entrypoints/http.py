@@ -14,7 +14,7 @@ from pydantic import BaseModel
 from concord_intake.domain.access import Action, ApiKey, permits
 from concord_intake.domain.cases import CaseRecord
 from concord_intake.domain.public_view import StatusWords, status_words_of
-from concord_intake.entrypoints.auth import check
+from concord_intake.entrypoints.auth import require
 from concord_intake.entrypoints.public_limits import Limited, PublicLimits, too_many_requests
 from concord_intake.handlers import Hints, Intake, Registration, SubmissionRejected
 
@@ -154,7 +154,7 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         The receipt says at once whether the same party brought the same matter before
         (`repeat_of`) and whether it belongs to a collective matter.
         """
-        check(caller, Action.REGISTER, submission.platform)
+        require(caller, Action.REGISTER, submission.platform)
         try:
             registered = await intake.register(
                 Registration(
@@ -180,7 +180,7 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         The same body and the same keys as `POST /cases` (reception staff for their own
         platform only); a body that is not a valid submission is a 422 as there.
         """
-        check(caller, Action.REGISTER, submission.platform)
+        require(caller, Action.REGISTER, submission.platform)
         return check_answer(await intake.check(submission), caller)
 
     @router.get(
@@ -234,9 +234,9 @@ def cases_router(intake: Intake, api_key: Any, limits: PublicLimits) -> APIRoute
         reception staff and for auditors only."""
         record = await intake.repo.get(case_id)
         if record is None:
-            check(caller, Action.READ_CASE, "")  # 403 rather than 404 for those not allowed
+            require(caller, Action.READ_CASE, "")  # 403 rather than 404 for those not allowed
             raise HTTPException(404, "no such case")
-        check(caller, Action.READ_CASE, record.platform)
+        require(caller, Action.READ_CASE, record.platform)
         return record.model_dump(mode="json", exclude={"verification_code"})
 
     return router

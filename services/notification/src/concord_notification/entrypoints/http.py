@@ -4,7 +4,6 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Annotated, Any
 
-from concord_shared.api_keys import authenticated
 from concord_shared.clock import Clock
 from concord_shared.enums import Language, RecipientKind
 from concord_shared.submission import normalise_email
@@ -18,10 +17,11 @@ from concord_notification.adapters.subscriptions import (
     Subscriptions,
     new_subscription_id,
 )
+from concord_notification.domain.access import ApiKey, Right, Role, permits
 from concord_notification.domain.webhook_secrets import new_secret, weakness_of_secret
 from concord_notification.domain.webhook_targets import refusal_of_url
+from concord_notification.entrypoints.auth import authenticated, require, require_department
 from concord_notification.handlers import SUBSCRIBABLE
-from concord_notification.settings import ApiKey
 
 
 def deliveries_router(deliveries: DeliveryLog, keys: Mapping[str, ApiKey]) -> APIRouter:
@@ -33,12 +33,11 @@ def deliveries_router(deliveries: DeliveryLog, keys: Mapping[str, ApiKey]) -> AP
         """What went to whom (recipient kind and reference, a masked address at most),
         when, by which channel, with what result after how many attempts. A department sees
         only what went to it; an operator sees every delivery but no citizen's address."""
+        require(caller, Right.READ_DELIVERIES)
         entries = await deliveries.for_case(case_id)
-        if caller.role == "operator":
+        if caller.role is Role.OPERATOR:
             return [_without_citizen_contact(e) for e in entries]
-        if caller.role == "department" and caller.department:
-            return [e for e in entries if _to_department(e, caller.department)]
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "not permitted")
+        return [e for e in entries if _to_department(e, caller.department or "")]
 
     return router
 
@@ -138,16 +137,9 @@ def subscriptions_router(
     router = APIRouter(tags=["subscriptions"])
     Caller = Annotated[ApiKey, Depends(authenticated(keys))]
 
-    def department_of(caller: ApiKey, asked: str | None) -> str:
-        if caller.role == "operator" and asked:
-            return asked
-        if caller.role == "department" and caller.department and asked in (None, caller.department):
-            return caller.department
-        raise HTTPException(status.HTTP_403_FORBIDDEN, "not permitted")
-
     async def owned(caller: ApiKey, subscription_id: str) -> dict[str, Any]:
         doc = await subscriptions.get(subscription_id)
-        if doc is None or not (caller.role == "operator" or doc["department"] == caller.department):
+        if doc is None or not permits(caller, Right.MANAGE_SUBSCRIPTIONS, doc["department"]):
             raise HTTPException(status.HTTP_404_NOT_FOUND, "no such subscription")
         return doc
 
@@ -156,7 +148,7 @@ def subscriptions_router(
         """Register a webhook endpoint for the caller's department. The answer carries the
         signing secret (the one given, or a random one made when none is); it is not shown
         again."""
-        department = department_of(caller, body.department)
+        department = require_department(caller, body.department)
         url, secret = _checked(body, department, development)
         doc = {
             "_id": new_subscription_id(),
@@ -175,7 +167,8 @@ def subscriptions_router(
     @router.get("/subscriptions", response_model=list[SubscriptionOut])
     async def list_own(caller: Caller, department: str | None = None) -> list[SubscriptionOut]:
         return [
-            _out(d) for d in await subscriptions.of_department(department_of(caller, department))
+            _out(d)
+            for d in await subscriptions.of_department(require_department(caller, department))
         ]
 
     @router.get("/subscriptions/{subscription_id}", response_model=SubscriptionOut)

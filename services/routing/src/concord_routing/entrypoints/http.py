@@ -12,20 +12,16 @@ from pydantic import BaseModel, Field
 
 from concord_routing.adapters.config_store import ConfigStore
 from concord_routing.adapters.repository import RouteRepository
-from concord_routing.domain.access import Action, ApiKey, CaseScope, case_view, permits
+from concord_routing.domain.access import Action, ApiKey, CaseScope, case_view
 from concord_routing.domain.config import ChangeRefused
 from concord_routing.domain.views import routing_body
+from concord_routing.entrypoints.auth import require
 from concord_routing.handlers import CaseNotFound, ConfigConflict, Routing
 
 
 class Recategorisation(BaseModel):
     category: str = Field(min_length=1, description="The category code the case belongs to.")
     reason: str = Field(min_length=1, max_length=500, description="Why, for the handlers.")
-
-
-def _check(key: ApiKey, action: Action, platform: str | None = None) -> None:
-    if not permits(key, action, platform):
-        raise forbidden()
 
 
 async def _document(request: Request) -> Any:
@@ -72,7 +68,7 @@ def routes_router(
         stored = await repo.load(case_id)
         if stored is None:
             raise HTTPException(404, f"routing has no case {case_id}")
-        _check(key, Action.RECATEGORISE, stored.route.current.platform)
+        require(key, Action.RECATEGORISE, stored.route.current.platform)
         try:
             decision = await routing.recategorise(case_id, body.category, body.reason, key.holder)
         except ChangeRefused as exc:
@@ -96,7 +92,7 @@ def routes_router(
     @router.get("/admin/config")
     async def config(key: Caller) -> dict[str, Any]:
         """The rules and registry in force, with their revision."""
-        _check(key, Action.READ_CONFIG)
+        require(key, Action.READ_CONFIG)
         current = await routing.config.current(fresh=True)
         registry, rules = await store.content_of(current)
         return {"revision": current.revision, "rules": rules, "registry": registry}
@@ -116,7 +112,7 @@ def routes_router(
         return await _change("registry", document, key, note)
 
     async def _change(part: str, document: Any, key: ApiKey, note: str) -> dict[str, Any]:
-        _check(key, Action.CHANGE_CONFIG)
+        require(key, Action.CHANGE_CONFIG)
         try:
             new = await routing.change(part, document, key.holder or key.role, note)
         except ChangeRefused as exc:
@@ -132,7 +128,7 @@ def routes_router(
     @router.get("/admin/audit")
     async def audit(key: Caller, limit: int = 50) -> list[dict[str, Any]]:
         """Every change of the rules or registry, newest first: who, when, before, after."""
-        _check(key, Action.READ_CONFIG)
+        require(key, Action.READ_CONFIG)
         return [change.__dict__ for change in await store.changes(limit=min(limit, 500))]
 
     return router

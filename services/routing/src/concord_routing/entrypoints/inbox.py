@@ -5,14 +5,14 @@ import dataclasses
 from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
-from concord_shared.api_keys import forbidden
 from fastapi import APIRouter, Depends, HTTPException, status
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field
 
 from concord_routing.adapters.repository import RouteRepository
-from concord_routing.domain.access import Action, ApiKey, may_work_inbox
+from concord_routing.domain.access import Action, ApiKey
 from concord_routing.domain.inbox import Reply, ReplyRefused
+from concord_routing.entrypoints.auth import require_department
 from concord_routing.handlers import CaseNotFound, Routing
 
 MAX_TEXT = 4000
@@ -49,8 +49,7 @@ def inbox_router(
         """The department's coordination requests, newest first: open ones (requested or
         accepted) by default, `?state=all` for every one ever made. Its own department key;
         administrators read any department's."""
-        if not may_work_inbox(key, Action.READ_INBOX, department):
-            raise forbidden()
+        require_department(key, Action.READ_INBOX, department)
         registry = (await routing.config.current()).registry
         if department not in registry.departments_by_code:
             raise HTTPException(404, f"routing has no department {department}")
@@ -69,8 +68,7 @@ def inbox_router(
         with that department's key. Sent as CoordinationAccepted / Declined / Answered on
         horizontal.replies; 409 when nothing is asked of the department or the request is
         already final."""
-        if not may_work_inbox(key, Action.REPLY, department):
-            raise forbidden()
+        require_department(key, Action.REPLY, department)
         reason = (body.reason or "").strip()
         answer = (body.answer or "").strip()
         if body.decision is Reply.DECLINE and not reason:
