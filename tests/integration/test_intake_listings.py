@@ -4,12 +4,10 @@ query would -- an old case, each case once, the oldest updates -- also in a stor
 before the indexes existed."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import pytest_asyncio
 from concord_intake.adapters.listings import LISTING_INDEX
 from concord_intake.adapters.repository import CaseRepository
 from concord_intake.handlers import Intake, Registered, Registration
@@ -18,26 +16,13 @@ from concord_shared.outbox import Outbox
 from concord_shared.registry import load_registry
 from concord_shared.registry_source import RegistrySource
 from concord_shared.submission import CaseSubmission
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
 from tests.support.cases import neighbour_dispute
-from tests.support.stack import MONGO
 
 pytestmark = pytest.mark.real
 REGISTRY = Path(__file__).parents[2] / "deploy" / "sample" / "registry.yaml"
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest_asyncio.fixture
-async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"t{uuid.uuid4().hex[:10]}_listings"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 class Clock:

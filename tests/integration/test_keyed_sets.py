@@ -1,32 +1,16 @@
 """The index documents of concord_shared.keyed_sets on the real store: sets keyed by what is
 looked up, and what falls due, bucketed by hour."""
 
-import uuid
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-import pytest_asyncio
 from concord_shared.keyed_sets import DueBuckets, KeyedSets, Tallies, documents
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-
-from tests.support.stack import MONGO
 
 pytestmark = pytest.mark.real
 NOW = datetime(2026, 12, 2, 7, 40, tzinfo=UTC)
-
-
-@pytest_asyncio.fixture
-async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO)
-    name = f"t{uuid.uuid4().hex[:10]}_keyed"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 async def test_keyed_sets_hold_each_member_once_and_let_it_go(

@@ -4,32 +4,16 @@ request made months ago is still in `state=all`, and a case the open set still n
 its request closed (a write whose index step was lost) is not shown and is let go."""
 
 import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-import pytest_asyncio
 from concord_routing.adapters.inbox_index import INBOX_INDEX
 from concord_routing.adapters.repository import ROUTES, RouteRepository
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
-
-from tests.support.stack import MONGO
 
 pytestmark = pytest.mark.real
 NOW = datetime.now(UTC).replace(microsecond=0)
-
-
-@pytest_asyncio.fixture
-async def db(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"t{uuid.uuid4().hex[:10]}_inbox"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def request(department: str, state: str, days_ago: int) -> dict[str, Any]:
