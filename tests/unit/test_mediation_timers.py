@@ -49,6 +49,8 @@ def case(platform: str, level: str) -> dict[str, Any]:
         "platform": platform,
         "level": level,
         "status": "received",
+        "kind": "dispute",  # as mediation opens every case (handlers.on_case_assigned)
+        "category": "neighbour",
         "history": [{"at": received, "status": "received", "action": "open"}],
         "deadlines": {"acceptance": acceptance.to_doc()},
     }

@@ -45,6 +45,7 @@ from concord_mediation.domain import commands as c
 from concord_mediation.domain.assignment import Mediator, choose_mediator
 from concord_mediation.domain.change import Change
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, Timer, local_due
+from concord_mediation.domain.stored_case import StoredCase
 from concord_mediation.domain.workflow import Action, TransitionRefused, next_status
 
 
@@ -62,23 +63,21 @@ class CaseRules:
         loads: dict[str, int],
         unavailable: set[str],
     ) -> None:
-        doc, now = change.doc, change.now
+        case, now = change.case, change.now
         action = Action(command.action)
         reason = getattr(command, "reason", None)
         if isinstance(command, c.RequestReview):
-            self.check_review_window(doc, now)
-        if isinstance(command, c.Escalate) and self.registry.parent_of(doc["platform"]) is None:
+            self.check_review_window(case, now)
+        if isinstance(command, c.Escalate) and self.registry.parent_of(case.platform) is None:
             raise TransitionRefused(
-                action,
-                CaseStatus(doc["status"]),
-                "the case is at the top level; it cannot go higher",
+                action, case.status, "the case is at the top level; it cannot go higher"
             )
         self.transition(change, action, reason=reason, actor=by)
         timers = change.timers()
         match command:
             case c.Accept():
                 self._decided(change, timers, accepted=True)
-                handling = self.policy.spans(*_kls(doc))[1]
+                handling = self.policy.spans(*_kls(case))[1]
                 timers["handling"] = self.policy.start("handling", handling, now)
                 self.notify_parties(
                     change,
@@ -105,7 +104,7 @@ class CaseRules:
                         "session_id": session_id,
                         "starts_at": command.starts_at,
                         "location": command.location,
-                        "mediator": doc.get("mediator"),
+                        "mediator": case.mediator,
                         "attended": None,
                         "minutes": None,
                     },
@@ -116,7 +115,7 @@ class CaseRules:
                         platform=change.platform,
                         session_id=session_id,
                         starts_at=command.starts_at,
-                        mediator_ref=doc.get("mediator") or "",
+                        mediator_ref=case.mediator or "",
                     ),
                 )
                 when = {"starts_at": local_due(self.policy, command.starts_at)}
@@ -149,7 +148,7 @@ class CaseRules:
                 change.emit(
                     CASE_EVENTS,
                     CaseResolved(
-                        platform=change.platform, level=Level(doc["level"]), outcome=command.outcome
+                        platform=change.platform, level=case.level, outcome=command.outcome
                     ),
                 )
                 self.notify_parties(
@@ -158,15 +157,13 @@ class CaseRules:
             case c.Close():
                 change.sets["closed_at"] = now
                 _stop(timers, *timers)
-                change.emit(
-                    CASE_EVENTS, CaseClosed(platform=change.platform, level=Level(doc["level"]))
-                )
+                change.emit(CASE_EVENTS, CaseClosed(platform=change.platform, level=case.level))
                 self.notify_parties(change, NoticeKind.CLOSURE, {}, both_sides=True)
                 self.notify_parties(change, NoticeKind.FEEDBACK_REQUEST, {})
             case c.RequestReview():
                 self.review_up(change, command.reason)
             case c.StartReview():
-                handling = self.policy.spans(*_kls(doc, change.sets.get("level")))[1]
+                handling = self.policy.spans(*_kls(case, change.sets.get("level")))[1]
                 timers["handling"] = self.policy.start("handling", handling, now)
                 change.sets["review_started_at"] = now
             case c.Escalate():
@@ -178,7 +175,7 @@ class CaseRules:
                     change, NoticeKind.OUTCOME, {"referred_to": command.referred_to}
                 )
             case c.AwaitCitizen():
-                change.sets["paused_from"] = doc["status"]
+                change.sets["paused_from"] = case.status
                 timers = {n: self.policy.pause(t, now) for n, t in timers.items()}
             case c.Resume():
                 change.unset.add("paused_from")
@@ -188,8 +185,7 @@ class CaseRules:
     def transition(self, change: Change, action: Action, *, reason: str | None, actor: str) -> None:
         """Move the case along the table and put the move on the case log."""
         current = change.status
-        paused_from = change.doc.get("paused_from")
-        target = next_status(current, action, CaseStatus(paused_from) if paused_from else None)
+        target = next_status(current, action, change.case.paused_from)
         change.sets["status"] = target
         change.sets["updated_at"] = change.now
         change.add(
@@ -229,7 +225,7 @@ class CaseRules:
                 INTERNAL_TASKS,
                 DeskTaskCompleted(
                     platform=change.platform,
-                    desk=change.doc.get("desk", "mediation"),
+                    desk=change.case.desk,
                     task="handle_case",
                     outcome="accepted" if accepted else "not_accepted",
                 ),
@@ -239,7 +235,6 @@ class CaseRules:
     def _assign(
         self, change: Change, override: str | None, loads: dict[str, int], unavailable: set[str]
     ) -> None:
-        doc = change.doc
         here = [m for m in self.mediators if m.platform == change.platform]
         if override is not None:
             if override not in {m.ref for m in here}:
@@ -251,8 +246,8 @@ class CaseRules:
             found = choose_mediator(
                 here,
                 platform=change.platform,
-                category=doc["category"],
-                language=doc.get("language", "zh"),
+                category=change.case.category,
+                language=change.case.language,
                 load=loads,
                 unavailable=unavailable,
             )
@@ -269,13 +264,13 @@ class CaseRules:
                 facts={
                     "platform": change.platform,
                     "platform_name": Names(self.registry, "zh").platform(change.platform),
-                    "category": doc["category"],
+                    "category": change.case.category,
                 },
             ),
         )
 
-    def check_review_window(self, doc: dict[str, Any], now: datetime) -> None:
-        closed = doc.get("closed_at")
+    def check_review_window(self, case: StoredCase, now: datetime) -> None:
+        closed = case.closed_at
         if closed is not None:
             ends = closed + timedelta(seconds=self.policy.review_window.seconds)
             if now > ends:
@@ -327,7 +322,6 @@ class CaseRules:
 
     def escalate(self, change: Change, timers: dict[str, Timer], reason: str) -> None:
         """Send the case one level up, with its history (routing re-assigns it there)."""
-        doc = change.doc
         platform = self.registry.platforms_by_code[change.platform]
         parent = self.registry.parent_of(platform.code)
         if parent is None:
@@ -335,7 +329,7 @@ class CaseRules:
         _stop(timers, *timers)
         change.add("escalated_from", platform.code)
         history = [
-            _history_line(h) for h in [*doc.get("history", []), *change.push.get("history", [])]
+            _history_line(h) for h in [*change.case.history, *change.push.get("history", [])]
         ]
         change.emit(
             VERTICAL_ESCALATE,
@@ -362,21 +356,21 @@ class CaseRules:
         ended. Never to the third persons an early warning names: it describes a situation,
         and they are nobody's to contact about it."""
         told = set(FILERS)
-        if both_sides and change.doc.get("kind") != CaseKind.EARLY_WARNING:
+        if both_sides and change.case.kind is not CaseKind.EARLY_WARNING:
             told |= {PartyRole.RESPONDENT, PartyRole.REPRESENTATIVE}
-        for party in change.doc.get("parties", []):
-            if party.get("role") in told:
+        for party in change.case.parties:
+            if party.role in told:
                 change.emit(
                     NOTIFY_REQUESTS,
                     NotificationRequested(
                         notice=notice,
                         recipient_kind=RecipientKind.CITIZEN,
-                        recipient_ref=party["ref"],
-                        language=change.doc.get("language", "zh"),
+                        recipient_ref=party.ref,
+                        language=change.case.language,
                         # The filer holds the receipt and code a notice may point to.
                         facts={
                             "platform": change.platform,
-                            "filer": "yes" if party.get("role") in FILERS else "no",
+                            "filer": "yes" if party.role in FILERS else "no",
                             **facts,
                         },
                     ),
@@ -385,7 +379,7 @@ class CaseRules:
     def reassign(
         self, change: Change, *, ref: str, loads: dict[str, int], unavailable: set[str]
     ) -> None:
-        if change.doc.get("mediator") != ref:
+        if change.case.mediator != ref:
             return
         self._assign(change, None, loads, unavailable)
         change.add(
@@ -401,11 +395,11 @@ class CaseRules:
         )
 
     def feedback(self, change: Change, feedback: c.Feedback) -> None:
-        doc = change.doc
-        if doc["status"] != CaseStatus.CLOSED or doc.get("feedback"):
+        case = change.case
+        if case.status is not CaseStatus.CLOSED or case.has_feedback:
             raise c.Refused(
                 "feedback is taken once, on a closed case; this case is "
-                f"{doc['status']}{' and has feedback' if doc.get('feedback') else ''}"
+                f"{case.status}{' and has feedback' if case.has_feedback else ''}"
             )
         change.sets["feedback"] = {
             "satisfied": feedback.satisfied,
@@ -419,7 +413,7 @@ class CaseRules:
             ),
         )
         if not feedback.satisfied:
-            self.check_review_window(doc, change.now)
+            self.check_review_window(case, change.now)
             reason = f"not satisfied: {feedback.comment}".rstrip(": ")
             self.transition(change, Action.REQUEST_REVIEW, reason=reason, actor="citizen")
             self.review_up(change, reason)
@@ -457,7 +451,7 @@ class CaseRules:
         )
 
     def review_repeat(self, change: Change, review: c.RepeatReview, by: str) -> None:
-        earlier = change.doc.get("probable_repeat_of")
+        earlier = change.case.probable_repeat_of
         if not earlier:
             raise c.Refused("the case has no probable repeat to confirm or reject")
         change.unset.add("probable_repeat_of")
@@ -491,7 +485,7 @@ class CaseRules:
         )
 
     def record_session(self, change: Change, session_id: str, record: c.SessionRecord) -> None:
-        sessions = [dict(s) for s in change.doc.get("sessions", [])]
+        sessions = [dict(s) for s in change.case.sessions]
         match = [s for s in sessions if s["session_id"] == session_id]
         if not match:
             raise c.NotFound(session_id)
@@ -499,8 +493,8 @@ class CaseRules:
         change.sets["sessions"] = sessions
 
 
-def _kls(doc: dict[str, Any], level: Any = None) -> tuple[CaseKind, Level, Severity]:
-    return CaseKind(doc["kind"]), Level(level or doc["level"]), Severity(doc.get("severity", "low"))
+def _kls(case: StoredCase, level: Any = None) -> tuple[CaseKind, Level, Severity]:
+    return case.kind, Level(level or case.level), case.severity
 
 
 def _stop(timers: dict[str, Timer], *names: str) -> None:

@@ -3,6 +3,7 @@
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
 from concord_shared.enums import CaseStatus, Level
@@ -11,6 +12,7 @@ from concord_shared.events import CaseStatusChanged
 from concord_shared.topics import TopicSpec
 
 from concord_mediation.domain.deadlines import Timer, next_fire_at
+from concord_mediation.domain.stored_case import StoredCase
 
 
 @dataclass
@@ -23,6 +25,11 @@ class Change:
     push: dict[str, list[Any]] = field(default_factory=dict)
     unset: set[str] = field(default_factory=set)
     payloads: list[tuple[TopicSpec, EventPayload]] = field(default_factory=list)
+
+    @cached_property
+    def case(self) -> StoredCase:
+        """The case as it was read, typed (what the rules look at; `sets` is what changes)."""
+        return StoredCase.of(self.doc)
 
     @property
     def platform(self) -> str:
