@@ -1,8 +1,12 @@
 """In-memory stand-ins for the service-layer tests: a routing store that keeps the real one's
 guarantees (one write per change with its events, a revision guard, each cause applied once;
 tests/integration/test_route_repository.py runs the same checks on both) and an outbox that
-keeps what it is handed instead of publishing it."""
+keeps what it is handed instead of publishing it; mediation's case store, its indexes left
+out, and locks within one process."""
 
+import asyncio
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -138,3 +142,73 @@ def memory_outbox(namespace: str, service: str) -> tuple[Outbox, Sent]:
     """A service's outbox whose relay is a list: what the service layer hands over, kept."""
     sent = Sent()
     return Outbox(namespace, service, sent), sent
+
+
+class MemoryCases:
+    """The part of mediation's case store the workflow uses, in memory, with the real one's
+    guarantees: an update applies only to the revision read (and once per cause), and the
+    events it queues are written with it."""
+
+    def __init__(self, *docs: dict[str, Any]) -> None:
+        self.docs: dict[str, dict[str, Any]] = {d["_id"]: dict(d) for d in docs}
+        self.outbox: dict[str, list[Emit]] = {}
+        self.unavailable: set[str] = set()
+
+    async def get(self, case_id: str) -> dict[str, Any] | None:
+        doc = self.docs.get(case_id)
+        return None if doc is None else {k: v for k, v in doc.items() if k != "processed"}
+
+    async def update(
+        self,
+        case_id: str,
+        rev: int,
+        update: dict[str, Any],
+        emits: list[Emit],
+        cause_id: str | None = None,
+    ) -> bool:
+        doc = self.docs.get(case_id)
+        if doc is None or doc.get("rev", 0) != rev or cause_id in doc.get("processed", []):
+            return False
+        doc.update(update.get("$set", {}))
+        for key, values in update.get("$push", {}).items():
+            doc[key] = [*doc.get(key, []), *values["$each"]]
+        for key in update.get("$unset", {}):
+            doc.pop(key, None)
+        doc["rev"] = rev + 1
+        if cause_id is not None:
+            doc["processed"] = [*doc.get("processed", []), cause_id]
+        self.outbox.setdefault(case_id, []).extend(emits)
+        return True
+
+    async def unavailable_mediators(self) -> set[str]:
+        return set(self.unavailable)
+
+    async def open_with_mediators(self, platform: str, statuses: list[str]) -> list[dict[str, Any]]:
+        return [
+            d for d in self.docs.values() if d["platform"] == platform and d["status"] in statuses
+        ]
+
+
+class NoIndexes:
+    """Mediation's case indexes, left out: every reader uses the plain queries."""
+
+    async def before(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        return None
+
+    async def after(self, old: dict[str, Any], new: dict[str, Any]) -> None:
+        return None
+
+    async def ready(self) -> bool:
+        return False
+
+
+class OneProcessLocks:
+    """Per-case locks within one process (the real ones are held in the store)."""
+
+    def __init__(self) -> None:
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    @asynccontextmanager
+    async def hold(self, case_id: str) -> AsyncIterator[None]:
+        async with self._locks.setdefault(case_id, asyncio.Lock()):
+            yield
