@@ -53,28 +53,38 @@ FLOWS: tuple[Flow, ...] = (
         ("routing",),
         ("intake", "notification", ANYONE_ENTITLED),
     ),
+    # Intake follows these into the citizen's public status (it reads nothing else of them).
+    Flow(
+        _name(CASE_EVENTS),
+        ("MediationOpened", "CaseStatusChanged", "RepeatReviewed"),
+        ("mediation",),
+        ("intake", ANYONE_ENTITLED),
+    ),
     Flow(
         _name(CASE_EVENTS),
         (
-            "MediationOpened",
-            "CaseStatusChanged",
             "SessionScheduled",
             "AgreementReached",
             "MediationFailed",
             "ReviewRequested",
             "FeedbackReceived",
-            "RepeatReviewed",
         ),
         ("mediation",),
-        ("intake", ANYONE_ENTITLED),
+        (ANYONE_ENTITLED,),
     ),
     # Notification passes these on to the case's departments that subscribed by webhook;
     # routing withdraws, on CaseClosed, what is still asked of departments.
     Flow(
         _name(CASE_EVENTS),
-        ("CaseResolved", "CaseClosed", "DeadlineWarning", "DeadlineBreached"),
+        ("CaseClosed",),
         ("mediation",),
-        ("intake", "routing", "notification", ANYONE_ENTITLED),
+        ("routing", "notification", ANYONE_ENTITLED),
+    ),
+    Flow(
+        _name(CASE_EVENTS),
+        ("CaseResolved", "DeadlineWarning", "DeadlineBreached"),
+        ("mediation",),
+        ("notification", ANYONE_ENTITLED),
     ),
     Flow(
         _name(CASE_EVENTS),
@@ -84,12 +94,14 @@ FLOWS: tuple[Flow, ...] = (
     ),
     Flow(_name(VERTICAL_ASSIGN), ("CaseAssigned",), ("routing",), ("mediation",)),
     Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
+    # Notification passes requests and refusals on to the department's webhooks.
     Flow(
         DEPARTMENT_CHANNEL,
-        ("CoordinationRequested", "CoordinationWithdrawn", "CoordinationReplyRefused"),
+        ("CoordinationRequested", "CoordinationReplyRefused"),
         ("routing",),
-        (DEPARTMENTS, "notification"),  # notification: to departments' webhooks
+        (DEPARTMENTS, "notification"),
     ),
+    Flow(DEPARTMENT_CHANNEL, ("CoordinationWithdrawn",), ("routing",), (DEPARTMENTS,)),
     Flow(
         _name(HORIZONTAL_REPLIES),
         ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),

@@ -125,12 +125,18 @@ def subscribe(
     on_dead_letter: DeadLetterHook | None = None,
 ) -> EventConsumer:
     """Consume what the catalog says the service subscribes to, one Kafka consumer per lane
-    (catalog.lanes), each with these handlers (`bound` tables). A handler for an event the
-    catalog does not route to the service is a mistake made here, so it fails at start-up."""
-    stray = set(handlers) - subscribed_events(runtime.service)
+    (catalog.lanes), each with these handlers (`bound` tables). The handlers and the
+    catalog's subscriptions must be the same events (the catalog is what the contracts, the
+    ACLs and the chart are made of): a difference fails at start-up, naming it."""
+    routed = subscribed_events(runtime.service)
+    stray, unhandled = set(handlers) - routed, routed - set(handlers)
     if stray:
         raise ValueError(
             f"{runtime.service} handles {sorted(stray)}, which catalog.FLOWS does not route to it"
+        )
+    if unhandled:
+        raise ValueError(
+            f"catalog.FLOWS routes {sorted(unhandled)} to {runtime.service}, which has no handler"
         )
     if runtime.consumer is None:
         runtime.consumer = EventConsumer(
