@@ -214,3 +214,21 @@ def test_a_department_key_manages_its_own_subscriptions_an_operator_names_the_de
     assert not permits(nobody, Right.READ_DELIVERIES)
     assert permits(land, Right.MANAGE_SUBSCRIPTIONS, "land")
     assert not permits(land, Right.MANAGE_SUBSCRIPTIONS, "water")
+
+
+def test_a_running_file_clock_reads_a_time_without_a_zone_as_utc(tmp_path: Path) -> None:
+    path = tmp_path / "clock"
+    path.write_text("2026-12-10T15:30:00")
+    first = FileClock(path, runs=True).now()
+    assert datetime(2026, 12, 10, 15, 30, tzinfo=UTC) <= first
+    assert (first - datetime(2026, 12, 10, 15, 30, tzinfo=UTC)).total_seconds() < 5
+
+
+def test_no_department_is_named_by_an_empty_string() -> None:
+    from concord_notification.domain.access import ApiKey, Right, department_of, permits
+
+    land = ApiKey(role="department", department="land")
+    operator = ApiKey(role="operator")
+    assert department_of(operator, "") is None
+    assert department_of(land, "") is None  # not its own department, nor any other
+    assert not permits(operator, Right.MANAGE_SUBSCRIPTIONS, "")

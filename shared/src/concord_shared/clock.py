@@ -6,7 +6,8 @@ time for every instance that reads it. Two ways to move on from the time written
 - standing (mediation): now *is* the time written until the file changes, so a test or a
   drill sets the moment a deadline is checked exactly;
 - running (notification): the time written is "now" at the moment the file was written, and
-  time runs on at real speed from there, so retries and holds still come due.
+  time runs on at real speed from there, so retries and holds still come due (a time
+  without a zone is UTC here; a standing clock refuses one).
 """
 
 from datetime import UTC, datetime, timedelta
@@ -40,7 +41,9 @@ class FileClock:
             return utcnow()
         moment = datetime.fromisoformat(text)
         if moment.tzinfo is None:
-            raise ValueError(f"clock file {self._path} needs a time zone: {text!r}")
+            if not self._runs:  # a deadline checked at a moment must say whose moment
+                raise ValueError(f"clock file {self._path} needs a time zone: {text!r}")
+            moment = moment.replace(tzinfo=UTC)  # a running clock's naive time: UTC
         if self._runs:
             moment += max(timedelta(0), utcnow() - datetime.fromtimestamp(written, UTC))
         # Milliseconds, as the store keeps times: a time read back equals the one written.

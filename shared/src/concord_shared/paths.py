@@ -7,12 +7,14 @@ from pathlib import Path
 
 def _repository() -> Path:
     """The folder holding deploy/sample: the checkout (make run, the tests) or the image's
-    /app (the Dockerfile copies deploy/sample beside the packages, installed in place)."""
+    /app (the Dockerfile copies deploy/sample beside the packages, installed in place).
+    Installed elsewhere, the working folder: a default file is then missing when it is
+    read, named in the error, and every *_PATH setting can still say where it is."""
     here = Path(__file__).resolve()
     for folder in here.parents:
         if (folder / "deploy" / "sample").is_dir():
             return folder
-    raise RuntimeError(f"no deploy/sample above {here}: set every *_PATH setting")
+    return Path.cwd()
 
 
 REPOSITORY = _repository()

@@ -26,16 +26,21 @@ def permits(key: ApiKey, right: Right, department: str | None = None) -> bool:
     """Whether `key` has `right`, about `department` when one is named (an operator must
     name the department whose subscriptions it manages)."""
     if key.role is Role.OPERATOR:
-        return right is Right.READ_DELIVERIES or department is not None
+        return right is Right.READ_DELIVERIES or bool(department)
     if not key.department:
         return False
     return department in (None, key.department)
 
 
 def department_of(key: ApiKey, asked: str | None) -> str | None:
-    """The department a request is about: the one asked for, else the key's own; None when
-    the key may not act for it."""
-    wanted = asked if key.role is Role.OPERATOR else (asked or key.department)
-    if wanted is None or not permits(key, Right.MANAGE_SUBSCRIPTIONS, wanted):
+    """The department a request is about: for an operator the one it names, for a
+    department's key its own (asked for or not); None when the key may not act for it."""
+    if key.role is Role.OPERATOR:
+        wanted = asked
+    elif asked in (None, key.department):
+        wanted = key.department
+    else:
+        return None
+    if not wanted or not permits(key, Right.MANAGE_SUBSCRIPTIONS, wanted):
         return None
     return wanted
