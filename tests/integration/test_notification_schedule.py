@@ -2,31 +2,14 @@
 schedule existed (its waiting deliveries in `pending_deliveries`, read whole every second)
 keeps working -- its open deliveries come due after the upgrade, indexed once."""
 
-import uuid
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
-import pytest_asyncio
 from concord_notification.adapters.delivery_log import DELIVERIES, DeliveryLog
 from concord_notification.adapters.schedule import EARLIER_PENDING, DeliverySchedule
-from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 
-from tests.support.stack import MONGO
-
 pytestmark = pytest.mark.real
-
-
-@pytest_asyncio.fixture
-async def store(real_stack: None) -> AsyncIterator[AsyncDatabase[dict[str, object]]]:
-    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(MONGO, tz_aware=True)
-    name = f"schedule_{uuid.uuid4().hex[:8]}"
-    try:
-        yield client[name]
-    finally:
-        await client.drop_database(name)
-        await client.close()
 
 
 def _delivery(key: str, status: str, due_at: datetime, **more: object) -> dict[str, object]:
@@ -34,12 +17,12 @@ def _delivery(key: str, status: str, due_at: datetime, **more: object) -> dict[s
 
 
 async def test_a_store_from_before_the_schedule_has_its_open_deliveries_come_due(
-    store: AsyncDatabase[dict[str, object]],
+    db: AsyncDatabase[dict[str, object]],
 ) -> None:
     now = datetime.now(UTC).replace(microsecond=0)
     # What the earlier version left: a retry due two hours ago, a notice held until
     # tomorrow morning, one whose sender died mid-send, one delivered.
-    await store[DELIVERIES].insert_many(
+    await db[DELIVERIES].insert_many(
         [
             _delivery("retry", "pending", now - timedelta(hours=2)),
             _delivery("held", "held", now + timedelta(hours=20)),
@@ -49,10 +32,10 @@ async def test_a_store_from_before_the_schedule_has_its_open_deliveries_come_due
             _delivery("done", "delivered", now - timedelta(hours=5)),
         ]
     )
-    await store[EARLIER_PENDING].create_index("due_at")  # every start of that version did
-    schedule = DeliverySchedule(store)
+    await db[EARLIER_PENDING].create_index("due_at")  # every start of that version did
+    schedule = DeliverySchedule(db)
 
-    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 3
+    assert await schedule.backfill_once(DeliveryLog(db).open_deliveries) == 3
 
     assert {key for key, _ in await schedule.due(now)} == {"retry", "crashed"}
     tomorrow = now + timedelta(hours=21)
@@ -60,15 +43,15 @@ async def test_a_store_from_before_the_schedule_has_its_open_deliveries_come_due
 
     # Done once: a later start reads the log no more (a delivery only the log knows of,
     # as no version since writes one, stays unknown to the schedule).
-    await store[DELIVERIES].insert_one(_delivery("late", "pending", now - timedelta(hours=1)))
-    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 0
+    await db[DELIVERIES].insert_one(_delivery("late", "pending", now - timedelta(hours=1)))
+    assert await schedule.backfill_once(DeliveryLog(db).open_deliveries) == 0
     assert "late" not in {key for key, _ in await schedule.due(now)}
 
 
-async def test_a_fresh_store_needs_no_backfill(store: AsyncDatabase[dict[str, object]]) -> None:
-    await store[DELIVERIES].insert_one(
+async def test_a_fresh_store_needs_no_backfill(db: AsyncDatabase[dict[str, object]]) -> None:
+    await db[DELIVERIES].insert_one(
         _delivery("new", "pending", datetime.now(UTC) - timedelta(minutes=1))
     )
-    schedule = DeliverySchedule(store)
-    assert await schedule.backfill_once(DeliveryLog(store).open_deliveries) == 0
+    schedule = DeliverySchedule(db)
+    assert await schedule.backfill_once(DeliveryLog(db).open_deliveries) == 0
     assert await schedule.due(datetime.now(UTC)) == []
