@@ -134,7 +134,7 @@ class EventConsumer:
     async def lag(self) -> dict[str, int] | None:
         """Records waiting on this instance's partitions (end offset minus position), or
         None before the consumer has joined its group and fetched."""
-        consumers = [getattr(s, "consumer", None) for s in self._subscribers]
+        consumers = self._consumers()
         if any(c is None for c in consumers):
             return None
         partitions = await _waiting(consumers)
@@ -142,8 +142,11 @@ class EventConsumer:
 
     async def lag_by_partition(self) -> list[tuple[str, int, int]]:
         """(topic, partition, records waiting) of each partition this instance holds."""
-        consumers = [getattr(s, "consumer", None) for s in self._subscribers]
-        return await _waiting([c for c in consumers if c is not None])
+        return await _waiting([c for c in self._consumers() if c is not None])
+
+    def _consumers(self) -> list[Any]:
+        """Each lane's Kafka consumer; None for a lane not started yet."""
+        return [getattr(s, "consumer", None) for s in self._subscribers]
 
     async def on_batch(self, message: KafkaMessage) -> None:
         """Handle a batch: the records of one key (one case) in order, different cases side

@@ -137,7 +137,7 @@ async def validation_error(_request: Request, exc: Exception) -> JSONResponse:
 async def http_error(_request: Request, exc: Exception) -> Response:
     """FastAPI's answer to an HTTPException, with the Chinese beside the English."""
     assert isinstance(exc, HTTPException)
-    if exc.status_code in (204, 304) or exc.status_code < 400:
+    if exc.status_code < 400:  # 204, 304: no body to add words to
         return Response(status_code=exc.status_code, headers=exc.headers)
     # A detail that is no message (a list, say) gets the words of its status.
     message = exc.detail if isinstance(exc.detail, str) else ""

@@ -52,7 +52,6 @@ def build_app(settings: IntakeSettings | None = None) -> FastAPI:
     runtime.startup.append(follow_registry)
     runtime.shutdown.append(intake.registry_source.stop)
     limits = PublicLimits(settings.public_limits)
-    # Two lanes: new submissions never wait behind the case log's backlog.
     subscribe(runtime, bound(HANDLERS, intake), bound(BATCH_HANDLERS, intake))
     return create_app(
         runtime,

@@ -6,7 +6,7 @@ from typing import Any
 
 import structlog
 from concord_shared.consumer import Unprocessable
-from concord_shared.enums import FILERS, CaseStatus, NoticeKind, RecipientKind, Severity
+from concord_shared.enums import FILERS, CaseStatus, Language, NoticeKind, RecipientKind, Severity
 from concord_shared.envelope import Envelope
 from concord_shared.events import (
     CaseAssigned,
@@ -271,16 +271,13 @@ class Mediation:
         raise RuntimeError(f"case {event.case_id} kept changing; the reply is tried again")
 
     def _tell_of_reply(self, change: Change, department: str, news: str) -> None:
-        doc = change.doc
         change.emit(
             INTERNAL_TASKS,
             DeskTaskCreated(
-                platform=change.platform,
-                desk=doc.get("desk", "mediation"),
-                task=f"department_{news}",
+                platform=change.platform, desk=change.case.desk, task=f"department_{news}"
             ),
         )
-        language: Lang = "en" if doc.get("language") == "en" else "zh"
+        language: Lang = "en" if change.case.language is Language.EN else "zh"
         name = Names(self.workflow.registry, language).department(department)
         self.workflow.rules.notify_parties(
             change, NoticeKind.DEPARTMENT_REPLY, {"department_name": name, "reply": news}

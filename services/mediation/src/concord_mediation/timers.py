@@ -13,7 +13,7 @@ from datetime import datetime
 
 import structlog
 from concord_shared.background import Background
-from concord_shared.enums import CaseStatus, Desk, NoticeKind, RecipientKind
+from concord_shared.enums import CaseStatus, NoticeKind, RecipientKind
 from concord_shared.events import (
     DeadlineBreached,
     DeadlineWarning,
@@ -112,7 +112,7 @@ class DeadlineWatch:
                             share_elapsed=self.workflow.policy.share_elapsed(timer, change.now),
                         ),
                     )
-                    mediator = change.doc.get("mediator")
+                    mediator = change.case.mediator
                     change.emit(
                         NOTIFY_REQUESTS,
                         NotificationRequested(
@@ -140,7 +140,7 @@ class DeadlineWatch:
                         INTERNAL_TASKS,
                         DeskTaskCreated(
                             platform=platform,
-                            desk=change.doc.get("desk", Desk.MEDIATION),
+                            desk=change.case.desk,
                             task=f"{name}_deadline_breached",
                         ),
                     )

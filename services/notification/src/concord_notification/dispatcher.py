@@ -201,7 +201,6 @@ class Dispatcher:
                 surprise = SendFailed(repr(exc), retryable=True)
                 span.set_attribute(OUTCOME, await self._failed(d, attempts, due_at, surprise, now))
             else:
-                DELIVERIES.labels(d.channel.value, "delivered").inc()
                 span.set_attribute(OUTCOME, "delivered")
                 await self._delivered(d, attempts, due_at)
 
@@ -273,6 +272,7 @@ class Dispatcher:
         )
 
     async def _delivered(self, d: Delivery, attempts: int, due_at: datetime) -> None:
+        DELIVERIES.labels(d.channel.value, "delivered").inc()
         now = self.clock.now()
         delivered = NotificationDelivered(
             notice=d.notice,
