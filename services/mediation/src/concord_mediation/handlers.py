@@ -182,17 +182,7 @@ class Mediation:
             change = Change(doc, self.workflow.clock.now())
             change.sets.update(lead_department=now[0], co_departments=now[1])
             change.sets["departments"] = sorted({*involved(doc), *_engaged(assigned)})
-            change.add(
-                "history",
-                {
-                    "at": change.now,
-                    "action": "departments_changed",
-                    "status": doc["status"],
-                    "platform": doc["platform"],
-                    "by": "routing",
-                    "reason": f"lead department now {now[0] or '-'}",
-                },
-            )
+            change.record("departments_changed", "routing", f"lead department now {now[0] or '-'}")
             if await self.workflow.write(change, cause_id=event.event_id):
                 log.info("case departments changed", lead_department=now[0])
                 return

@@ -188,18 +188,7 @@ class CaseRules:
         target = next_status(current, action, change.case.paused_from)
         change.sets["status"] = target
         change.sets["updated_at"] = change.now
-        change.add(
-            "history",
-            {
-                "at": change.now,
-                "action": action.value,
-                "from": current.value,
-                "status": target.value,
-                "platform": change.platform,
-                "by": actor,
-                "reason": reason,
-            },
-        )
+        change.record(action.value, actor, reason, **{"from": current.value})
         change.emit(
             CASE_EVENTS,
             CaseStatusChanged(
@@ -382,17 +371,7 @@ class CaseRules:
         if change.case.mediator != ref:
             return
         self._assign(change, None, loads, unavailable)
-        change.add(
-            "history",
-            {
-                "at": change.now,
-                "action": "reassign",
-                "status": change.status.value,
-                "platform": change.platform,
-                "by": "system",
-                "reason": f"mediator {ref} unavailable",
-            },
-        )
+        change.record("reassign", "system", f"mediator {ref} unavailable")
 
     def feedback(self, change: Change, feedback: c.Feedback) -> None:
         case = change.case
@@ -430,17 +409,7 @@ class CaseRules:
         except ValueError as exc:
             raise c.Refused(str(exc)) from exc
         change.set_timers(timers)
-        change.add(
-            "history",
-            {
-                "at": change.now,
-                "action": "extend",
-                "status": change.status.value,
-                "platform": change.platform,
-                "by": by,
-                "reason": extension.reason,
-            },
-        )
+        change.record("extend", by, extension.reason)
         self.notify_parties(
             change,
             NoticeKind.DEADLINE_EXTENDED,
@@ -463,17 +432,8 @@ class CaseRules:
             "by": by,
             "at": change.now,
         }
-        change.add(
-            "history",
-            {
-                "at": change.now,
-                "action": "repeat_confirmed" if review.confirmed else "repeat_rejected",
-                "status": change.status.value,
-                "platform": change.platform,
-                "by": by,
-                "reason": f"earlier case {earlier}",
-            },
-        )
+        action = "repeat_confirmed" if review.confirmed else "repeat_rejected"
+        change.record(action, by, f"earlier case {earlier}")
         change.emit(
             CASE_EVENTS,
             RepeatReviewed(

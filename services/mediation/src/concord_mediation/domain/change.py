@@ -64,6 +64,22 @@ class Change:
     def add(self, key: str, value: Any) -> None:
         self.push.setdefault(key, []).append(value)
 
+    def record(self, action: str, by: str, reason: str | None, **more: Any) -> None:
+        """A line of the case's history: what was done, by whom and why, and where the case
+        stands after it (its status and platform with this change)."""
+        self.add(
+            "history",
+            {
+                "at": self.now,
+                "action": action,
+                **more,
+                "status": self.status.value,
+                "platform": self.platform,
+                "by": by,
+                "reason": reason,
+            },
+        )
+
     def result(self) -> dict[str, Any]:
         """The case document as it will be once the update is written (for its indexes)."""
         doc = {k: v for k, v in self.doc.items() if k not in self.unset}
