@@ -97,6 +97,8 @@ def test_every_status_has_words_in_both_languages_and_codes_become_names() -> No
     assert en.said("not a mainland mobile") == "not a mainland mobile"
     # Deadlines are shown in the platforms' time (UTC+8), not the server's.
     assert zh.when("2026-12-02T16:30:00+00:00") == "2026年12月03日 00:30"
+    # A day alone (a department's answer deadline) is a day, not midnight of it.
+    assert zh.when("2026-12-09") == "2026年12月09日" and en.when("2026-12-09") == "2026-12-09"
 
 
 def test_a_deadline_is_breached_due_today_soon_or_later() -> None:
@@ -106,6 +108,12 @@ def test_a_deadline_is_breached_due_today_soon_or_later() -> None:
     assert urgency((now + timedelta(days=2)).isoformat(), now) is Urgency.SOON
     assert urgency(now + timedelta(days=10), now) is Urgency.LATER
     assert urgency(None, now) is None
+    # An answer due on a day is due until that day ends in Beijing (16:00 UTC).
+    assert urgency("2026-12-02", now) is Urgency.TODAY  # it is 16:00 in Beijing: 8 hours left
+    assert urgency("2026-12-01", now) is Urgency.BREACHED
+    assert urgency("2026-12-04", now) is Urgency.SOON  # ends 2026-12-04T16:00Z, 2 d 8 h on
+    assert urgency("2026-12-05", now) is Urgency.LATER
+    assert nearest("2026-12-02", now + timedelta(hours=9)) == datetime(2026, 12, 2, 16, tzinfo=UTC)
     assert nearest(None, now + timedelta(days=2), now + timedelta(days=1)) == now + timedelta(
         days=1
     )

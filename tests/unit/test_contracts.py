@@ -133,7 +133,10 @@ def test_each_service_reads_the_topics_of_its_subscriptions_in_its_lanes() -> No
         "intake": [["intake.submissions"], ["case.events"]],
         "routing": [["case.events", "horizontal.replies", "vertical.escalate"]],
         "mediation": [["horizontal.replies", "vertical.assign"]],
-        "notification": [["notify.requests"], ["case.events", "horizontal.land"]],
+        "notification": [
+            ["notify.requests"],
+            ["case.events", "horizontal.land", "horizontal.replies"],
+        ],
     }
 
 

@@ -1,15 +1,15 @@
 """Working-day deadlines on the 2026 mainland calendar, worked out by hand."""
 
 from dataclasses import replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
-from concord_mediation.domain.calendar import WorkingCalendar, load_calendar
 from concord_mediation.domain.deadlines import (
     DeadlinePolicy,
     DeadlineRule,
     Span,
     due_alarms,
 )
+from concord_shared.calendar import WorkingCalendar, load_calendar
 from concord_shared.enums import CaseKind, Level, Severity
 from concord_shared.paths import SAMPLE
 
@@ -114,3 +114,15 @@ def test_one_extension_of_at_most_thirty_working_days() -> None:
         assert "longer than allowed" in str(exc)
     else:
         raise AssertionError("a 31-day extension was allowed")
+
+
+def test_a_departments_answer_is_due_on_the_nth_working_day_after_the_day_it_is_asked() -> None:
+    # Asked on Wednesday 30 September: 1-7 October are 国庆节; Thu 8, Fri 9, Sat 10 (make-up),
+    # Mon 12, Tue 13 -> the fifth is Tuesday 13 October.
+    assert CAL.working_day_after(at(2026, 9, 30, 15), 5).isoformat() == "2026-10-13"
+    # The day is the calendar's local one: 17:00 UTC on the 9th is 01:00 on Saturday the
+    # 10th in Beijing; then Mon 12 .. Fri 16.
+    late = datetime(2026, 10, 9, 17, tzinfo=UTC)
+    assert CAL.working_day_after(late, 5).isoformat() == "2026-10-16"
+    # One working day from a Friday is the Monday.
+    assert CAL.working_day_after(at(2026, 12, 4, 11), 1).isoformat() == "2026-12-07"

@@ -17,6 +17,7 @@ from concord_routing.domain.inbox import (
 )
 from concord_routing.domain.rules import load_rules
 from concord_routing.handlers import Routing
+from concord_shared.calendar import DEFAULT_CALENDARS, load_calendar
 from concord_shared.enums import Level
 from concord_shared.envelope import Envelope, envelope
 from concord_shared.events import (
@@ -49,6 +50,7 @@ def service() -> tuple[Routing, MemoryRoutes, Sent]:
         config=cast(LiveConfig, FixedConfig()),
         config_store=cast(ConfigStore, None),
         outbox=outbox,
+        calendar=load_calendar(*DEFAULT_CALENDARS),
     )
     return routing, routes, sent
 

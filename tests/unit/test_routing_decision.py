@@ -83,3 +83,23 @@ def test_a_bad_rule_set_is_refused_naming_what_is_wrong() -> None:
     with pytest.raises(RuleSetRefused, match="desks: needs a rule with an empty condition"):
         parse_rules(bad, REGISTRY)
     assert parse_rules(good, REGISTRY).version == good["version"]
+
+
+def test_departments_are_given_working_days_to_answer_by_the_answers_rules() -> None:
+    import copy
+
+    import pytest
+    import yaml
+    from concord_routing.domain.rules import DEFAULT_RULES, RuleSetRefused, parse_rules
+
+    assert decide(facts(), REGISTRY, RULES).answer_working_days == 5
+    clash = facts(kind=CaseKind.EARLY_WARNING, category="wage_arrears", severity=Severity.HIGH)
+    assert decide(clash, REGISTRY, RULES).answer_working_days == 1
+    # A rule set without answers sets no deadline; one of zero days is refused, named.
+    good = yaml.safe_load(DEFAULT_RULES.read_text(encoding="utf-8"))
+    without = {k: v for k, v in good.items() if k != "answers"}
+    assert decide(facts(), REGISTRY, parse_rules(without, REGISTRY)).answer_working_days is None
+    bad = copy.deepcopy(good)
+    bad["answers"][0]["working_days"] = 0
+    with pytest.raises(RuleSetRefused, match=r"answers\.0\.working_days"):
+        parse_rules(bad, REGISTRY)

@@ -94,21 +94,28 @@ FLOWS: tuple[Flow, ...] = (
     ),
     Flow(_name(VERTICAL_ASSIGN), ("CaseAssigned",), ("routing",), ("mediation",)),
     Flow(_name(VERTICAL_ESCALATE), ("CaseEscalated",), ("mediation",), ("routing",)),
-    # Notification passes requests and refusals on to the department's webhooks.
+    # Notification passes requests, refusals and withdrawals on to the department's webhooks
+    # (and a withdrawal takes back the reminder of the request).
     Flow(
         DEPARTMENT_CHANNEL,
-        ("CoordinationRequested", "CoordinationReplyRefused"),
+        ("CoordinationRequested", "CoordinationReplyRefused", "CoordinationWithdrawn"),
         ("routing",),
         (DEPARTMENTS, "notification"),
     ),
-    Flow(DEPARTMENT_CHANNEL, ("CoordinationWithdrawn",), ("routing",), (DEPARTMENTS,)),
+    # Routing too: the department console's clerks reply over HTTP through routing, which
+    # sends the very event a department system would (department from the key).
     Flow(
         _name(HORIZONTAL_REPLIES),
-        ("CoordinationAccepted", "CoordinationDeclined", "CoordinationAnswered"),
-        # Routing too: the department console's clerks reply over HTTP through routing,
-        # which sends the very event a department system would (department from the key).
+        ("CoordinationAccepted",),
         (DEPARTMENTS, "routing"),
         ("routing", "mediation"),
+    ),
+    # Notification: an answer or a decline takes back the reminder to answer.
+    Flow(
+        _name(HORIZONTAL_REPLIES),
+        ("CoordinationDeclined", "CoordinationAnswered"),
+        (DEPARTMENTS, "routing"),
+        ("routing", "mediation", "notification"),
     ),
     Flow(
         _name(INTERNAL_TASKS),

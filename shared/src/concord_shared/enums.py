@@ -117,6 +117,7 @@ class NoticeKind(StrEnum):
     REPLY_REFUSED = "reply_refused"  # to a department: its reply was not taken, and why
     CASE_ARRIVED = "case_arrived"  # to a platform's leader: a review or escalation came in
     SESSION_SCHEDULED = "session_scheduled"  # to both sides: when and where to attend
+    REQUEST_WITHDRAWN = "request_withdrawn"  # to a department: no longer asked, and why
 
 
 class Language(StrEnum):

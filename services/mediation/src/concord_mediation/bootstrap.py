@@ -5,6 +5,7 @@ import asyncio
 
 import structlog
 from concord_shared.background import Background
+from concord_shared.calendar import DAY_S, load_calendar
 from concord_shared.clock import clock_for
 from concord_shared.registry import load_registry
 from concord_shared.service import bound, build_runtime, create_app, subscribe
@@ -15,7 +16,6 @@ from concord_mediation.adapters.indexes import CaseIndexes
 from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import CASES, MediationRepository
 from concord_mediation.domain.assignment import load_mediators
-from concord_mediation.domain.calendar import DAY_S, load_calendar
 from concord_mediation.domain.deadlines import DeadlinePolicy, Span, default_rules
 from concord_mediation.entrypoints.http import mediation_router
 from concord_mediation.handlers import HANDLERS, SERVICE, Mediation

@@ -6,11 +6,11 @@ backfilled, from the cases themselves as before."""
 from dataclasses import dataclass
 from typing import Any
 
+from concord_shared.calendar import WorkingCalendar
 from concord_shared.registry import Registry
 
 from concord_mediation.adapters.indexes import CaseIndexes
 from concord_mediation.adapters.repository import MediationRepository
-from concord_mediation.domain.calendar import WorkingCalendar
 from concord_mediation.domain.figures import (
     FIELDS,
     FOUR_DECREASES,

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from concord_shared.api_keys import without_naming_keys
+from concord_shared.calendar import DEFAULT_CALENDARS
 from concord_shared.paths import SAMPLE
 from concord_shared.settings import ServiceSettings
 from pydantic import field_validator
@@ -30,7 +31,7 @@ class MediationSettings(ServiceSettings):
     extension_max_days: int = 30  # working days, once
     review_window_days: int = 30  # calendar days after closing
     warn_share: float = 0.8
-    calendar_paths: list[Path] = [SAMPLE / "calendar-cn-2026.yaml"]
+    calendar_paths: list[Path] = DEFAULT_CALENDARS
     mediators_path: Path = SAMPLE / "mediators.yaml"
     rating: RatingPolicy = RatingPolicy()
     api_keys: dict[str, ApiKey] = {}

@@ -33,7 +33,7 @@ from concord_notification.adapters.delivery_log import DeliveryLog
 from concord_notification.adapters.schedule import DeliverySchedule
 from concord_notification.adapters.subscriptions import PAUSED, Subscriptions
 from concord_notification.delivery_queue import DeliveryQueue
-from concord_notification.domain.deliveries import Delivery, Status, delivery_id
+from concord_notification.domain.deliveries import SETTLED, Delivery, Status, delivery_id
 from concord_notification.domain.masking import mask_email, mask_url
 from concord_notification.domain.rendering import with_case_codes
 from concord_notification.domain.retries import backoff_delay
@@ -141,7 +141,7 @@ class Dispatcher:
                 # logged (that write failed, and the request is handled again).
                 if at < now - self.policy.lease:
                     await self.schedule.remove(key, at)
-            elif status in (Status.DELIVERED, Status.FAILED) or not doc.get("spec"):
+            elif status in SETTLED or not doc.get("spec"):
                 await self.schedule.remove(key, at)
             elif status == Status.SENDING and (lease := doc.get("lease_until")) and lease >= now:
                 await self.schedule.move(key, at, lease + LEASE_MARGIN)
@@ -206,7 +206,7 @@ class Dispatcher:
 
     async def _not_claimed(self, d: Delivery) -> None:
         current = await self.deliveries.entry(d.key)
-        if current is not None and current["status"] in (Status.DELIVERED, Status.FAILED):
+        if current is not None and current["status"] in SETTLED:
             await self.schedule.remove(d.key, current["due_at"])  # settled already
         # Else another sender is on it: its entry moves to that lease when next read.
 

@@ -20,8 +20,11 @@ from concord_shared.envelope import Envelope
 from concord_shared.events import (
     EVENT_TYPES,
     CaseRouted,
+    CoordinationAnswered,
+    CoordinationDeclined,
     CoordinationReplyRefused,
     CoordinationRequested,
+    CoordinationWithdrawn,
     NotificationRequested,
 )
 from concord_shared.outbox import Outbox
@@ -54,6 +57,7 @@ PLAN_CONCURRENCY = 32  # requests of a batch planned side by side
 SUBSCRIBABLE: dict[str, NoticeKind | None] = {
     "CoordinationRequested": NoticeKind.COORDINATION_REQUEST,
     "CoordinationReplyRefused": NoticeKind.REPLY_REFUSED,
+    "CoordinationWithdrawn": NoticeKind.REQUEST_WITHDRAWN,
     "DeadlineWarning": NoticeKind.DEADLINE_REMINDER,
     "DeadlineBreached": NoticeKind.DEADLINE_BREACH,
     "CaseResolved": NoticeKind.OUTCOME,
@@ -63,7 +67,9 @@ SUBSCRIBABLE: dict[str, NoticeKind | None] = {
 
 
 # On a department's own topic: to that department, not to the departments of the case.
-DEPARTMENT_CHANNEL_EVENTS = frozenset({"CoordinationRequested", "CoordinationReplyRefused"})
+DEPARTMENT_CHANNEL_EVENTS = frozenset(
+    {"CoordinationRequested", "CoordinationReplyRefused", "CoordinationWithdrawn"}
+)
 
 
 class Contacts(Protocol):
@@ -163,9 +169,40 @@ class Notification:
         request: CoordinationRequested = event.payload
         topic = self.outbox.topic(department_topic(request.department))
         planned = await self._to_subscribers(event, [request.department], topic)
-        planned += self._reminders(event, request, planned)
-        extra = {"$addToSet": {"departments": {"$each": [request.department]}}}
-        await self.plan(event.case_id, event.event_id, planned, extra)
+        reminders = self._reminders(event, request, planned)
+        # The reminders' keys by department: its answer or a withdrawal takes them back.
+        extra = {
+            "$addToSet": {
+                "departments": {"$each": [request.department]},
+                f"reminders.{request.department}": {"$each": [r.key for r in reminders]},
+            }
+        }
+        await self.plan(event.case_id, event.event_id, [*planned, *reminders], extra)
+
+    async def on_request_withdrawn(self, event: Envelope[Any]) -> None:
+        """Routing no longer asks the department (the case moved on, or was closed): its
+        endpoints hear so, and no reminder to answer follows."""
+        withdrawn: CoordinationWithdrawn = event.payload
+        topic = self.outbox.topic(department_topic(withdrawn.department))
+        planned = await self._to_subscribers(event, [withdrawn.department], topic)
+        if planned:
+            await self.plan(event.case_id, event.event_id, planned)
+        await self._no_reminders(event.case_id, withdrawn.department, "request withdrawn")
+
+    async def on_department_replied(self, event: Envelope[Any]) -> None:
+        """A department answered or declined: nothing is left for a reminder to ask. (A
+        reply routing refuses takes back nothing: a department never asked has no
+        reminder, and one whose request is final had its reminder taken back then.)"""
+        reply: CoordinationAnswered | CoordinationDeclined = event.payload
+        await self._no_reminders(event.case_id, reply.department, f"{event.type}")
+
+    async def _no_reminders(self, case_id: str, department: str, why: str) -> None:
+        now = self.clock.now()
+        for key in await self.deliveries.reminders(case_id, department):
+            due = await self.deliveries.withdraw(key, why, now)
+            if due is not None:
+                await self.schedule.remove(key, due)  # after the write: the log is the truth
+                log.info("reminder withdrawn", department=department, why=why)
 
     async def on_reply_refused(self, event: Envelope[Any]) -> None:
         """A department's reply was refused: to that department's endpoints, whether or not
@@ -194,6 +231,8 @@ class Notification:
             return []
         day = request.answer_due - timedelta(days=self.reminder_days)
         remind_at = datetime.combine(day, time(9), tzinfo=self.quiet.timezone).astimezone(UTC)
+        if remind_at <= self.clock.now():
+            return []  # due that soon, the request itself is the reminder
         facts = {
             "case_ref": event.case_id[:8],
             "due_at": request.answer_due.isoformat(),
@@ -391,6 +430,9 @@ HANDLERS: HandlerTable[Notification] = {
     CaseRouted: Notification.on_case_routed,
     CoordinationRequested: Notification.on_coordination_requested,
     CoordinationReplyRefused: Notification.on_reply_refused,
+    CoordinationWithdrawn: Notification.on_request_withdrawn,
+    CoordinationAnswered: Notification.on_department_replied,
+    CoordinationDeclined: Notification.on_department_replied,
 }
 # Requests come in batches: the citizens' contacts in one request to intake for all.
 BATCH_HANDLERS: BatchTable[Notification] = {

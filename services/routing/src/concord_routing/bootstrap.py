@@ -4,6 +4,7 @@ from typing import Any
 
 import yaml
 from concord_shared.api_keys import authenticated
+from concord_shared.calendar import load_calendar
 from concord_shared.kafka_auth import KafkaAuth
 from concord_shared.provision import provision
 from concord_shared.registry import load_registry
@@ -59,6 +60,7 @@ def build_app(settings: RoutingSettings | None = None) -> FastAPI:
         config=live,
         config_store=store,
         outbox=runtime.outbox,
+        calendar=load_calendar(*settings.calendar_paths),
         max_declines=settings.max_declines,
         provision_departments=provision_departments,
     )

@@ -8,6 +8,7 @@ from datetime import datetime
 from typing import Any
 
 import structlog
+from concord_shared.calendar import WorkingCalendar
 from concord_shared.consumer import Record
 from concord_shared.envelope import Envelope, EventPayload, new_event_id, utcnow
 from concord_shared.events import (
@@ -86,6 +87,7 @@ class Routing:
     config: LiveConfig
     config_store: ConfigStore
     outbox: Outbox
+    calendar: WorkingCalendar  # working days of the departments' answer deadlines
     max_declines: int = 3
     provision_departments: Callable[[list[str]], Awaitable[None]] | None = None
 
@@ -458,9 +460,15 @@ class Routing:
         d: Decision,
         history: list[str],
     ) -> Change:
-        """The events of a decision (domain/consequences.py), in the case's outbox."""
+        """The events of a decision (domain/consequences.py), in the case's outbox. The
+        departments' answer deadline counts from the cause, so a redelivery asks the same."""
         events = self._events(cause, case.get("correlation_id"))
-        for topic, payload in consequences(facts, case, before, d, history):
+        answer_due = (
+            None
+            if d.answer_working_days is None
+            else self.calendar.working_day_after(cause.occurred_at, d.answer_working_days)
+        )
+        for topic, payload in consequences(facts, case, before, d, history, answer_due):
             events.emit(topic, payload)
         return events
 

@@ -1,6 +1,7 @@
 from pathlib import Path
 
 from concord_shared.api_keys import without_naming_keys
+from concord_shared.calendar import DEFAULT_CALENDARS
 from concord_shared.settings import ServiceSettings
 from pydantic import field_validator
 from pydantic_settings import SettingsConfigDict
@@ -17,6 +18,8 @@ class RoutingSettings(ServiceSettings):
     http_port: int = 8002
     # The files seed the store on first start; runtime changes go through the admin API.
     rules_path: Path = DEFAULT_RULES
+    # Working days for the departments' answer deadlines (rules.yaml's `answers`): JSON list.
+    calendar_paths: list[Path] = DEFAULT_CALENDARS
     # After this many departments declined a case, the county platform coordinates it.
     max_declines: int = 3
     # API keys as JSON: {"<key>": {"role": "admin", "holder": "county letters office"}, ...}.

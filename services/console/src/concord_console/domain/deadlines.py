@@ -1,8 +1,10 @@
 """How near a deadline is, as a colour a queue can show: red once passed, orange within a
 day, amber within three days, plain otherwise."""
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
+
+from concord_shared.wording import LOCAL_TIME
 
 
 class Urgency(StrEnum):
@@ -12,11 +14,24 @@ class Urgency(StrEnum):
     LATER = "later"
 
 
-def urgency(due: datetime | str | None, now: datetime) -> Urgency | None:
+Due = datetime | date | str
+
+
+def due_moment(due: Due) -> datetime:
+    """A deadline as a moment. A day (a department's answer is due on one) ends at the
+    midnight after it, the platforms' local time."""
+    if isinstance(due, str):
+        day_only = len(due) == len("2026-12-03")
+        due = date.fromisoformat(due) if day_only else datetime.fromisoformat(due)
+    if isinstance(due, datetime):
+        return due
+    return datetime.combine(due + timedelta(days=1), time(0), LOCAL_TIME)
+
+
+def urgency(due: Due | None, now: datetime) -> Urgency | None:
     if due is None or due == "":
         return None
-    when = datetime.fromisoformat(due) if isinstance(due, str) else due
-    left = when - now
+    left = due_moment(due) - now
     if left <= timedelta(0):
         return Urgency.BREACHED
     if left <= timedelta(days=1):
@@ -26,7 +41,7 @@ def urgency(due: datetime | str | None, now: datetime) -> Urgency | None:
     return Urgency.LATER
 
 
-def nearest(*dues: datetime | str | None) -> datetime | None:
+def nearest(*dues: Due | None) -> datetime | None:
     """The earliest of a case's open deadlines (the one a queue is sorted by)."""
-    found = [datetime.fromisoformat(d) if isinstance(d, str) else d for d in dues if d]
+    found = [due_moment(d) for d in dues if d]
     return min(found) if found else None

@@ -500,5 +500,6 @@ class Texts:
         if value is None or value == "":
             return self("due.none")
         if isinstance(value, str):
-            value = datetime.fromisoformat(value)
+            # A day alone (a department's answer deadline) is shown as a day, not as midnight.
+            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
         return local_time(value, self.language, with_time)

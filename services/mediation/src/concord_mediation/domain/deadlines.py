@@ -10,10 +10,9 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
+from concord_shared.calendar import DAY_S, WorkingCalendar
 from concord_shared.enums import CaseKind, Level, Severity
 from pydantic import BaseModel, ConfigDict, field_validator
-
-from concord_mediation.domain.calendar import DAY_S, WorkingCalendar
 
 Unit = Literal["working", "calendar"]
 _SPAN = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(wd|d|h)\s*$")

@@ -151,6 +151,22 @@ class DeliveryLog:
         )
         return before.get("due_at") if before else None
 
+    async def reminders(self, case_id: str, department: str) -> list[str]:
+        """The keys of the reminders planned for a department's requests about the case."""
+        doc = await self._cases.find_one({"_id": case_id}, {f"reminders.{department}": 1})
+        return list((doc or {}).get("reminders", {}).get(department, []))
+
+    async def withdraw(self, key: str, reason: str, now: datetime) -> datetime | None:
+        """Take back a delivery not yet sent (open: pending or held); returns when it was
+        due, or None if it was not open (sent, being sent, or withdrawn before)."""
+        before = await self._deliveries.find_one_and_update(
+            {"_id": key, "status": {"$in": [s.value for s in OPEN]}},
+            {"$set": {"status": Status.WITHDRAWN.value, "withdrawn": {"at": now, "why": reason}}},
+            projection={"due_at": 1},
+            return_document=ReturnDocument.BEFORE,
+        )
+        return before.get("due_at") if before else None
+
     async def for_case(self, case_id: str) -> list[dict[str, Any]]:
         index = await self._cases.find_one({"_id": case_id}, {"keys": 1})
         keys = list((index or {}).get("keys", []))

@@ -13,9 +13,13 @@ class Status(StrEnum):
     SENDING = "sending"  # claimed by a dispatcher; a lease guards against a crash
     DELIVERED = "delivered"
     FAILED = "failed"  # the last attempt failed, or a failure retrying cannot fix
+    # Not to be sent any more: a reminder of a request the department has answered or
+    # declined, or that routing withdrew.
+    WITHDRAWN = "withdrawn"
 
 
 OPEN = (Status.PENDING, Status.HELD)
+SETTLED = (Status.DELIVERED, Status.FAILED, Status.WITHDRAWN)
 
 
 def delivery_id(request_event_id: str, recipient_ref: str, channel: str) -> str:

@@ -1,6 +1,7 @@
 """What a routing decision tells whom: the events a first decision or a re-route causes, on
 the topics they go to. Pure: the service layer emits them in the case's outbox."""
 
+from datetime import date
 from typing import Any
 
 from concord_shared.envelope import EventPayload
@@ -30,13 +31,15 @@ def consequences(
     before: Decision | None,
     d: Decision,
     history: list[str],
+    answer_due: date | None = None,
 ) -> list[Consequence]:
     """The events of decision `d` for a case that was at `before` (None: just received).
 
     - the case log hears every decision (CaseRouted);
     - mediation is assigned the case when it moves to another platform, and told of new
       departments at the same platform too (CaseAssigned);
-    - each department newly engaged is asked, and one that now leads is asked anew as lead;
+    - each department newly engaged is asked (to answer by `answer_due`, if there is one),
+      and one that now leads is asked anew as lead;
       each no longer engaged is told its request is withdrawn;
     - the desk the case leaves is told it moved away; the desk it reaches gets a task.
     """
@@ -102,6 +105,7 @@ def consequences(
                 category=facts.category,
                 area_code=facts.area_code,
                 summary=case["summary"],
+                answer_due=answer_due,
             ),
         )
         for code, role in engaged

@@ -26,6 +26,8 @@ class Decision:
     rule_id: str = ""
     ruleset_version: str = ""
     reason: str = ""
+    # Working days each department asked has to answer (rules' `answers`); None: no deadline.
+    answer_working_days: int | None = None
 
 
 def _platform_at(registry: Registry, area_code: str, level: Level) -> Platform | None:
@@ -84,6 +86,7 @@ def decide(
         rule_id=rule_id,
         ruleset_version=rules.version,
         reason="; ".join(r for r in reasons if r),
+        answer_working_days=rules.answer_days(facts, registry),
     )
 
 

@@ -37,7 +37,9 @@ class Route:
         return [*lead, *self.current.co_departments]
 
 
-def _county(registry: Registry, current: Decision, departments: list[str], **why: str) -> Decision:
+def _county(
+    registry: Registry, current: Decision, departments: list[str], *, rule_id: str, reason: str
+) -> Decision:
     county = registry.county()
     return replace(
         current,
@@ -46,7 +48,8 @@ def _county(registry: Registry, current: Decision, departments: list[str], **why
         desk=Desk.RECEPTION,
         lead_department=departments[0] if departments else None,
         co_departments=departments[1:],
-        **why,
+        rule_id=rule_id,
+        reason=reason,
     )
 
 

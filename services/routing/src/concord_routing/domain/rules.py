@@ -79,6 +79,13 @@ class AlsoRule(Rule):
     co: list[str] = Field(min_length=1)
 
 
+class AnswerRule(Rule):
+    """By when a department asked about a case answers: by the end of the `working_days`-th
+    working day after the day it is asked (routing's calendar). No rule matches: no deadline."""
+
+    working_days: int = Field(ge=1, le=60)
+
+
 class RuleSet(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -88,13 +95,21 @@ class RuleSet(BaseModel):
     desks: list[DeskRule]
     departments: list[DepartmentRule] = []
     also: list[AlsoRule] = []
+    answers: list[AnswerRule] = []
+
+    def _all(self) -> tuple[Rule, ...]:
+        return (
+            *self.levels,
+            *self.escalations,
+            *self.desks,
+            *self.departments,
+            *self.also,
+            *self.answers,
+        )
 
     @model_validator(mode="after")
     def _check(self) -> "RuleSet":
-        ids = [
-            r.id
-            for r in (*self.levels, *self.escalations, *self.desks, *self.departments, *self.also)
-        ]
+        ids = [r.id for r in self._all()]
         duplicates = sorted({i for i in ids if ids.count(i) > 1})
         if duplicates:
             raise ValueError(f"rule ids used twice: {', '.join(duplicates)}")
@@ -106,7 +121,7 @@ class RuleSet(BaseModel):
     def problems_with(self, registry: Registry) -> list[str]:
         """References the registry does not know."""
         problems = []
-        for rule in (*self.levels, *self.escalations, *self.desks, *self.departments, *self.also):
+        for rule in self._all():
             for category in rule.when.categories or []:
                 if category not in registry.categories_by_code:
                     problems.append(f"{rule.id}: unknown category {category!r}")
@@ -124,6 +139,11 @@ class RuleSet(BaseModel):
             (r for r in self.also if r.when.matches(facts, registry)), key=lambda r: -r.priority
         )
         return list(dict.fromkeys(code for r in matching for code in r.co))
+
+    def answer_days(self, facts: CaseFacts, registry: Registry) -> int | None:
+        """Working days an asked department has to answer, by the matching rule."""
+        rule = RuleSet.first(self.answers, facts, registry)
+        return None if rule is None else int(rule.working_days)
 
     @staticmethod
     def first(rules: list[Any], facts: CaseFacts, registry: Registry) -> Any:

@@ -11,7 +11,10 @@ from pathlib import Path
 
 import yaml
 
+from concord_shared.paths import SAMPLE
+
 DAY_S = 86400.0
+DEFAULT_CALENDARS = [SAMPLE / "calendar-cn-2026.yaml"]
 _MAX_DAYS = 3660  # no deadline walks further than ten years
 
 
@@ -51,6 +54,19 @@ class WorkingCalendar:
 
     def add_working_days(self, start: datetime, days: float) -> datetime:
         return self.add_working_time(start, days * DAY_S)
+
+    def working_day_after(self, start: datetime, days: int) -> date:
+        """The `days`-th working day after the (local) day of `start`: an answer asked for
+        within `days` working days is due by the end of it."""
+        day = start.astimezone(self.tz).date()
+        counted = 0
+        for _ in range(_MAX_DAYS):
+            day += timedelta(days=1)
+            if self.is_working_day(day):
+                counted += 1
+                if counted >= days:
+                    return day
+        raise ValueError("deadline too far in the future")
 
     def working_time_between(self, start: datetime, end: datetime) -> float:
         """Seconds of working time in [start, end); 0 when end is not after start."""
