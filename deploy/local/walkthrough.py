@@ -109,6 +109,8 @@ def main() -> None:
         for item in r.json()["requests"]:
             if item["case_id"] == case_id:
                 said = item.get("reason") or item.get("answer") or ""
+                if item["state"] in ("requested", "accepted") and item.get("answer_due"):
+                    said = f"answer by {item['answer_due']}"
                 say(f"{department} bureau (inbox)", f"{item['state']} {said}".strip())
 
     def mediation(**expected: Any) -> dict[str, Any]:
