@@ -57,7 +57,7 @@ async def subscribe(
         json={
             "url": url,
             "event_types": event_types,
-            "secret": "a-secret-of-the-department",
+            "secret": "a-secret-only-the-department-and-concord-know",
             "department": department,
         },
         headers={"X-API-Key": LAND_KEY if department == "land" else OPERATOR_KEY},

@@ -55,3 +55,36 @@ async def test_a_fresh_store_needs_no_backfill(db: AsyncDatabase[dict[str, objec
     schedule = DeliverySchedule(db)
     assert await schedule.backfill_once(DeliveryLog(db).open_deliveries) == 0
     assert await schedule.due(datetime.now(UTC)) == []
+
+
+async def test_a_delivery_is_held_and_taken_back_only_while_it_is_open(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    """On the real store (findAndModify as FerretDB supports it): holding moves an open
+    delivery and says when it was due; taking back (a reminder no longer owed) settles an
+    open one as withdrawn, never one being sent or sent."""
+    now = datetime.now(UTC).replace(microsecond=0)
+    log = DeliveryLog(db)
+    await db[DELIVERIES].insert_many(
+        [
+            _delivery("open", "pending", now),
+            _delivery("reminder", "pending", now + timedelta(days=3)),
+            _delivery("sending", "sending", now, lease_until=now + timedelta(minutes=1)),
+            _delivery("sent", "delivered", now - timedelta(hours=1)),
+        ]
+    )
+    tomorrow = now + timedelta(hours=10)
+    assert await log.hold("open", tomorrow, now) == now
+    held = await log.entry("open")
+    assert held is not None and (held["status"], held["due_at"]) == ("held", tomorrow)
+    assert await log.hold("sent", tomorrow, now) is None
+
+    assert await log.withdraw("reminder", "CoordinationAnswered", now) == now + timedelta(days=3)
+    taken = await log.entry("reminder")
+    assert taken is not None and taken["status"] == "withdrawn"
+    assert taken["withdrawn"]["why"] == "CoordinationAnswered"
+    assert await log.withdraw("reminder", "again", now) is None  # once
+    for key, status in (("sending", "sending"), ("sent", "delivered")):
+        assert await log.withdraw(key, "too late", now) is None
+        entry = await log.entry(key)
+        assert entry is not None and entry["status"] == status

@@ -134,6 +134,8 @@ class DeliveryLog:
         )
         return outcome.matched_count > 0
 
+    # No projection on findAndModify: FerretDB 1.24 answers it with NotImplemented.
+
     async def hold(self, key: str, until: datetime, now: datetime) -> datetime | None:
         """Hold the delivery until `until` if it is open (or its sender's lease ran out);
         returns when it was due before, or None if it was not held."""
@@ -146,7 +148,6 @@ class DeliveryLog:
                 ],
             },
             {"$set": {"status": Status.HELD.value, "due_at": until}, "$unset": {"lease_until": ""}},
-            projection={"due_at": 1},
             return_document=ReturnDocument.BEFORE,
         )
         return before.get("due_at") if before else None
@@ -162,7 +163,6 @@ class DeliveryLog:
         before = await self._deliveries.find_one_and_update(
             {"_id": key, "status": {"$in": [s.value for s in OPEN]}},
             {"$set": {"status": Status.WITHDRAWN.value, "withdrawn": {"at": now, "why": reason}}},
-            projection={"due_at": 1},
             return_document=ReturnDocument.BEFORE,
         )
         return before.get("due_at") if before else None
