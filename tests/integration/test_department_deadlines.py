@@ -7,6 +7,7 @@ is closed, a department still asked hears that it is not any more."""
 import json
 from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, time, timedelta
+from functools import partial
 from typing import Any
 
 import httpx
@@ -140,7 +141,7 @@ async def test_a_department_that_answered_is_not_reminded_and_one_still_asked_he
         assert body["event"]["payload"]["answer_due"] == due.isoformat()
         assert due.isoformat() in body["text"], (path, body["text"])
     for department in ("land", "agriculture"):
-        waiting = await eventually(lambda d=department: reminder_of(services, case_id, d))
+        waiting = await eventually(partial(reminder_of, services, case_id, department))
         assert waiting["status"] == "pending"
 
     # Land answers in the console: its reminder is taken back, agriculture's stays.
