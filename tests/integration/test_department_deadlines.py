@@ -5,14 +5,12 @@ the departments that have not answered are reminded; one that answered is not; w
 is closed, a department still asked hears that it is not any more."""
 
 import json
-from collections.abc import AsyncIterator, Iterator
 from datetime import datetime, time, timedelta
 from functools import partial
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from concord_shared.calendar import DEFAULT_CALENDARS, load_calendar
 from concord_shared.topics import department_topic
 
@@ -27,27 +25,6 @@ from tests.support.wait import eventually
 pytestmark = pytest.mark.real
 __all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
 CALENDAR = load_calendar(*DEFAULT_CALENDARS)
-OPERATOR = {"X-API-Key": OPERATOR_KEY}
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpRecorder]:
-    recorder = HttpRecorder().start()
-    yield recorder
-    recorder.stop()
-
-
-@pytest_asyncio.fixture
-async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """Notification's subscriptions API; the subscriptions made here go after the test."""
-    async with httpx.AsyncClient(base_url=services["notification"].url, timeout=10) as client:
-        yield client
-        for department in ("land", "agriculture"):
-            listing = await client.get(
-                "/subscriptions", params={"department": department}, headers=OPERATOR
-            )
-            for sub in listing.json():
-                await client.delete(f"/subscriptions/{sub['id']}", headers=OPERATOR)
 
 
 async def subscribe(

@@ -6,12 +6,10 @@ import hashlib
 import hmac
 import json
 import time
-from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
 import httpx
 import pytest
-import pytest_asyncio
 from concord_shared.enums import CaseKind, NoticeKind, RecipientKind
 from concord_shared.envelope import envelope
 from concord_shared.events import CoordinationRequested
@@ -39,32 +37,6 @@ from tests.support.wait import eventually
 pytestmark = pytest.mark.real
 __all__ = ["daytime"]  # autouse: ten in the morning in Shanghai, no quiet hours
 SECRET = "a-secret-only-land-and-concord-know"
-
-
-@pytest.fixture
-def receiver() -> Iterator[HttpRecorder]:
-    recorder = HttpRecorder().start()
-    yield recorder
-    recorder.stop()
-
-
-@pytest_asyncio.fixture
-async def api(services: Services) -> AsyncIterator[httpx.AsyncClient]:
-    """The subscriptions API; every subscription a test makes is removed after it."""
-    async with httpx.AsyncClient(base_url=services["notification"].url, timeout=10) as client:
-        yield client
-        listing = await client.get("/subscriptions", headers={"X-API-Key": OPERATOR_KEY})
-        for department in ("land", "hrss", "justice"):
-            subs = await client.get(
-                "/subscriptions",
-                params={"department": department},
-                headers={"X-API-Key": OPERATOR_KEY},
-            )
-            for sub in subs.json():
-                await client.delete(
-                    f"/subscriptions/{sub['id']}", headers={"X-API-Key": OPERATOR_KEY}
-                )
-        del listing
 
 
 async def subscribe(
