@@ -194,7 +194,7 @@ class Notification:
         reply routing refuses takes back nothing: a department never asked has no
         reminder, and one whose request is final had its reminder taken back then.)"""
         reply: CoordinationAnswered | CoordinationDeclined = event.payload
-        await self._no_reminders(event.case_id, reply.department, f"{event.type}")
+        await self._no_reminders(event.case_id, reply.department, event.type)
 
     async def _no_reminders(self, case_id: str, department: str, why: str) -> None:
         now = self.clock.now()

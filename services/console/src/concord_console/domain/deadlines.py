@@ -17,12 +17,17 @@ class Urgency(StrEnum):
 Due = datetime | date | str
 
 
+def parsed(due: str) -> date | datetime:
+    """An ISO deadline as the services give it: a day alone (a department's answer is due
+    on one) or a moment."""
+    return date.fromisoformat(due) if len(due) == len("2026-12-03") else datetime.fromisoformat(due)
+
+
 def due_moment(due: Due) -> datetime:
-    """A deadline as a moment. A day (a department's answer is due on one) ends at the
-    midnight after it, the platforms' local time."""
+    """A deadline as a moment. A day ends at the midnight after it, the platforms' local
+    time."""
     if isinstance(due, str):
-        day_only = len(due) == len("2026-12-03")
-        due = date.fromisoformat(due) if day_only else datetime.fromisoformat(due)
+        due = parsed(due)
     if isinstance(due, datetime):
         return due
     return datetime.combine(due + timedelta(days=1), time(0), LOCAL_TIME)

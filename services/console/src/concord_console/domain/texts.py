@@ -13,6 +13,8 @@ from concord_shared.registry import Registry
 from concord_shared.wording import LANGUAGES, LOCAL_TIME, STATUS, Names, choose_language, local_time
 from concord_shared.wording import Lang as Language
 
+from concord_console.domain.deadlines import parsed
+
 __all__ = ["LANGUAGES", "LOCAL_TIME", "MESSAGES", "Language", "Texts", "choose_language"]
 
 MESSAGES: Mapping[str, tuple[str, str]] = {
@@ -500,6 +502,5 @@ class Texts:
         if value is None or value == "":
             return self("due.none")
         if isinstance(value, str):
-            # A day alone (a department's answer deadline) is shown as a day, not as midnight.
-            value = date.fromisoformat(value) if len(value) == 10 else datetime.fromisoformat(value)
+            value = parsed(value)  # a day alone is shown as a day, not as its midnight
         return local_time(value, self.language, with_time)
