@@ -79,7 +79,7 @@ start_store() {
   # heap (tens of MB) buys that back.
   # umask 077: the SQLite files (and their -wal/-shm, which SQLite gives the database file's
   # mode) hold personal data, their owner's only; files from before are tightened too.
-  (umask 077 && chmod -R go-rwx "$FERRETDB_DATA" && GOGC="${FERRETDB_GOGC:-400}" exec setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)" \
+  (umask 077 && chmod -R go-rwx "$FERRETDB_DATA" && GOGC="${FERRETDB_GOGC:-400}" exec setsid nohup "$FERRETDB_BIN" --handler=sqlite --sqlite-url="file:$FERRETDB_DATA/?_pragma=synchronous(normal)&_pragma=wal_autocheckpoint(10000)&_pragma=mmap_size(1073741824)" \
     --listen-addr="127.0.0.1:$MONGO_PORT" --state-dir="$CONCORD_STATE" --debug-addr="${FERRETDB_DEBUG_ADDR:--}" \
     --telemetry=disable --log-level="${FERRETDB_LOG_LEVEL:-warn}" \
     >> "$LOG_DIR/ferretdb.log" 2>&1 < /dev/null) &

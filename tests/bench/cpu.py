@@ -17,6 +17,20 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime, stime
 
 
+def resident_mb(pids: dict[str, int]) -> dict[str, float]:
+    """Each live process's resident memory now, in MiB (from /proc/<pid>/status)."""
+    found = {}
+    for label, pid in pids.items():
+        try:
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        for line in status.splitlines():
+            if line.startswith("VmRSS:"):
+                found[label] = int(line.split()[1]) / 1024
+    return found
+
+
 def infrastructure() -> dict[str, int]:
     """The local broker's and store's process ids, as deploy/local/stack.sh recorded them."""
     found = {}

@@ -71,6 +71,8 @@ class Level:
     closed: int = 0
     run: dict[str, Any] = field(default_factory=dict)
     idle_cpu_s: dict[str, float] = field(default_factory=dict)
+    run_cpu_s: dict[str, float] = field(default_factory=dict)  # while the pipeline runs
+    rss_mb: dict[str, float] = field(default_factory=dict)  # each process after the run
     listings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -223,18 +225,17 @@ async def measure_level(
                 await _history(services, level, stored - filled, progress)
             task = progress.add_task(f"{stored} stored: pipeline at {rate:.0f}/s", total=None)
             run = Run(f"{stored} stored, {rate:.0f} cases/s", rate)
+            meter = CpuMeter(_pids(services))
+            meter.start()
             await submitter.run(run, cases)
             await watcher.wait_for(run, timeout_s=600)
+            level.run_cpu_s = meter.stop()
+            level.rss_mb = cpu.resident_mb(_pids(services))
             level.run = run.summary()
             progress.update(task, total=1, completed=1)
             await _settle(services)
             task = progress.add_task(f"{stored} stored: idling {idle_s:.0f} s", total=None)
-            meter = CpuMeter(
-                {
-                    **{n: p.proc.pid for n, p in services.processes.items() if p.proc},
-                    **cpu.infrastructure(),
-                }
-            )
+            meter = CpuMeter(_pids(services))
             meter.start()
             await asyncio.sleep(idle_s)
             level.idle_cpu_s = meter.stop()
@@ -249,6 +250,13 @@ async def measure_level(
         finally:
             await remove_namespace(namespace)
     return level
+
+
+def _pids(services: Services) -> dict[str, int]:
+    return {
+        **{n: p.proc.pid for n, p in services.processes.items() if p.proc},
+        **cpu.infrastructure(),
+    }
 
 
 async def _history(services: Services, level: Level, count: int, progress: Progress) -> None:
@@ -326,6 +334,12 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                     name: _ratio(ms, base.listings_ms.get(name, 0.0))
                     for name, ms in level.listings_ms.items()
                 },
+                # What a case costs each process while cases flow: CPU ms per completed case.
+                "run_cpu_ms_per_case": {
+                    name: seconds * 1000 / max(1, level.run.get("completed", 0))
+                    for name, seconds in level.run_cpu_s.items()
+                },
+                "rss_mb": level.rss_mb,
                 "hops_ms": level.run.get("hops_ms", {}),  # where the p99 goes, per step
                 "completed": level.run.get("completed", 0),
                 "cases": level.run.get("cases", 0),
@@ -367,6 +381,14 @@ def table(results: dict[str, Any], console: Console) -> None:
             *(fmt(r["idle_cpu_s"].get(process)) for r in rows),
             fmt(_ratio(last["idle_cpu_s"].get(process, 0.0), rows[0]["idle_cpu_s"][process])),
         )
+    for key, label in (("run_cpu_ms_per_case", "CPU per case while flowing"), ("rss_mb", "memory")):
+        unit = "ms" if key == "run_cpu_ms_per_case" else "MiB"
+        for process in rows[0].get(key, {}):
+            t.add_row(
+                f"  {label}: {process} ({unit})",
+                *(fmt(r[key].get(process)) for r in rows),
+                fmt(_ratio(last[key].get(process, 0.0), rows[0][key][process])),
+            )
     for name in rows[0]["listings_ms"]:
         t.add_row(
             f"{name} (ms)",

@@ -4,9 +4,9 @@ The services write the shape of every filtering command they send to a file
 (STORE_COMMAND_LOG, see concord_shared.store.StoreCommandLog). For each distinct shape this
 asks the store itself -- `explain` -- whether it finds the documents through an index
 (FerretDB on SQLite: a "SEARCH ... USING INDEX" step in SQLite's plan; with the patches of
-deploy/local/build-ferretdb.sh any filter holding a plain `_id` is one) or reads the whole
-collection (a "SCAN" step). A store that gives no SQLite plan (MongoDB) is judged by its
-winning plan's COLLSCAN.
+deploy/local/build-ferretdb.sh any filter holding a plain `_id`, or `_id` with `$in`, is one)
+or reads the whole collection (a "SCAN" step). A store that gives no SQLite plan (MongoDB) is
+judged by its winning plan's COLLSCAN.
 """
 
 import json

@@ -125,13 +125,10 @@ class CaseRepository:
             existing = _duplicates(exc)
             for i in existing:
                 created[i] = False
-            # By _id one at a time: the local store answers `$in` on _id with a full scan.
-            await asyncio.gather(
-                *(
-                    self._receipts.delete_one({"_id": records[i][0].receipt_number})
-                    for i in existing
+            if existing:
+                await self._receipts.delete_many(
+                    {"_id": {"$in": [records[i][0].receipt_number for i in existing]}}
                 )
-            )
         return created
 
     async def remember_for_grouping(self, records: Sequence[CaseRecord]) -> None:

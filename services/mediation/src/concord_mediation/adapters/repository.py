@@ -83,7 +83,7 @@ class MediationRepository:
         return await self._cases.find_one({"_id": case_id}, HIDDEN)
 
     async def by_ids(self, ids: list[str]) -> list[dict[str, Any]]:
-        """The cases with these ids (one look-up by `_id` each), without their outbox."""
+        """The cases with these ids (an `$in` on `_id` per hundred), without their outbox."""
         return [
             {k: v for k, v in doc.items() if k not in HIDDEN}
             for doc in await documents(self._cases, ids)
