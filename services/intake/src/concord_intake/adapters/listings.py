@@ -33,6 +33,7 @@ LISTING_INDEX = "listing_index"
 UPDATE_DAYS = "updated-days"
 BACKFILL = "backfill"
 _FETCH = 200  # cases fetched at a time while a listing fills up
+_FETCH_LEAST = 10  # ... and at least this many, when a page is nearly full
 
 
 def _ms(moment: datetime) -> datetime:
@@ -135,8 +136,12 @@ class CaseListings:
         wanted.sort(key=lambda w: w[0], reverse=True)
         found: list[CaseRecord] = []
         shown: set[str] = set()
-        for first in range(0, len(wanted), _FETCH):
-            chunk = wanted[first : first + _FETCH]
+        first = 0
+        while first < len(wanted):
+            # What the page still needs (entries a listing skips are few), at most _FETCH.
+            size = min(_FETCH, max(skip + limit - len(found), _FETCH_LEAST))
+            chunk = wanted[first : first + size]
+            first += size
             docs = {d["_id"]: d for d in await documents(self._cases, [w[2] for w in chunk])}
             for at, category, case_id in chunk:
                 doc = docs.get(case_id)
