@@ -31,6 +31,19 @@ def resident_mb(pids: dict[str, int]) -> dict[str, float]:
     return found
 
 
+def machine_jiffies() -> tuple[int, int]:
+    """The whole machine's (busy, total) CPU time so far, in clock ticks over all cores."""
+    fields = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+    idle = fields[3] + fields[4]  # idle, iowait
+    return sum(fields[:8]) - idle, sum(fields[:8])
+
+
+def busy_share(before: tuple[int, int], after: tuple[int, int]) -> float:
+    """The share of the machine's CPU that was busy between two `machine_jiffies`."""
+    total = after[1] - before[1]
+    return (after[0] - before[0]) / total if total else 0.0
+
+
 def infrastructure() -> dict[str, int]:
     """The local broker's and store's process ids, as deploy/local/stack.sh recorded them."""
     found = {}

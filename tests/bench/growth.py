@@ -73,6 +73,7 @@ class Level:
     idle_cpu_s: dict[str, float] = field(default_factory=dict)
     run_cpu_s: dict[str, float] = field(default_factory=dict)  # while the pipeline runs
     rss_mb: dict[str, float] = field(default_factory=dict)  # each process after the run
+    run_busy: float = 0.0  # share of the machine's CPU busy while the pipeline ran
     listings_ms: dict[str, float] = field(default_factory=dict)
 
 
@@ -227,9 +228,11 @@ async def measure_level(
             run = Run(f"{stored} stored, {rate:.0f} cases/s", rate)
             meter = CpuMeter(_pids(services))
             meter.start()
+            machine = cpu.machine_jiffies()
             await submitter.run(run, cases)
             await watcher.wait_for(run, timeout_s=600)
             level.run_cpu_s = meter.stop()
+            level.run_busy = cpu.busy_share(machine, cpu.machine_jiffies())
             level.rss_mb = cpu.resident_mb(_pids(services))
             level.run = run.summary()
             progress.update(task, total=1, completed=1)
@@ -340,6 +343,7 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                     for name, seconds in level.run_cpu_s.items()
                 },
                 "rss_mb": level.rss_mb,
+                "run_busy": level.run_busy,
                 "hops_ms": level.run.get("hops_ms", {}),  # where the p99 goes, per step
                 "completed": level.run.get("completed", 0),
                 "cases": level.run.get("cases", 0),
@@ -370,6 +374,21 @@ def table(results: dict[str, Any], console: Console) -> None:
         fmt(_ratio(last["p50_ms"], rows[0]["p50_ms"])),
     )
     t.add_row("pipeline p99 (ms)", *(fmt(r["p99_ms"]) for r in rows), fmt(last["p99_ratio"]))
+    t.add_row(
+        "machine CPU busy while flowing (%)",
+        *(fmt(r["run_busy"] * 100) for r in rows),
+        fmt(_ratio(last["run_busy"], rows[0]["run_busy"])),
+    )
+    t.add_row(
+        "CPU per case while flowing, all processes (ms)",
+        *(fmt(sum(r["run_cpu_ms_per_case"].values())) for r in rows),
+        fmt(
+            _ratio(
+                sum(last["run_cpu_ms_per_case"].values()),
+                sum(rows[0]["run_cpu_ms_per_case"].values()),
+            )
+        ),
+    )
     t.add_row(
         f"idle CPU, all processes, {results.get('idle_s', IDLE_S):.0f} s (s)",
         *(fmt(r["idle_cpu_total_s"]) for r in rows),

@@ -3,6 +3,7 @@ platform (and area) and month as cases change (adapters/indexes.py): a report re
 documents per month, not every case. Until the counters of a store's older cases are
 backfilled, from the cases themselves as before."""
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -72,8 +73,9 @@ class Reports:
     ) -> tuple[dict[str, Decrease], dict[str, Decrease]]:
         """The four decreases, and beside them the escalated cases, against the period
         before."""
-        current = await self.area_counts(area, period)
-        previous = await self.area_counts(area, period.previous())
+        current, previous = await asyncio.gather(
+            self.area_counts(area, period), self.area_counts(area, period.previous())
+        )
         return (
             four_decreases(current, previous, FOUR_DECREASES),
             four_decreases(current, previous, ("escalated",)),
