@@ -75,6 +75,7 @@ class Level:
     rss_mb: dict[str, float] = field(default_factory=dict)  # each process after the run
     run_busy: float = 0.0  # share of the machine's CPU busy while the pipeline ran
     listings_ms: dict[str, float] = field(default_factory=dict)
+    listings_entries: dict[str, int] = field(default_factory=dict)  # what each answered
 
 
 async def _fill(
@@ -132,7 +133,9 @@ async def _finish(mediation: str, ids: list[str], progress: Progress) -> int:
     return closed
 
 
-async def _median_ms(call: Callable[[], Awaitable[httpx.Response]]) -> float:
+async def _median_ms(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[float, int]:
+    """The median time of a listing, and how many entries it answered (a list's length; 1
+    for a single document): a listing's cost is per entry shown, so the two go together."""
     await call()  # warm-up
     times = []
     for _ in range(LISTING_CALLS):
@@ -140,10 +143,11 @@ async def _median_ms(call: Callable[[], Awaitable[httpx.Response]]) -> float:
         response = await call()
         times.append((time.perf_counter() - started) * 1000)
         response.raise_for_status()
-    return statistics.median(times)
+    body = response.json()
+    return statistics.median(times), len(body) if isinstance(body, list) else 1
 
 
-async def _listings(services: Services, case_id: str | None) -> dict[str, float]:
+async def _listings(services: Services, case_id: str | None) -> dict[str, tuple[float, int]]:
     intake = services["intake"].url
     mediation = services["mediation"].url
     routing = services["routing"].url
@@ -243,7 +247,9 @@ async def measure_level(
             await asyncio.sleep(idle_s)
             level.idle_cpu_s = meter.stop()
             progress.update(task, total=1, completed=1)
-            level.listings_ms = await _listings(services, next(iter(run.delivered), None))
+            listed = await _listings(services, next(iter(run.delivered), None))
+            level.listings_ms = {name: ms for name, (ms, _) in listed.items()}
+            level.listings_entries = {name: n for name, (_, n) in listed.items()}
         finally:
             await submitter.stop()
             await watcher.stop()
@@ -333,6 +339,7 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                 "idle_cpu_total_s": idle_total(level),
                 "idle_cpu_ratio": _ratio(idle_total(level), idle_total(base)),
                 "listings_ms": level.listings_ms,
+                "listings_entries": level.listings_entries,
                 "listings_ratio": {
                     name: _ratio(ms, base.listings_ms.get(name, 0.0))
                     for name, ms in level.listings_ms.items()
@@ -410,8 +417,11 @@ def table(results: dict[str, Any], console: Console) -> None:
             )
     for name in rows[0]["listings_ms"]:
         t.add_row(
-            f"{name} (ms)",
-            *(fmt(r["listings_ms"].get(name)) for r in rows),
+            f"{name} (ms, entries)",
+            *(
+                f"{fmt(r['listings_ms'].get(name))} ({r['listings_entries'].get(name, '-')})"
+                for r in rows
+            ),
             fmt(last["listings_ratio"].get(name)),
         )
     t.add_row("filled in (s)", *(fmt(r["seeded_in_s"]) for r in rows), "")
