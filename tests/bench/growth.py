@@ -16,7 +16,6 @@ The figure is each measure at a level divided by the same measure on the empty s
 """
 
 import asyncio
-import os
 import statistics
 import time
 import uuid
@@ -69,7 +68,6 @@ class Level:
     seeded_in_s: float = 0.0
     copied_in_s: float = 0.0  # history written into the stores, services stopped
     backfilled_in_s: float = 0.0  # the services' backfills of their indexes, at start
-    synced_in_s: float = 0.0  # what the copy left to write back, flushed before measuring
     closed: int = 0
     run: dict[str, Any] = field(default_factory=dict)
     idle_cpu_s: dict[str, float] = field(default_factory=dict)
@@ -294,12 +292,6 @@ async def _history(services: Services, level: Level, count: int, progress: Progr
         await asyncio.sleep(2)
     level.backfilled_in_s = time.time() - started
     progress.update(task, total=1, completed=1)
-    # Copying years wrote gigabytes the kernel is still writing back: measured at once, the
-    # pipeline's p99 was the store's fsyncs queued behind that (stalls of 1-3 s in the first
-    # minute, none after). A store of years is not in the middle of writing them.
-    started = time.time()
-    await asyncio.to_thread(os.sync)
-    level.synced_in_s = time.time() - started
     await _settle(services)
 
 
@@ -340,7 +332,6 @@ def summarise(levels: list[Level]) -> dict[str, Any]:
                 "seeded_in_s": level.seeded_in_s,
                 "copied_in_s": level.copied_in_s,
                 "backfilled_in_s": level.backfilled_in_s,
-                "synced_in_s": level.synced_in_s,
                 "p50_ms": latency.get("p50", 0.0),
                 "p99_ms": latency.get("p99", 0.0),
                 "p99_ratio": _ratio(latency.get("p99", 0.0), base_latency.get("p99", 0.0)),
@@ -436,5 +427,4 @@ def table(results: dict[str, Any], console: Console) -> None:
     t.add_row("filled in (s)", *(fmt(r["seeded_in_s"]) for r in rows), "")
     t.add_row("history copied in (s)", *(fmt(r["copied_in_s"]) for r in rows), "")
     t.add_row("backfills took (s)", *(fmt(r["backfilled_in_s"]) for r in rows), "")
-    t.add_row("written back to disk in (s)", *(fmt(r["synced_in_s"]) for r in rows), "")
     console.print(t)
