@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from concord_shared.enums import CaseKind
+from concord_shared.keyed_sets import documents
 from concord_shared.outbox import Emit, apply_once, inserted_with_outbox, intend
 from concord_shared.store import Document, bulk_update
 from pymongo import UpdateOne
@@ -157,16 +158,18 @@ class CaseRepository:
         await bulk_push(self._by_party, by_party)
         # A matter's document keeps only its latest entries: enough to see a crowd forming
         # (each entry carries its group), and small enough to stay fast to rewrite.
-        current = await asyncio.gather(*(self._by_matter.find_one({"_id": k}) for k in by_matter))
+        kept = {
+            d["_id"]: d.get("cases", []) for d in await documents(self._by_matter, list(by_matter))
+        }
         await bulk_update(
             self._by_matter,
             [
                 UpdateOne(
                     {"_id": key},
-                    {"$set": {"cases": ((doc or {}).get("cases", []) + entries)[-MATTER_KEEP:]}},
+                    {"$set": {"cases": (kept.get(key, []) + entries)[-MATTER_KEEP:]}},
                     upsert=True,
                 )
-                for (key, entries), doc in zip(by_matter.items(), current, strict=True)
+                for key, entries in by_matter.items()
             ],
         )
 
@@ -181,14 +184,14 @@ class CaseRepository:
         """Cases of the same parties since `party_since`, and cases on the same (category,
         area) since `matter_since`."""
         months = months_between(matter_since, now)
-        docs = await asyncio.gather(
-            *(self._by_party.find_one({"_id": ref}) for ref in sorted(party_refs)),
-            *(
-                self._by_matter.find_one({"_id": matter_key(c, a, month)})
-                for c, a in sorted(matters)
-                for month in months
+        by_party, by_matter = await asyncio.gather(
+            documents(self._by_party, sorted(party_refs)),
+            documents(
+                self._by_matter,
+                [matter_key(c, a, month) for c, a in sorted(matters) for month in months],
             ),
         )
+        docs = [*by_party, *by_matter]
         since = min(party_since, matter_since)
         seen: dict[str, EarlierCase] = {}
         for doc in docs:
