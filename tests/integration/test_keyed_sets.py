@@ -154,6 +154,14 @@ async def test_tallies_sum_counts_set_once_per_member_however_often_and_after_ch
         sums = await db["counters"].find_one({"_id": f"{book}#{shard}:sums"}) or {}
         assert sums["v"] == version
     assert await tallies.totals(book) == again
+    # The book's totals are kept whole at every shard's version, and trusted only there:
+    # a member set after them changes what the next read answers.
+    kept = await db["counters"].find_one({"_id": f"{book}:totals"}) or {}
+    assert kept["v"] == head["v"]
+    await tallies.set(book, "case-50", {"area:3399": {"total": 1, "repeat": 1}})
+    changed = await tallies.totals(book)
+    assert changed["area:3399"] == {"total": 51, "repeat": 4}
+    assert changed["rating:v0"] == again["rating:v0"]
     with pytest.raises(ValueError, match="0 or 1"):
         await tallies.set(book, "case-x", {"rating:v0": {"cases": 2}})
 

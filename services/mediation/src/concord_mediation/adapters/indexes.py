@@ -9,7 +9,8 @@
 - `case_counters` (Tallies, one book per month of receipt): each case's counts under
   `rating:<origin platform>` and `area:<code prefix>`, set under its id (never added: a
   retried write or a redelivered event sets the same value again) in one of a few shard
-  documents, the sums kept per shard and recomputed only where something changed.
+  documents, the sums kept per shard and recomputed only where something changed, and the
+  month's totals kept whole for a month nothing changed in since.
 - `index_state`: `backfill`, written once every case stored before these indexes existed
   has been indexed.
 
