@@ -16,6 +16,7 @@ The figure is each measure at a level divided by the same measure on the empty s
 """
 
 import asyncio
+import json
 import statistics
 import time
 import uuid
@@ -239,6 +240,7 @@ async def measure_level(
             level.run_busy = cpu.busy_share(machine, cpu.machine_jiffies())
             level.rss_mb = cpu.resident_mb(_pids(services))
             level.run = run.summary()
+            _write_timeline(run, services.log_dir / "cases.json")
             progress.update(task, total=1, completed=1)
             await _settle(services)
             task = progress.add_task(f"{stored} stored: idling {idle_s:.0f} s", total=None)
@@ -259,6 +261,20 @@ async def measure_level(
         finally:
             await remove_namespace(namespace)
     return level
+
+
+def _write_timeline(run: Run, path: Path) -> None:
+    """Each case's times (submitted, each service's step, seen by the bench), beside the
+    level's logs: a p99 is a few cases, and these say when they went in and where they waited."""
+    cases = {
+        case_id: {
+            "submitted": at,
+            **run.milestones.get(case_id, {}),
+            "seen by the bench": run.delivered.get(case_id),
+        }
+        for case_id, at in run.submitted.items()
+    }
+    path.write_text(json.dumps(cases, indent=1), encoding="utf-8")
 
 
 def _pids(services: Services) -> dict[str, int]:
