@@ -56,6 +56,38 @@ async def test_sharded_sets_spread_a_key_and_still_find_an_unsharded_document(
     assert both["open:nowhere"] == [] and sorted(both["open:339901001"]) == sorted(left)
 
 
+async def test_sets_sharded_by_prefix_spread_those_keys_and_add_many_at_once(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    # A day's entries from a store from before: one document under the bare key.
+    await KeyedSets(db["index"]).add("received:2026-12-01", "old")
+    sets = KeyedSets(db["index"], shards=4, only=("received:",))
+    day = [f"entry-{n}" for n in range(40)]
+    await sets.add_many(
+        [
+            *(("received:2026-12-01", m) for m in day),
+            ("received:2026-12-01", "entry-0"),  # twice in one call: held once
+            ("days", "2026-12-01"),
+            ("days", "2026-12-02"),
+        ]
+    )
+    found = await sets.members_of(["received:2026-12-01", "days"])
+    assert sorted(found["received:2026-12-01"]) == sorted([*day, "old"])
+    assert sorted(found["days"]) == ["2026-12-01", "2026-12-02"]
+    sizes = {
+        str(d["_id"]): len(d["members"])  # type: ignore[arg-type]
+        async for d in db["index"].find({})
+    }
+    # The prefixed key over its shards, none holding the day; the other key one document.
+    spread = {k: n for k, n in sizes.items() if k.startswith("received:2026-12-01#")}
+    assert len(spread) == 4 and sum(spread.values()) == len(day) and max(spread.values()) < 40
+    assert sizes["days"] == 2 and not any(k.startswith("days#") for k in sizes)
+    await sets.remove("received:2026-12-01", "entry-7", "old")
+    left = await sets.members("received:2026-12-01")
+    assert "entry-7" not in left and "old" not in left and len(left) == len(day) - 1
+    await sets.add_many([])  # nothing to add: nothing written
+
+
 async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
     db: AsyncDatabase[dict[str, object]],
 ) -> None:

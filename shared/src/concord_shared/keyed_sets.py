@@ -31,33 +31,61 @@ import zlib
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
+from pymongo import UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
-from concord_shared.store import Document
+from concord_shared.store import Document, bulk_update
 
 
 class KeyedSets:
     """Sets of member ids, one small document per key; or, with `shards` above 1, each key's
     members spread over that many documents (`<key>#<n>`, by a hash of the member), for a
     set that is written often and may grow large (FerretDB rewrites a whole document on each
-    update). A sharded key also reads and updates a document named just `<key>`, should one
-    be left from before it was sharded, so an older store's entries are still found."""
+    update). With `only`, just the keys starting with one of those prefixes are sharded (a
+    day's or a month's entries), the others stay one document (a short list read often).
+    A sharded key also reads and updates a document named just `<key>`, should one be left
+    from before it was sharded, so an older store's entries are still found."""
 
-    def __init__(self, collection: AsyncCollection[Document], shards: int = 1) -> None:
+    def __init__(
+        self,
+        collection: AsyncCollection[Document],
+        shards: int = 1,
+        only: tuple[str, ...] | None = None,
+    ) -> None:
         self.collection = collection
         self.shards = shards
+        self.only = only
+
+    def _sharded(self, key: str) -> bool:
+        return self.shards > 1 and (self.only is None or key.startswith(self.only))
 
     def _docs(self, key: str) -> list[str]:
-        if self.shards == 1:
+        if not self._sharded(key):
             return [key]
         return [key, *(f"{key}#{n}" for n in range(self.shards))]
 
     def _by_doc(self, key: str, members: Iterable[str]) -> dict[str, list[str]]:
         by_doc: dict[str, list[str]] = {}
+        sharded = self._sharded(key)
         for member in dict.fromkeys(members):
-            doc = key if self.shards == 1 else shard_key(key, member, self.shards)
+            doc = shard_key(key, member, self.shards) if sharded else key
             by_doc.setdefault(doc, []).append(member)
         return by_doc
+
+    async def add_many(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """Members under several keys at once (key, member): one bulk write of an update per
+        document they fall in (a registration's batch, a backfill's thousand entries)."""
+        by_key: dict[str, list[str]] = {}
+        for key, member in pairs:
+            by_key.setdefault(key, []).append(member)
+        await bulk_update(
+            self.collection,
+            [
+                UpdateOne({"_id": doc}, {"$addToSet": {"members": {"$each": group}}}, upsert=True)
+                for key, members in by_key.items()
+                for doc, group in self._by_doc(key, members).items()
+            ],
+        )
 
     async def add(self, key: str, *members: str) -> None:
         await asyncio.gather(
@@ -73,7 +101,7 @@ class KeyedSets:
         if not members:
             return
         by_doc = self._by_doc(key, members)
-        if self.shards > 1:
+        if self._sharded(key):
             by_doc[key] = list(members)  # the document from before sharding, if any
         await asyncio.gather(
             *(

@@ -8,6 +8,8 @@ the local store, so the listings read small day documents instead (`listing_inde
   then fetches only the cases it shows (by `_id`).
 - `updated:<day>`: the ids of the cases with a public status update that day; `updated-days`
   lists the days that have one, so a range reaching back years reads only days with updates.
+- Each day's set is spread over DAY_SHARDS documents (`received:<day>#<n>`, by a hash of the
+  entry) and read with the bare `received:<day>` a store from before kept.
 
 Members are added before the write that makes them true (a case's insert, its status
 update); a reader checks every case it fetches against the entry, so an entry whose write
@@ -22,8 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from concord_shared.keyed_sets import KeyedSets, documents
-from concord_shared.store import Document, bulk_update
-from pymongo import UpdateOne
+from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -34,6 +35,12 @@ UPDATE_DAYS = "updated-days"
 BACKFILL = "backfill"
 _FETCH = 200  # cases fetched at a time while a listing fills up
 _FETCH_LEAST = 10  # ... and at least this many, when a page is nearly full
+# A day's entries over this many documents: every registration and public update rewrites
+# the document it lands in, and one document of a busy day's thousands of entries (300 kB
+# at 3,000 cases) made each write cost more as the day went on. Few, as a listing reads
+# every shard of each day in its range (up to 91).
+DAY_SHARDS = 4
+_PER_DAY = ("received:", "updated:")
 
 
 def _ms(moment: datetime) -> datetime:
@@ -74,7 +81,7 @@ class CaseListings:
         self._db = db
         self._cases = db["cases"]
         self._index = db[LISTING_INDEX]
-        self._sets = KeyedSets(self._index)
+        self._sets = KeyedSets(self._index, shards=DAY_SHARDS, only=_PER_DAY)
 
     # --- writing ------------------------------------------------------------------------
 
@@ -98,16 +105,7 @@ class CaseListings:
         await self._sets.add(f"updated:{_day(at)}", case_id)
 
     async def _push(self, entries: Iterable[tuple[str, str]]) -> None:
-        by_key: dict[str, list[str]] = defaultdict(list)
-        for key, member in entries:
-            by_key[key].append(member)
-        await bulk_update(
-            self._index,
-            [
-                UpdateOne({"_id": k}, {"$addToSet": {"members": {"$each": v}}}, upsert=True)
-                for k, v in by_key.items()
-            ],
-        )
+        await self._sets.add_many(entries)
 
     # --- reading ------------------------------------------------------------------------
 

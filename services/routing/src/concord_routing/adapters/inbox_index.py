@@ -8,6 +8,9 @@ collection on the local store, so a department's inbox reads small documents ins
   asked again later is in both months; the inbox shows each case once, as it is now;
 - `months:<department>`: the months that have such a document.
 
+A month's `all:` set is spread over MONTH_SHARDS documents (`all:<department>:<month>#<n>`,
+by a hash of the case id), read with the bare document a store from before kept.
+
 Write order (no transaction across documents): a case is added before the write that makes
 its request open, and again after it (a concurrent removal, seeing the case as it was, may
 have come between); it is removed after the write that closes it, and the case is read again
@@ -23,8 +26,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from concord_shared.keyed_sets import KeyedSets
-from concord_shared.store import Document, bulk_update
-from pymongo import UpdateOne
+from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
@@ -32,6 +34,9 @@ from concord_routing.domain.inbox import open_departments
 
 INBOX_INDEX = "inbox_index"
 BACKFILL = "backfill"
+# A department's month over this many documents: each request rewrites the one it lands in,
+# and a month of a busy department is thousands of cases.
+MONTH_SHARDS = 8
 
 
 def _month(moment: datetime | str) -> str:
@@ -54,21 +59,10 @@ class InboxIndex:
         self._routes = db[routes]
         self._routes_name = routes
         self._index = db[INBOX_INDEX]
-        self._sets = KeyedSets(self._index)
+        self._sets = KeyedSets(self._index, shards=MONTH_SHARDS, only=("all:",))
 
     async def _add(self, pairs: Iterable[tuple[str, str]]) -> None:
-        by_key: dict[str, list[str]] = {}
-        for key, member in pairs:
-            by_key.setdefault(key, [])
-            if member not in by_key[key]:
-                by_key[key].append(member)
-        await bulk_update(
-            self._index,
-            [
-                UpdateOne({"_id": k}, {"$addToSet": {"members": {"$each": v}}}, upsert=True)
-                for k, v in by_key.items()
-            ],
-        )
+        await self._sets.add_many(pairs)
 
     async def before(self, case_id: str, requests: list[dict[str, Any]]) -> None:
         """Before a write leaving the case with these requests."""
