@@ -5,6 +5,7 @@ backoff, given up with NotificationFailed and a dead letter, paused after failin
 import hashlib
 import hmac
 import json
+import threading
 import time
 from typing import Any
 
@@ -288,6 +289,39 @@ async def test_giving_up_fails_the_notice_dead_letters_it_and_pauses_the_endpoin
         d.get("address") is None or "@" not in d["address"] or "***" in d["address"]
         for d in await deliveries(services, case_id)
     )
+
+
+async def test_an_endpoint_that_hangs_holds_up_no_other_notice(
+    services: Services, api: httpx.AsyncClient, receiver: HttpRecorder
+) -> None:
+    answer = threading.Event()
+    hanging = HttpRecorder(hold=answer).start()
+    try:
+        await subscribe(api, LAND_KEY, hanging.url, ["NotificationRequested"])
+        await subscribe(api, HRSS_KEY, receiver.url, ["NotificationRequested"])
+        case_id = await a_case(services)
+        to_land = notice_request(case_id, NoticeKind.MAJOR_CASE, RecipientKind.DEPARTMENT, "land")
+        await request_notice(services, case_id, to_land)
+        await eventually(lambda: _now(hanging.requests))  # land's endpoint has it, no answer yet
+
+        # HRSS is told while land's endpoint still keeps its first attempt waiting (the
+        # send timeout is 3 s in tests): it does not queue behind it.
+        to_hrss = notice_request(case_id, NoticeKind.MAJOR_CASE, RecipientKind.DEPARTMENT, "hrss")
+        await request_notice(services, case_id, to_hrss)
+        await delivery_for(services, case_id, request_id(to_hrss), "delivered")
+        [land] = [
+            d
+            for d in await deliveries(services, case_id)
+            if d["request_event_id"] == request_id(to_land)
+        ]
+        assert (land["status"], land["attempts"], land["results"]) == ("sending", 1, [])
+
+        answer.set()  # land's endpoint answers at last: its notice is delivered at once
+        land = await delivery_for(services, case_id, request_id(to_land), "delivered")
+        assert land["attempts"] == 1 and len(hanging.requests) == 1
+    finally:
+        answer.set()
+        hanging.stop()
 
 
 async def _now(value: Any) -> Any:

@@ -24,10 +24,12 @@ class Received:
 
 @dataclass
 class HttpRecorder:
-    """Answers each request with the next status of `statuses` (the last one repeats)."""
+    """Answers each request with the next status of `statuses` (the last one repeats); with
+    `hold`, only once it is set (an endpoint that hangs until then, 30 s at most)."""
 
     statuses: list[int] = field(default_factory=lambda: [200])
     requests: list[Received] = field(default_factory=list)
+    hold: threading.Event | None = None
     _server: ThreadingHTTPServer | None = None
 
     def start(self) -> "HttpRecorder":
@@ -41,6 +43,8 @@ class HttpRecorder:
                     index = len(recorder.requests)
                     recorder.requests.append(Received(self.path, dict(self.headers), body))
                 status = recorder.statuses[min(index, len(recorder.statuses) - 1)]
+                if recorder.hold is not None:
+                    recorder.hold.wait(30)
                 self.send_response(status)
                 self.send_header("Content-Length", "2")
                 self.end_headers()

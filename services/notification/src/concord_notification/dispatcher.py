@@ -96,33 +96,53 @@ class Dispatcher:
         await self._background.stop()
 
     async def _run(self) -> None:
-        while True:
-            self.queue.rest()
-            try:
-                found = await self.dispatch_due()
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # the store may be away: the deliveries wait in it
-                log.warning("dispatcher: will retry", error=repr(exc))
-                found = 0
-                await asyncio.sleep(self.interval_s)
-            if found < self.batch_size and not self.queue and not self._more_due:
-                await self.queue.wait(self.interval_s)
+        # Up to a batch of attempts run side by side, each started as soon as there is room:
+        # a notice planned now never waits for the slowest attempt of the ones before it.
+        running: set[asyncio.Task[None]] = set()
+        try:
+            while True:
+                self.queue.rest()
+                try:
+                    await self.start_due(running)
+                except asyncio.CancelledError:
+                    raise
+                except Exception as exc:  # the store may be away: the deliveries wait in it
+                    log.warning("dispatcher: will retry", error=repr(exc))
+                    await asyncio.sleep(self.interval_s)
+                    continue
+                if len(running) >= self.batch_size:  # until an attempt ends
+                    await asyncio.wait(
+                        running, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
+                    )
+                elif not self.queue and not self._more_due:  # until one is handed over
+                    await self.queue.wait(self.interval_s)
+        finally:
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
 
-    async def dispatch_due(self) -> int:
-        """A batch of what the planner just handed over, and -- at most once an interval
-        while the planner keeps handing over -- of what the schedule says is due."""
-        work = self.queue.take(self.batch_size)
-        if not work or self._more_due or time.monotonic() - self._polled_at >= self.interval_s:
+    async def start_due(self, running: set[asyncio.Task[None]]) -> None:
+        """Starts attempts, as many as there is room for beside `running`: what the planner
+        just handed over and -- at most once an interval while the planner keeps handing
+        over -- what the schedule says is due."""
+        room = self.batch_size - len(running)
+        work = self.queue.take(max(room, 0))
+        left = room - len(work)
+        stale = time.monotonic() - self._polled_at >= self.interval_s
+        if left > 0 and (not work or self._more_due or stale):
             self._polled_at = time.monotonic()
-            for d in await self._scheduled_due(self.clock.now(), set(work)):
+            for d in await self._scheduled_due(self.clock.now(), set(work), left):
                 work.setdefault(d.key, (d, None))
         fresh = [(d, c) for k, (d, c) in work.items() if k not in self._in_flight]
-        await asyncio.gather(*(self._attempt_once(d, c) for d, c in fresh))
-        return len(fresh)
+        for d, c in fresh:
+            # Marked in flight before it runs: the next read of the schedule skips it.
+            self._in_flight.add(d.key)
+            task = asyncio.create_task(self._attempt_once(d, c))
+            running.add(task)
+            task.add_done_callback(running.discard)
 
-    async def _scheduled_due(self, now: datetime, taken: set[str]) -> list[Delivery]:
-        """Up to a batch of deliveries the schedule has due, each checked in the log by
+    async def _scheduled_due(self, now: datetime, taken: set[str], most: int) -> list[Delivery]:
+        """Up to `most` deliveries the schedule has due, each checked in the log by
         `_id`; entries that no longer hold (settled, moved later) are dropped, and one of a
         delivery another sender is on moves to the end of its lease."""
         due = [
@@ -130,7 +150,7 @@ class Dispatcher:
             for key, at in await self.schedule.due(now)
             if key not in taken and key not in self._in_flight and key not in self.queue
         ]
-        batch, self._more_due = due[: self.batch_size], len(due) > self.batch_size
+        batch, self._more_due = due[:most], len(due) > most
         logged = await self.deliveries.entries([key for key, _ in batch])
         found = []
         for key, at in batch:
@@ -152,11 +172,14 @@ class Dispatcher:
         return found
 
     async def _attempt_once(self, delivery: Delivery, contact: CitizenContact | None) -> None:
-        # Within this process, one attempt at a time per delivery; across processes the
-        # claim in the log decides.
-        self._in_flight.add(delivery.key)
+        # Within this process, one attempt at a time per delivery (start_due marked it in
+        # flight); across processes the claim in the log decides.
         try:
             await self.attempt(delivery, contact)
+        except Exception as exc:  # the store may be away: the delivery waits in the schedule
+            log.warning(
+                "dispatcher: attempt will be retried", error=repr(exc), delivery=delivery.key
+            )
         finally:
             self._in_flight.discard(delivery.key)
 
