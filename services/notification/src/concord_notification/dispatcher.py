@@ -13,6 +13,7 @@ import base64
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 import structlog
@@ -72,7 +73,8 @@ class Dispatcher:
     interval_s: float = 1.0
     batch_size: int = 50  # deliveries attempted side by side
     _background: Background = field(default_factory=lambda: Background("notification-dispatcher"))
-    _in_flight: set[str] = field(default_factory=set)
+    # The attempts running in this process, by delivery: at most one each, `batch_size` in all.
+    _in_flight: dict[str, asyncio.Task[None]] = field(default_factory=dict)
     _polled_at: float = float("-inf")  # when the schedule was last read (monotonic)
     _more_due: bool = False  # the last read found more due than one batch
 
@@ -98,48 +100,53 @@ class Dispatcher:
     async def _run(self) -> None:
         # Up to a batch of attempts run side by side, each started as soon as there is room:
         # a notice planned now never waits for the slowest attempt of the ones before it.
-        running: set[asyncio.Task[None]] = set()
         try:
             while True:
                 self.queue.rest()
                 try:
-                    await self.start_due(running)
+                    await self.start_due()
                 except asyncio.CancelledError:
                     raise
                 except Exception as exc:  # the store may be away: the deliveries wait in it
                     log.warning("dispatcher: will retry", error=repr(exc))
                     await asyncio.sleep(self.interval_s)
                     continue
-                if len(running) >= self.batch_size:  # until an attempt ends
+                if len(self._in_flight) >= self.batch_size:  # until an attempt ends
                     await asyncio.wait(
-                        running, timeout=self.interval_s, return_when=asyncio.FIRST_COMPLETED
+                        self._in_flight.values(),
+                        timeout=self.interval_s,
+                        return_when=asyncio.FIRST_COMPLETED,
                     )
                 elif not self.queue and not self._more_due:  # until one is handed over
                     await self.queue.wait(self.interval_s)
         finally:
+            running = list(self._in_flight.values())
             for task in running:
                 task.cancel()
             await asyncio.gather(*running, return_exceptions=True)
 
-    async def start_due(self, running: set[asyncio.Task[None]]) -> None:
-        """Starts attempts, as many as there is room for beside `running`: what the planner
-        just handed over and -- at most once an interval while the planner keeps handing
-        over -- what the schedule says is due."""
-        room = self.batch_size - len(running)
-        work = self.queue.take(max(room, 0))
+    async def start_due(self) -> None:
+        """Starts attempts, as many as there is room for beside those running: what the
+        planner just handed over and -- at most once an interval while the planner keeps
+        handing over -- what the schedule says is due."""
+        room = self.batch_size - len(self._in_flight)
+        work = self.queue.take(room)
         left = room - len(work)
         stale = time.monotonic() - self._polled_at >= self.interval_s
         if left > 0 and (not work or self._more_due or stale):
             self._polled_at = time.monotonic()
             for d in await self._scheduled_due(self.clock.now(), set(work), left):
                 work.setdefault(d.key, (d, None))
-        fresh = [(d, c) for k, (d, c) in work.items() if k not in self._in_flight]
-        for d, c in fresh:
-            # Marked in flight before it runs: the next read of the schedule skips it.
-            self._in_flight.add(d.key)
+        for key, (d, c) in work.items():
+            if key in self._in_flight:
+                continue
+            # In flight from now, not from when it runs: the next read of the schedule skips it.
             task = asyncio.create_task(self._attempt_once(d, c))
-            running.add(task)
-            task.add_done_callback(running.discard)
+            self._in_flight[key] = task
+            task.add_done_callback(partial(self._ended, key))
+
+    def _ended(self, key: str, _: asyncio.Task[None]) -> None:
+        del self._in_flight[key]
 
     async def _scheduled_due(self, now: datetime, taken: set[str], most: int) -> list[Delivery]:
         """Up to `most` deliveries the schedule has due, each checked in the log by
@@ -172,16 +179,14 @@ class Dispatcher:
         return found
 
     async def _attempt_once(self, delivery: Delivery, contact: CitizenContact | None) -> None:
-        # Within this process, one attempt at a time per delivery (start_due marked it in
-        # flight); across processes the claim in the log decides.
+        # Within this process, one attempt at a time per delivery (see start_due); across
+        # processes the claim in the log decides.
         try:
             await self.attempt(delivery, contact)
         except Exception as exc:  # the store may be away: the delivery waits in the schedule
             log.warning(
                 "dispatcher: attempt will be retried", error=repr(exc), delivery=delivery.key
             )
-        finally:
-            self._in_flight.discard(delivery.key)
 
     async def attempt(self, delivery: Delivery, contact: CitizenContact | None = None) -> None:
         d = delivery
