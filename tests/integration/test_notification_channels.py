@@ -46,7 +46,11 @@ async def test_a_citizen_gets_the_receipt_by_sms_in_chinese(
     expected = base64.b64encode(f"{sinks.sms_user}:{sinks.sms_password}".encode()).decode()
     assert request.headers["Authorization"] == f"Basic {expected}"
 
-    [entry] = [d for d in await deliveries(services, case_id) if d["status"] == "delivered"]
+    # The log says delivered once the gateway's answer is back: just after the text arrived.
+    async def settled() -> list[dict[str, Any]]:
+        return [d for d in await deliveries(services, case_id) if d["status"] == "delivered"]
+
+    [entry] = await eventually(settled)
     assert entry["channel"] == "sms" and entry["recipient_kind"] == "citizen"
     assert entry["attempts"] == 1 and entry["results"][0]["ok"] is True
     assert "address" not in entry  # an operator sees no citizen's contact, not even masked
