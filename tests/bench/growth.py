@@ -10,7 +10,8 @@ by each service's own backfill at its next start. Then, for that level:
 
 - the pipeline at a steady offered rate: end-to-end p50/p99 (submission to receipt notice);
 - every process's CPU over 60 s of idling (timers, sweeps, consumers polling);
-- the main listings, each the median of several calls.
+- the main listings, each the median of several calls; a township's whole queue read page
+  after page, its slowest page.
 
 Before the first level, a few cases go through a throwaway namespace (WARM_UP_CASES), so
 the empty store is not also the first thing the broker and the store ever served.
@@ -156,6 +157,26 @@ async def _median_ms(call: Callable[[], Awaitable[httpx.Response]]) -> tuple[flo
     return statistics.median(times), len(body) if isinstance(body, list) else 1
 
 
+async def _slowest_page_ms(http: httpx.AsyncClient, url: str) -> tuple[float, int]:
+    """A list read whole, page after page by its `Link: rel=next`: the median over several
+    readings of the slowest page, and the entries of all pages. What each request costs
+    when the whole list is wanted (each page's time is per entry, the pages' sum too)."""
+    slowest = []
+    for reading in range(LISTING_CALLS + 1):  # the first, a warm-up
+        entries, times = 0, []
+        following: str | None = url
+        while following:
+            started = time.perf_counter()
+            response = await http.get(following, headers=SUPERVISOR)
+            times.append((time.perf_counter() - started) * 1000)
+            response.raise_for_status()
+            entries += len(response.json())
+            following = response.links.get("next", {}).get("url")
+        if reading:
+            slowest.append(max(times))
+    return statistics.median(slowest), entries
+
+
 async def _listings(services: Services, case_id: str | None) -> dict[str, tuple[float, int]]:
     intake = services["intake"].url
     mediation = services["mediation"].url
@@ -168,7 +189,7 @@ async def _listings(services: Services, case_id: str | None) -> dict[str, tuple[
             "mediation: a village's cases": lambda: http.get(
                 f"{mediation}/platforms/339901001001/cases", headers=SUPERVISOR
             ),
-            "mediation: a township's cases": lambda: http.get(
+            "mediation: a township's cases, a page (100)": lambda: http.get(
                 f"{mediation}/platforms/339901001/cases", headers=SUPERVISOR
             ),
             "mediation: a township's cases, first 50": lambda: http.get(
@@ -199,7 +220,11 @@ async def _listings(services: Services, case_id: str | None) -> dict[str, tuple[
             calls["notification: a case's deliveries"] = lambda: http.get(
                 f"{notification}/cases/{case_id}/deliveries", headers=OPERATOR
             )
-        return {name: await _median_ms(call) for name, call in calls.items()}
+        found = {name: await _median_ms(call) for name, call in calls.items()}
+        found["mediation: a township's cases, all pages: the slowest"] = await _slowest_page_ms(
+            http, f"{mediation}/platforms/339901001/cases"
+        )
+        return found
 
 
 async def measure_level(

@@ -14,6 +14,7 @@ from playwright.async_api import Locator, Page, expect
 from tests.support.browser import OfflinePage, check_accessibility, format_violations, screenshot
 from tests.support.cases import neighbour_dispute
 from tests.support.console import sign_in
+from tests.support.pages import every_page
 from tests.support.stack import INTEGRATION_KEY, MEDIATION_SUPERVISOR_KEY, Services
 from tests.support.wait import eventually
 
@@ -228,9 +229,11 @@ async def check_major_cases(page: Page, services: Services, high_case: str) -> N
     await expect(high.first).to_be_visible()
     # As many major rows as mediation has open high-severity cases below the county.
     open_high = 0
-    for platform in BELOW:
-        for c in await mediation_get(services, f"/platforms/{platform.code}/cases"):
-            open_high += c["severity"] == "high" and c["status"] != "closed"
+    async with httpx.AsyncClient(headers=SUPERVISOR, timeout=10) as http:
+        for platform in BELOW:
+            url = f"{services.processes['mediation'].url}/platforms/{platform.code}/cases"
+            for c in await every_page(http, url):
+                open_high += c["severity"] == "high" and c["status"] != "closed"
     assert await page.locator("#major tbody tr").filter(has_text="重大").count() == min(
         open_high, 20
     )

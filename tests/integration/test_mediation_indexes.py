@@ -32,6 +32,7 @@ from tests.support.mediation import (
     act,
     get_case,
 )
+from tests.support.pages import every_page
 from tests.support.stack import MONGO
 from tests.support.wait import eventually
 
@@ -152,6 +153,52 @@ async def test_a_queue_lists_every_open_case_then_those_closed_lately(
     assert high in attention and open_now not in attention and closed_now not in attention
     now = JULY
     assert attention == {c["case_id"] for c in together if needs_attention(timers_parsed(c), now)}
+
+
+async def test_a_queue_is_read_page_by_page_each_case_once_in_the_same_order(
+    mediation: MediationStack,
+) -> None:
+    # Closings in June and in July, open cases: the queue's three sections.
+    mediation.set_clock(datetime(2026, 6, 15, 9, tzinfo=CST))
+    june = datetime(2026, 6, 15, 8, tzinfo=CST)
+    for _ in range(2):
+        case_id = await opened(mediation, platform=V1, level="village", received_at=june)
+        await steps(mediation, case_id, *REJECT_AND_CLOSE)
+    mediation.set_clock(JULY)
+    for n in range(3):
+        case_id = await opened(mediation, platform=V2, level="village", received_at=JULY)
+        if n == 0:
+            await steps(mediation, case_id, *REJECT_AND_CLOSE)
+
+    url = f"{mediation.url}/platforms/{TOWNSHIP}/cases"
+    async with httpx.AsyncClient(timeout=30, headers=SUPERVISOR) as http:
+        whole = [c["case_id"] for c in await queue(mediation, TOWNSHIP, include_below="true")]
+        assert len(whole) >= 6
+        # No `rel=next` on a page that holds the rest.
+        r = await http.get(url, params={"include_below": "true"})
+        assert "next" not in r.links
+        paged = [
+            c["case_id"]
+            for c in await every_page(http, url, {"include_below": "true", "limit": "2"})
+        ]
+        assert paged == whole
+
+        # A case opened between two pages is not on the second, nor moves a case onto it.
+        first = await http.get(url, params={"include_below": "true", "limit": "2"})
+        newest = await opened(mediation, platform=V1, level="village", received_at=JULY)
+        second = await http.get(first.links["next"]["url"])
+        assert [c["case_id"] for c in second.json()] == whole[2:4]
+        again = [c["case_id"] for c in await queue(mediation, TOWNSHIP, include_below="true")]
+        assert again[0] == newest and again[1:] == whole
+
+        # What needs attention, page by page, is the same list too.
+        flagged = {"include_below": "true", "attention": "true"}
+        one_page = [c["case_id"] for c in await queue(mediation, TOWNSHIP, **flagged)]
+        by_one = await every_page(http, url, {**flagged, "limit": "1"})
+        assert [c["case_id"] for c in by_one] == one_page
+
+        r = await http.get(url, params={"cursor": "not-a-cursor"})
+        assert r.status_code == 422 and "cursor" in r.text
 
 
 async def test_the_leaders_selection_finds_an_overdue_case_at_the_top(

@@ -4,7 +4,7 @@ from typing import Annotated, Any
 
 from concord_shared.enums import CaseKind
 from concord_shared.registry import Registry
-from fastapi import APIRouter, Body, Depends, HTTPException, Query
+from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.exceptions import RequestValidationError
 
 from concord_mediation.adapters.locks import LockTimeout
@@ -24,9 +24,14 @@ from concord_mediation.domain.views import case_body, minimised_sessions
 from concord_mediation.domain.views import sessions as sessions_of
 from concord_mediation.domain.workflow import TransitionRefused, allowed_actions
 from concord_mediation.entrypoints.auth import authenticated, forbidden, require
-from concord_mediation.queues import Queues
+from concord_mediation.queues import Mark, Queues
 from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
+
+# A queue's page: what the console shows at once and more; the largest one answers in a few
+# hundred ms on the local store (0.4 ms a case), so a client pages rather than asks for all.
+DEFAULT_PAGE = 100
+MAX_PAGE = 1000
 
 
 async def _guard(call: Any) -> dict[str, Any]:
@@ -95,6 +100,8 @@ def mediation_router(
     async def queue(
         platform: str,
         key: Key,
+        request: Request,
+        response: Response,
         include_below: Annotated[
             bool, Query(description="also the cases of the platforms below this one")
         ] = False,
@@ -103,20 +110,33 @@ def mediation_router(
             Query(description="only open cases of high severity or past a running deadline"),
         ] = False,
         limit: Annotated[
-            int | None, Query(ge=1, le=1000, description="at most this many cases")
+            int, Query(ge=1, le=MAX_PAGE, description="at most this many cases on the page")
+        ] = DEFAULT_PAGE,
+        cursor: Annotated[
+            str | None,
+            Query(description="the page after the one whose `Link: rel=next` gave it"),
         ] = None,
     ) -> list[dict[str, Any]]:
         """A platform's cases, each as the key may see it (early warnings: its staff only):
         every case there not yet closed, newest first, then those closed there this month
         and the two months before. `include_below`: with the platforms below it (a
         leader's page); `attention`: only the open cases of high severity or past a
-        running deadline. `limit`: the first so many (a page of the console)."""
+        running deadline. A page at a time, `limit` cases (100 unless asked); while more
+        follow, the `Link` header's `rel="next"` is the next page's address."""
         platform_visible(key, platform)
-        shown = []
-        found = await queues.cases(
-            platform, include_below=include_below, attention=attention, limit=limit
+        after = _mark(cursor) if cursor is not None else None
+        page = await queues.cases(
+            platform,
+            include_below=include_below,
+            attention=attention,
+            limit=limit,
+            after=after,
         )
-        for doc in found:
+        if page.next is not None:
+            following = request.url.include_query_params(cursor=page.next.encode())
+            response.headers["Link"] = f'<{following}>; rel="next"'
+        shown = []
+        for doc in page.cases:
             view = case_view(key, scope(doc))
             if view is not None:
                 shown.append(case_body(doc, view))
@@ -233,6 +253,15 @@ def mediation_router(
         }
 
     return router
+
+
+def _mark(cursor: str) -> Mark:
+    try:
+        return Mark.decode(cursor)
+    except ValueError as exc:
+        raise RequestValidationError(
+            [{"loc": ("query", "cursor"), "msg": str(exc), "type": "value_error"}]
+        ) from exc
 
 
 def _period(text: str) -> Period:

@@ -28,6 +28,7 @@ from concord_console.entrypoints.web import Console, language_texts, signed_in
 
 TREND_MONTHS = 6
 MAJOR_CASES_SHOWN = 20
+MAX_FLAGGED = "1000"  # the largest page mediation gives
 _MONTH = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
 
 # Each rate of the rating and the two counts it is made of, in the order of the table:
@@ -221,12 +222,13 @@ def leader_router(console: Console) -> APIRouter:
 
         async def attention() -> list[dict[str, Any]]:
             """Open cases of the platform and those below it that are high severity or
-            past a running deadline: one call for the whole county."""
+            past a running deadline: one call for the whole county, a page as large as
+            mediation gives, since they are shown most urgent first, not newest first."""
             found: list[dict[str, Any]] = await mediation.call(
                 "GET",
                 f"/platforms/{platform.code}/cases",
                 key,
-                params={"include_below": "true", "attention": "true"},
+                params={"include_below": "true", "attention": "true", "limit": MAX_FLAGGED},
             )
             return found
 
