@@ -158,11 +158,13 @@ async def test_a_queue_lists_every_open_case_then_those_closed_lately(
 async def test_a_queue_is_read_page_by_page_each_case_once_in_the_same_order(
     mediation: MediationStack,
 ) -> None:
-    # Closings in June and in July, open cases: the queue's three sections.
-    mediation.set_clock(datetime(2026, 6, 15, 9, tzinfo=CST))
-    june = datetime(2026, 6, 15, 8, tzinfo=CST)
-    for _ in range(2):
-        case_id = await opened(mediation, platform=V1, level="village", received_at=june)
+    # Closings in June and in July, open cases: the queue's three sections. The June closings
+    # were received in May: the session's other tests rate June and must find only their own.
+    may = datetime(2026, 5, 29, 8, tzinfo=CST)
+    mediation.set_clock(may + timedelta(hours=1))
+    june = [await opened(mediation, platform=V1, level="village", received_at=may) for _ in "ab"]
+    mediation.set_clock(datetime(2026, 6, 1, 9, tzinfo=CST))
+    for case_id in june:
         await steps(mediation, case_id, *REJECT_AND_CLOSE)
     mediation.set_clock(JULY)
     for n in range(3):

@@ -1,6 +1,7 @@
 """Mediation's API: cases and their workflow, mediators, ratings and indicators."""
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from concord_shared.enums import CaseKind
 from concord_shared.registry import Registry
@@ -27,6 +28,8 @@ from concord_mediation.entrypoints.auth import authenticated, forbidden, require
 from concord_mediation.queues import Mark, Queues
 from concord_mediation.reports import Reports
 from concord_mediation.workflow import Workflow
+
+T = TypeVar("T")
 
 # A queue's page: what the console shows at once and more; the largest one answers in a few
 # hundred ms on the local store (0.4 ms a case), so a client pages rather than asks for all.
@@ -124,7 +127,7 @@ def mediation_router(
         running deadline. A page at a time, `limit` cases (100 unless asked); while more
         follow, the `Link` header's `rel="next"` is the next page's address."""
         platform_visible(key, platform)
-        after = _mark(cursor) if cursor is not None else None
+        after = _query("cursor", Mark.decode, cursor) if cursor is not None else None
         page = await queues.cases(
             platform,
             include_below=include_below,
@@ -225,7 +228,7 @@ def mediation_router(
         """Star ratings per platform with the figures and rates they come from, and the
         policy they were scored with (formula, weights, star thresholds) on each row."""
         require(key, Right.READ_AGGREGATES)
-        parsed = _period(period)
+        parsed = _query("period", Period.parse, period)
         policy = reports.policy.describe()
         return [
             {**r.model_dump(mode="json"), "policy": policy}
@@ -242,7 +245,7 @@ def mediation_router(
         ones, repeats and petitions at non-reception places (`indicators`); and beside them
         the cases escalated (`also`)."""
         require(key, Right.READ_AGGREGATES)
-        parsed = _period(period)
+        parsed = _query("period", Period.parse, period)
         four, also = await reports.four_decreases(area, parsed)
         return {
             "area": area,
@@ -255,21 +258,13 @@ def mediation_router(
     return router
 
 
-def _mark(cursor: str) -> Mark:
+def _query(name: str, parse: Callable[[str], T], text: str) -> T:
+    """A query parameter parsed; what it is not, a 422 naming the parameter."""
     try:
-        return Mark.decode(cursor)
+        return parse(text)
     except ValueError as exc:
         raise RequestValidationError(
-            [{"loc": ("query", "cursor"), "msg": str(exc), "type": "value_error"}]
-        ) from exc
-
-
-def _period(text: str) -> Period:
-    try:
-        return Period.parse(text)
-    except ValueError as exc:
-        raise RequestValidationError(
-            [{"loc": ("query", "period"), "msg": str(exc), "type": "value_error"}]
+            [{"loc": ("query", name), "msg": str(exc), "type": "value_error"}]
         ) from exc
 
 
