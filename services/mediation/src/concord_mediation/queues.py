@@ -23,6 +23,10 @@ from concord_mediation.adapters.repository import MediationRepository
 # Closed cases are shown from the current month and the two before (by when they closed).
 RECENT_MONTHS = 3
 OPEN = "open"  # the section of the cases not closed, before the months of closings
+# What ordering a section, checking its entries and choosing what needs attention read of a
+# case; a page then fetches its own cases whole, so a page costs its sections' cases in
+# these few fields, not whole, and only its own whole.
+SORTED_BY = ("platform", "status", "closed_at", "opened_at", "received_at", "severity", "deadlines")
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
 
@@ -150,7 +154,12 @@ class Queues:
             sections = await self._unindexed(platforms, months)
         if attention:
             sections = [(OPEN, _attention(sections[0][1], now))]
-        return await _page(sections, limit, after)
+        page = await _page(sections, limit, after)
+        return Page(await self._whole(page.cases), page.next)
+
+    async def _whole(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        whole = {str(d["_id"]): d for d in await self.repo.by_ids([str(c["_id"]) for c in cases])}
+        return [whole.get(str(c["_id"]), c) for c in cases]
 
     def _listed(self, platforms: list[str], months: list[str]) -> list[tuple[str, Loader]]:
         async def listed(month: str | None) -> list[dict[str, Any]]:
@@ -185,7 +194,7 @@ class Queues:
         """The listed cases still listed so: at that platform, and open, or closed in that
         month. The others moved on since (their entries are removed after the write)."""
         ids = unique(i for entries in listed.values() for i in entries)
-        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids)}
+        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids, SORTED_BY)}
         return [
             found[i]
             for p, entries in listed.items()

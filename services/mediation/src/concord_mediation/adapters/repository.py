@@ -10,6 +10,7 @@ event applied once). Only `_id` lookups are fast on FerretDB: what is found by a
 indexed (the backfill at the first start), and by the tests that compare both ways.
 """
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -82,12 +83,13 @@ class MediationRepository:
     async def get(self, case_id: str) -> dict[str, Any] | None:
         return await self._cases.find_one({"_id": case_id}, HIDDEN)
 
-    async def by_ids(self, ids: list[str]) -> list[dict[str, Any]]:
-        """The cases with these ids (an `$in` on `_id` per hundred), without their outbox."""
-        return [
-            {k: v for k, v in doc.items() if k not in HIDDEN}
-            for doc in await documents(self._cases, ids)
-        ]
+    async def by_ids(
+        self, ids: list[str], fields: Sequence[str] | None = None
+    ) -> list[dict[str, Any]]:
+        """The cases with these ids (an `$in` on `_id` per hundred), without their outbox
+        and processed events, or only these fields: the store sends no more than is read."""
+        projection = dict.fromkeys(fields, 1) if fields else HIDDEN
+        return await documents(self._cases, ids, projection=projection)
 
     async def at_platform(self, platform: str, limit: int = 100) -> list[dict[str, Any]]:
         cursor = self._cases.find({"platform": platform}, HIDDEN, limit=limit).sort("opened_at", -1)
