@@ -184,7 +184,10 @@ async def _listings(services: Services, case_id: str | None) -> dict[str, tuple[
     notification = services["notification"].url
     month = datetime.now(UTC).strftime("%Y-%m")
     today = datetime.now(UTC).strftime("%Y-%m-%dT00:00:00Z")
-    async with httpx.AsyncClient(timeout=120) as http:
+    # An idle connection is dropped before the services' (uvicorn's 5 s keep-alive) would:
+    # a request sent on one the server is just closing fails without an answer.
+    keep = httpx.Limits(keepalive_expiry=2)
+    async with httpx.AsyncClient(timeout=120, limits=keep) as http:
         calls: dict[str, Callable[[], Awaitable[httpx.Response]]] = {
             "mediation: a village's cases": lambda: http.get(
                 f"{mediation}/platforms/339901001001/cases", headers=SUPERVISOR
