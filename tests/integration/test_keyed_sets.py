@@ -1,12 +1,13 @@
 """The index documents of concord_shared.keyed_sets on the real store: sets keyed by what is
 looked up, and what falls due, bucketed by hour."""
 
+import asyncio
 from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from typing import cast
 
 import pytest
-from concord_shared.keyed_sets import DueBuckets, KeyedSets, Tallies, documents
+from concord_shared.keyed_sets import DueBuckets, KeyedRows, KeyedSets, Tallies, documents
 from pymongo.asynchronous.database import AsyncDatabase
 
 pytestmark = pytest.mark.real
@@ -86,6 +87,32 @@ async def test_sets_sharded_by_prefix_spread_those_keys_and_add_many_at_once(
     left = await sets.members("received:2026-12-01")
     assert "entry-7" not in left and "old" not in left and len(left) == len(day) - 1
     await sets.add_many([])  # nothing to add: nothing written
+
+
+async def test_keyed_rows_keep_each_members_highest_version_whoever_writes_last(
+    db: AsyncDatabase[dict[str, object]],
+) -> None:
+    rows = KeyedRows(db["rows"], shards=4)
+    assert await rows.set("rows:2026-12-02", "a.1", "a at 2", 2)
+    assert not await rows.set("rows:2026-12-02", "a.1", "a at 1", 1)  # older: kept as is
+    assert not await rows.set("rows:2026-12-02", "a.1", "a at 2 again", 2)  # a retry
+    # Many at once, beside one-by-one writers of the same documents: each member ends at
+    # its highest version, whichever writer came last.
+    members = [f"case-{n}" for n in range(60)]
+    await asyncio.gather(
+        rows.set_many(("rows:2026-12-02", m, f"{m} at 1", 1) for m in members),
+        *(rows.set("rows:2026-12-02", m, f"{m} at 3", 3) for m in members[::3]),
+        rows.set_many([("rows:2026-12-02", "a.1", "a at 5", 5), ("rows:2026-12-03", "z", "z", 0)]),
+    )
+    await rows.set_many(("rows:2026-12-02", m, f"{m} at 2", 2) for m in members)
+    got = await rows.rows_of("rows:2026-12-02", [*members, "a.1", "z", "nobody"])
+    assert got == {
+        "a.1": "a at 5",
+        **{m: f"{m} at {3 if n % 3 == 0 else 2}" for n, m in enumerate(members)},
+    }
+    assert await rows.rows_of("rows:2026-12-03", ["z"]) == {"z": "z"}
+    # Spread over the key's shards, nothing kept whole in one document.
+    assert await db["rows"].count_documents({"_id": {"$regex": "^rows:2026-12-02#"}}) == 4
 
 
 async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(

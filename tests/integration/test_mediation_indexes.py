@@ -377,3 +377,47 @@ async def test_a_store_from_before_the_indexes_is_backfilled_at_start(
         return case.get("status") == "escalated"
 
     await eventually(escalated, within=30)
+
+
+async def test_lists_of_bare_case_ids_from_before_are_still_read_in_order_and_let_go(
+    mediation: MediationStack,
+) -> None:
+    # The version before kept a platform's lists as bare case ids; now each entry also says
+    # when its case opened. A store upgraded in place holds both until those cases move on.
+    v4 = "339901003204"
+    mediation.set_clock(JULY + timedelta(days=1))
+    ids = [
+        await opened(mediation, platform=v4, level="village", received_at=JULY + timedelta(hours=n))
+        for n in range(4)
+    ]
+    await steps(mediation, ids[0], *REJECT_AND_CLOSE)
+    before = [c["case_id"] for c in await queue(mediation, v4)]
+    assert before == [ids[3], ids[2], ids[1], ids[0]]
+
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(MONGO, tz_aware=True)
+    lists = client[f"{mediation.namespace}_mediation"][LISTS]
+    try:
+        mine = {"_id": {"$regex": f"^(open|closed):{v4}"}}
+        async for doc in lists.find(mine):
+            bare = [m.rpartition("|")[2] for m in doc["members"]]
+            await lists.update_one({"_id": doc["_id"]}, {"$set": {"members": bare}})
+        assert [c["case_id"] for c in await queue(mediation, v4)] == before
+        paged = await every_page_of(mediation, v4, limit=1)
+        assert paged == before
+
+        # A case listed by its bare id closes: it leaves the open list, bare id and all.
+        await steps(mediation, ids[2], *REJECT_AND_CLOSE)
+        after = [c["case_id"] for c in await queue(mediation, v4)]
+        assert after == [ids[3], ids[1], ids[2], ids[0]]
+        still_open = [
+            m async for d in lists.find({"_id": {"$regex": f"^open:{v4}"}}) for m in d["members"]
+        ]
+        assert sorted(still_open) == sorted([ids[3], ids[1]])
+    finally:
+        await client.close()
+
+
+async def every_page_of(mediation: MediationStack, platform: str, limit: int) -> list[str]:
+    url = f"{mediation.url}/platforms/{platform}/cases"
+    async with httpx.AsyncClient(timeout=30, headers=SUPERVISOR) as http:
+        return [c["case_id"] for c in await every_page(http, url, {"limit": str(limit)})]

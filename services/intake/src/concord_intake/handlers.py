@@ -170,6 +170,7 @@ class Intake:
         new = [
             r for r, fresh in zip(unique, created, strict=True) if changes[r.case_id].stored(fresh)
         ]
+        await self.repo.listings.stored(new)
         await self.repo.remember_for_grouping(new)
         fresh_ids = {r.case_id for r in new}
         existing = await self.repo.get_many(r.case_id for r in unique if r.case_id not in fresh_ids)
@@ -439,6 +440,7 @@ class Intake:
         fields["updated_at"] = event.occurred_at
         await self.repo.listings.updated(event.case_id, event.occurred_at)  # listed first
         await self.repo.update_public_status(event.case_id, event.event_id, fields, note)
+        await self.repo.listings.restate(event.case_id)  # also when it was written before
 
 
 HANDLERS: HandlerTable[Intake] = {

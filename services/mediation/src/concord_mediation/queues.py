@@ -1,7 +1,8 @@
 """A platform's queue: its cases not closed (all of them, however old), then those closed
 there in recent months; optionally with the platforms below it, or only the open cases
-that need a leader's attention. Read from the platform's lists of case ids
-(adapters/indexes.py), each case then by its `_id`."""
+that need a leader's attention. Ordered and paged from the platform's lists (their entries
+hold when each case opened, adapters/indexes.py); only the cases a page shows are read, by
+their `_id`."""
 
 import base64
 import binascii
@@ -17,16 +18,26 @@ from concord_shared.clock import Clock
 from concord_shared.enums import CaseStatus, Severity
 from concord_shared.registry import Registry
 
-from concord_mediation.adapters.indexes import CaseIndexes, unique
+from concord_mediation.adapters.indexes import CaseIndexes, opened_ms
 from concord_mediation.adapters.repository import MediationRepository
 
 # Closed cases are shown from the current month and the two before (by when they closed).
 RECENT_MONTHS = 3
 OPEN = "open"  # the section of the cases not closed, before the months of closings
-# What ordering a section, checking its entries and choosing what needs attention read of a
-# case; a page then fetches its own cases whole, so a page costs its sections' cases in
-# these few fields, not whole, and only its own whole.
-SORTED_BY = ("platform", "status", "closed_at", "opened_at", "received_at", "severity", "deadlines")
+# What checking an entry against its case and choosing what needs attention read of a case:
+# the attention list reads every open case in these few fields, then its page's cases whole.
+ATTENTION_FIELDS = (
+    "platform",
+    "status",
+    "closed_at",
+    "opened_at",
+    "received_at",
+    "severity",
+    "deadlines",
+)
+# Cases read at a time while a page fills: what it still lacks, at least this many (entries
+# that turn out stale, or not needing attention, are passed over and the next ones read).
+READ_LEAST = 20
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
 
@@ -51,18 +62,18 @@ def needs_attention(doc: dict[str, Any], now: datetime) -> bool:
     return False
 
 
-def opened_ms(doc: dict[str, Any]) -> int:
-    moment = doc.get("opened_at") or doc.get("received_at")
-    return round(moment.timestamp() * 1000) if isinstance(moment, datetime) else 0
+@dataclass(frozen=True, order=True)
+class Entry:
+    """A case as a section lists it: ordered newest opened first, the case id breaking a
+    tie, so a mark falls between two cases; `platform` is the list it was read from."""
+
+    opened: int  # ms since the epoch
+    case_id: str
+    platform: str
 
 
-def _order(doc: dict[str, Any]) -> tuple[int, str]:
-    """Newest opened first; the case id breaks a tie, so a mark falls between two cases."""
-    return opened_ms(doc), str(doc["_id"])
-
-
-def _newest_first(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return sorted(_dedupe(docs), key=_order, reverse=True)
+def _newest_first(entries: list[Entry]) -> list[Entry]:
+    return sorted(set(entries), reverse=True)
 
 
 @dataclass(frozen=True)
@@ -111,7 +122,9 @@ class Page:
     next: Mark | None  # None: this was the last page
 
 
-Loader = Callable[[], Awaitable[list[dict[str, Any]]]]
+Loader = Callable[[], Awaitable[list[Entry]]]  # a section's entries, unchecked, any order
+# Of a section's entries, the cases still listed so (and shown), in the entries' order.
+Reader = Callable[[str, list[Entry]], Awaitable[list[dict[str, Any]]]]
 
 
 @dataclass
@@ -143,36 +156,77 @@ class Queues:
     ) -> Page:
         """Open cases first, newest first; then (unless `attention`) the closed ones, month
         by month and newest first in each; at most `limit` of them, from just after the
-        mark. A month of closings is read only when the page reaches into it, so a page
-        costs the open cases and about a month of closings, not the three months."""
+        mark. A page reads its sections' lists, then only the cases it shows (and those it
+        passes over: stale entries, or not needing attention); a month of closings is not
+        even listed unless the page reaches into it."""
         now = self.clock.now()
         platforms = self.platforms(platform, include_below)
         months = [] if attention else recent_months(now, self.tz)
+        fields = ATTENTION_FIELDS if attention else None
         if await self.indexes.ready():
-            sections = self._listed(platforms, months)
+            sections: list[tuple[str, Loader]] = [
+                (s, partial(self._listed, platforms, s)) for s in (OPEN, *months)
+            ]
+            read: Reader = partial(self._read, fields=fields)
         else:  # a store whose older cases are not indexed yet: as before, 100 per platform
-            sections = await self._unindexed(platforms, months)
+            sections, read = await self._unindexed(platforms, months)
         if attention:
-            sections = [(OPEN, _attention(sections[0][1], now))]
-        page = await _page(sections, limit, after)
-        return Page(await self._whole(page.cases), page.next)
+            read = _attention(read, now)
+        page = await _page(sections, limit, after, read)
+        if attention:
+            page.cases = await self._whole(page.cases)
+        return page
 
     async def _whole(self, cases: list[dict[str, Any]]) -> list[dict[str, Any]]:
         whole = {str(d["_id"]): d for d in await self.repo.by_ids([str(c["_id"]) for c in cases])}
         return [whole.get(str(c["_id"]), c) for c in cases]
 
-    def _listed(self, platforms: list[str], months: list[str]) -> list[tuple[str, Loader]]:
-        async def listed(month: str | None) -> list[dict[str, Any]]:
-            if month is None:
-                ids, _ = await self.indexes.queue_ids(platforms, [], closed=False)
-            else:
-                ids = await self.indexes.closed_ids(platforms, month)
-            return await self._checked(ids, month)
+    async def _listed(self, platforms: list[str], section: str) -> list[Entry]:
+        """The section's entries; those a store from before listed by bare id are given
+        their opening time from their cases."""
+        listed = await self.indexes.listed(platforms, None if section == OPEN else section)
+        bare = [i for entries in listed.values() for opened, i in entries if opened is None]
+        times = (
+            {
+                str(d["_id"]): opened_ms(d)
+                for d in await self.repo.by_ids(bare, ("opened_at", "received_at"))
+            }
+            if bare
+            else {}
+        )
+        return [
+            Entry(opened if opened is not None else times[i], i, p)
+            for p, entries in listed.items()
+            for opened, i in entries
+            if opened is not None or i in times
+        ]
 
-        return [(OPEN, partial(listed, None)), *((m, partial(listed, m)) for m in months)]
+    async def _read(
+        self, section: str, entries: list[Entry], fields: tuple[str, ...] | None
+    ) -> list[dict[str, Any]]:
+        """The entries' cases that are still listed so: at that platform, and open, or
+        closed in that month, opened when the entry says. Others moved on since (their
+        entries are removed after the write)."""
+        found = {
+            str(d["_id"]): d for d in await self.repo.by_ids([e.case_id for e in entries], fields)
+        }
+        return [
+            found[e.case_id]
+            for e in entries
+            if e.case_id in found and self._still(found[e.case_id], section, e)
+        ]
 
-    async def _unindexed(self, platforms: list[str], months: list[str]) -> list[tuple[str, Loader]]:
-        docs = [d for p in platforms for d in await self.repo.at_platform(p)]
+    def _still(self, doc: dict[str, Any], section: str, entry: Entry) -> bool:
+        if opened_ms(doc) != entry.opened:
+            return False
+        if section == OPEN:
+            return self.indexes.open_key(doc) == f"open:{entry.platform}"
+        return self.indexes.closed_key(doc) == f"closed:{entry.platform}:{section}"
+
+    async def _unindexed(
+        self, platforms: list[str], months: list[str]
+    ) -> tuple[list[tuple[str, Loader]], Reader]:
+        docs = {str(d["_id"]): d for p in platforms for d in await self.repo.at_platform(p)}
 
         def section_of(doc: dict[str, Any]) -> str | None:
             if self.indexes.open_key(doc):
@@ -181,58 +235,50 @@ class Queues:
             return closed.rpartition(":")[2] if closed else None
 
         def of(section: str) -> Loader:
-            async def load() -> list[dict[str, Any]]:
-                return [d for d in docs if section_of(d) == section]
+            async def load() -> list[Entry]:
+                return [
+                    Entry(opened_ms(d), i, str(d["platform"]))
+                    for i, d in docs.items()
+                    if section_of(d) == section
+                ]
 
             return load
 
-        return [(s, of(s)) for s in (OPEN, *months)]
+        async def read(section: str, entries: list[Entry]) -> list[dict[str, Any]]:
+            return [docs[e.case_id] for e in entries]
 
-    async def _checked(
-        self, listed: dict[str, list[str]], month: str | None
-    ) -> list[dict[str, Any]]:
-        """The listed cases still listed so: at that platform, and open, or closed in that
-        month. The others moved on since (their entries are removed after the write)."""
-        ids = unique(i for entries in listed.values() for i in entries)
-        found = {str(d["_id"]): d for d in await self.repo.by_ids(ids, SORTED_BY)}
-        return [
-            found[i]
-            for p, entries in listed.items()
-            for i in entries
-            if i in found
-            and (
-                self.indexes.open_key(found[i]) == f"open:{p}"
-                if month is None
-                else self.indexes.closed_key(found[i]) == f"closed:{p}:{month}"
-            )
-        ]
+        return [(s, of(s)) for s in (OPEN, *months)], read
 
 
-def _attention(load: Loader, now: datetime) -> Loader:
-    async def flagged() -> list[dict[str, Any]]:
-        return [d for d in await load() if needs_attention(d, now)]
+def _attention(read: Reader, now: datetime) -> Reader:
+    async def flagged(section: str, entries: list[Entry]) -> list[dict[str, Any]]:
+        return [d for d in await read(section, entries) if needs_attention(d, now)]
 
     return flagged
 
 
-async def _page(sections: list[tuple[str, Loader]], limit: int, after: Mark | None) -> Page:
+async def _page(
+    sections: list[tuple[str, Loader]], limit: int, after: Mark | None, read: Reader
+) -> Page:
     """The cases after the mark, section by section, until the page is full; one case more
-    tells whether another page follows. Sections wholly before the mark are not read."""
+    tells whether another page follows. Sections wholly before the mark are not listed;
+    of a section's entries, those after the mark are read a few at a time, as many as the
+    page still lacks (the entries order the cases; only the cases shown are read)."""
     shown: list[tuple[str, dict[str, Any]]] = []
     for section, load in sections:
         if after is not None and not after.precedes(section):
             continue
-        ordered = _newest_first(await load())
+        entries = _newest_first(await load())
         if after is not None and section == after.section:
-            ordered = [d for d in ordered if _order(d) < (after.opened, after.case_id)]
-        for doc in ordered:
-            if len(shown) == limit:
-                last_section, last = shown[-1]
-                mark = Mark(last_section, opened_ms(last), str(last["_id"]))
-                return Page([d for _, d in shown], mark)
-            shown.append((section, doc))
+            entries = [e for e in entries if (e.opened, e.case_id) < (after.opened, after.case_id)]
+        first = 0
+        while first < len(entries):
+            size = max(limit + 1 - len(shown), READ_LEAST)
+            chunk, first = entries[first : first + size], first + size
+            for doc in await read(section, chunk):
+                if len(shown) == limit:
+                    last_section, last = shown[-1]
+                    mark = Mark(last_section, opened_ms(last), str(last["_id"]))
+                    return Page([d for _, d in shown], mark)
+                shown.append((section, doc))
     return Page([d for _, d in shown], None)
-
-
-def _dedupe(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    return list({str(d["_id"]): d for d in docs}.values())

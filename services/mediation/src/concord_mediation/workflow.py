@@ -12,7 +12,7 @@ from concord_shared.clock import Clock
 from concord_shared.outbox import Outbox
 from concord_shared.registry import Registry
 
-from concord_mediation.adapters.indexes import CaseIndexes
+from concord_mediation.adapters.indexes import CaseIndexes, unique
 from concord_mediation.adapters.locks import CaseLocks
 from concord_mediation.adapters.repository import MediationRepository
 from concord_mediation.adapters.updates import case_update
@@ -145,10 +145,10 @@ class Workflow:
         statuses = [s.value for s in OPEN_STATUSES]
         if not await self.indexes.ready():
             return await self.repo.open_with_mediators(platform, statuses)
-        listed, _ = await self.indexes.queue_ids([platform], [], closed=False)
+        listed = await self.indexes.listed([platform], None)
         return [
             doc
-            for doc in await self.repo.by_ids(listed[platform])
+            for doc in await self.repo.by_ids(unique(i for _, i in listed[platform]))
             if doc.get("platform") == platform and doc.get("status") in statuses
         ]
 

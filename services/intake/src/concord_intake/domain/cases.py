@@ -47,21 +47,28 @@ class PublicStatus(BaseModel):
     updated_at: datetime
 
 
-class CaseRecord(BaseModel):
+class PublicRow(BaseModel):
+    """What a listing of requests shows of a case (Open311): no personal data, no text;
+    kept beside the listing's index so a day's list is read without its cases."""
+
     case_id: str
     receipt_number: str
-    verification_code: str
     kind: CaseKind
-    channel: Channel
     platform: str
     category: str
+    received_at: datetime
+    public: PublicStatus
+
+
+class CaseRecord(PublicRow):
+    verification_code: str
+    channel: Channel
     description: str
     location: LocationIn
     parties: list[StoredParty]
     attachments: list[str]
     severity: Severity
     language: Language
-    received_at: datetime
     source_system: str | None = None
     source_ref: str | None = None
     repeat_of: str | None = None
@@ -72,7 +79,10 @@ class CaseRecord(BaseModel):
     # Early warnings on one place and category within a window: a situation, not a person.
     situation_group: str | None = None
     non_reception_place: bool = False
-    public: PublicStatus
+
+
+def public_row(record: CaseRecord) -> PublicRow:
+    return PublicRow.model_validate(record.model_dump(include=set(PublicRow.model_fields)))
 
 
 def register(

@@ -14,7 +14,7 @@ from concord_shared.registry import Category, Registry
 from concord_shared.submission import CaseSubmission
 from pydantic import ValidationError
 
-from concord_intake.domain.cases import CaseRecord
+from concord_intake.domain.cases import PublicRow
 from concord_intake.domain.submission import FieldProblem
 
 CLOSED = {CaseStatus.CLOSED, CaseStatus.RESOLVED, CaseStatus.NOT_ACCEPTED, CaseStatus.REFERRED}
@@ -160,13 +160,13 @@ def _w3c(moment: datetime | None) -> str | None:
     return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
-def status(record: CaseRecord) -> str:
+def status(record: PublicRow) -> str:
     """Open311's two statuses: `closed` once the case is, else `open`."""
     return "closed" if record.public.status in CLOSED else "open"
 
 
 def service_request(
-    record: CaseRecord, registry: Registry, with_receipt: bool = True
+    record: PublicRow, registry: Registry, with_receipt: bool = True
 ) -> dict[str, Any]:
     """A case as a service request; without its receipt number for the public, since
     the receipt number is half of what opens the case's status."""
@@ -193,7 +193,7 @@ def service_request(
     }
 
 
-def publicly_listed(record: CaseRecord) -> bool:
+def publicly_listed(record: PublicRow) -> bool:
     return record.kind is not CaseKind.EARLY_WARNING
 
 

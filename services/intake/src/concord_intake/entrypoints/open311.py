@@ -9,7 +9,7 @@ caller with an entitled key (`api_key` parameter or X-API-Key header); a request
 its own id shows the id its caller already knows.
 """
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from xml.etree import ElementTree
@@ -21,7 +21,7 @@ from fastapi.responses import JSONResponse, Response
 
 from concord_intake.domain import open311
 from concord_intake.domain.access import Action, ApiKey, permits
-from concord_intake.domain.cases import CaseRecord
+from concord_intake.domain.cases import PublicRow
 from concord_intake.domain.open311 import Open311Error
 from concord_intake.entrypoints.auth import find_key
 from concord_intake.entrypoints.public_limits import Limited, PublicLimits
@@ -221,14 +221,16 @@ def open311_router(
             page_size = _whole(params, "page_size", MAX_RESULTS, 1, MAX_RESULTS)
             skip = (_whole(params, "page", 1, 1, MAX_PAGE) - 1) * page_size
 
-            def shown(r: CaseRecord) -> bool:
+            def shown(r: PublicRow) -> bool:
                 return open311.publicly_listed(r) and (not wanted or open311.status(r) in wanted)
 
             named = bool(params.get("service_request_id"))
             if named:
                 ids = [i.strip() for i in params["service_request_id"].split(",") if i.strip()]
                 found = await intake.repo.by_receipts(ids[:MAX_RESULTS])
-                records = [r for r in found if shown(r)][skip : skip + page_size]
+                records: Sequence[PublicRow] = [r for r in found if shown(r)][
+                    skip : skip + page_size
+                ]
             else:
                 end = _date(params, "end_date", clock.now())
                 start = _date(params, "start_date", max(EARLIEST, end - timedelta(days=90)))

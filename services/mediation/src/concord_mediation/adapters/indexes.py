@@ -4,8 +4,12 @@
 
 - `case_timers` (DueBuckets): each case's next timer, by the hour it falls due.
 - `case_lists` (KeyedSets, 8 shards a key): `open:<platform>` the cases at a platform not closed;
-  `closed:<platform>:<YYYY-MM>` those closed there in a month; `counting` the cases
-  whose counters are being written (a repair finishes them should a process die in between).
+  `closed:<platform>:<YYYY-MM>` those closed there in a month, each entry `<opened ms>|<id>`
+  so a queue orders a list and chooses its page from the list alone, then reads only the
+  page's cases (a store from before kept bare ids: read as entries whose time is not known,
+  removed with the case's entry, gone once those cases closed and their months passed);
+  `counting` the cases whose counters are being written (a repair finishes them should a
+  process die in between).
 - `case_counters` (Tallies, one book per month of receipt): each case's counts under
   `rating:<origin platform>` and `area:<code prefix>`, set under its id (never added: a
   retried write or a redelivered event sets the same value again) in one of a few shard
@@ -56,6 +60,9 @@ BACKFILL = "backfill"
 BACKFILL_BATCH = 1000  # cases read, then indexed together
 
 ReadCase = Callable[[str], Awaitable[dict[str, Any] | None]]
+# An entry of a case list as read: when the case opened (ms since the epoch; None for a bare
+# id a store from before wrote) and the case id.
+Listed = tuple[int | None, str]
 
 
 def to_ms(moment: datetime) -> datetime:
@@ -68,10 +75,30 @@ def _due(doc: dict[str, Any] | None) -> datetime | None:
     return to_ms(moment) if isinstance(moment, datetime) else None
 
 
+def opened_ms(doc: dict[str, Any]) -> int:
+    """When the case opened at mediation, as its list entries hold it: what a queue sorts by."""
+    moment = doc.get("opened_at") or doc.get("received_at")
+    return round(moment.timestamp() * 1000) if isinstance(moment, datetime) else 0
+
+
+def list_entry(doc: dict[str, Any]) -> str:
+    return f"{opened_ms(doc)}|{doc['_id']}"
+
+
+def parse_entry(member: str) -> Listed:
+    opened, bar, case_id = member.partition("|")
+    return (int(opened), case_id) if bar else (None, member)
+
+
+def _case_of(member: str) -> str:
+    """The case a list member stands for: its entry and a bare id share a shard."""
+    return member.rpartition("|")[2]
+
+
 class CaseIndexes:
     def __init__(self, db: AsyncDatabase[Document], tz: tzinfo) -> None:
         self.timers = DueBuckets(db[TIMERS])
-        self.lists = KeyedSets(db[LISTS], shards=LIST_SHARDS)
+        self.lists = KeyedSets(db[LISTS], shards=LIST_SHARDS, shard_on=_case_of)
         self._tallies = Tallies(db[COUNTERS], {"rating": COUNTS, "area": INDICATORS})
         self._state = db[STATE]
         self._db = db
@@ -102,9 +129,8 @@ class CaseIndexes:
         due = _due(new)
         if due is not None and due != _due(old):
             steps.append(self.timers.add(case_id, due))
-        for key in (self.open_key(new), self.closed_key(new)):
-            if key is not None and key not in (self.open_key(old), self.closed_key(old)):
-                steps.append(self.lists.add(key, case_id))
+        for key, entry in self._entries(new) - self._entries(old):
+            steps.append(self.lists.add(key, entry))
         if self._contribution(new) != self._contribution(old):
             steps.append(self.lists.add(COUNTING, case_id))
         await asyncio.gather(*steps)
@@ -118,9 +144,9 @@ class CaseIndexes:
             due = _due(old)
             if due is not None and due != _due(new):
                 steps.append(self.timers.remove(case_id, due))
-            for key in (self.open_key(old), self.closed_key(old)):
-                if key is not None and key not in (self.open_key(new), self.closed_key(new)):
-                    steps.append(self.lists.remove(key, case_id))
+            for key, entry in self._entries(old) - self._entries(new):
+                # With the bare id an older store may have listed it by (one shard).
+                steps.append(self.lists.remove(key, entry, case_id))
             await asyncio.gather(*steps)
             if self._contribution(new) != self._contribution(old):
                 await self.set_counters(new)
@@ -134,14 +160,20 @@ class CaseIndexes:
         before the indexes (the backfill). Counters only under the case's lock or before
         the case exists, so that an older state never overwrites a newer one."""
         case_id = str(doc["_id"])
-        keys = [k for k in (self.open_key(doc), self.closed_key(doc)) if k]
-        steps = [self.lists.add(k, case_id) for k in keys]
+        steps = [self.lists.add(key, entry) for key, entry in self._entries(doc)]
         due = _due(doc)
         if due is not None:
             steps.append(self.timers.add(case_id, due))
         if counters:
             steps.append(self.set_counters(doc))
         await asyncio.gather(*steps)
+
+    def _entries(self, doc: dict[str, Any] | None) -> set[tuple[str, str]]:
+        """The (list, entry) pairs the case belongs to."""
+        if doc is None:
+            return set()
+        keys = (self.open_key(doc), self.closed_key(doc))
+        return {(key, list_entry(doc)) for key in keys if key is not None}
 
     def _contribution(self, doc: dict[str, Any] | None) -> dict[str, dict[str, int]]:
         """The case's counts under each key of its month: its origin's rating, and the four
@@ -180,24 +212,12 @@ class CaseIndexes:
 
     # --- reading --------------------------------------------------------------------------
 
-    async def queue_ids(
-        self, platforms: list[str], months: list[str], *, closed: bool = True
-    ) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
-        """Per platform: the ids listed as open there, and as closed there in `months`."""
-        open_keys = {p: f"open:{p}" for p in platforms}
-        closed_keys = {p: [f"closed:{p}:{m}" for m in months] for p in platforms} if closed else {}
-        found = await self.lists.members_of(
-            [*open_keys.values(), *(k for keys in closed_keys.values() for k in keys)]
-        )
-        opened = {p: found[k] for p, k in open_keys.items()}
-        shut = {p: [i for k in keys for i in found[k]] for p, keys in closed_keys.items()}
-        return opened, shut
-
-    async def closed_ids(self, platforms: list[str], month: str) -> dict[str, list[str]]:
-        """Per platform, the ids listed as closed there in `month`."""
-        keys = {p: f"closed:{p}:{month}" for p in platforms}
+    async def listed(self, platforms: list[str], month: str | None) -> dict[str, list[Listed]]:
+        """Per platform, the entries listed as open there (`month` None) or as closed there
+        in `month`: unchecked (an entry is added before its case's write, removed after)."""
+        keys = {p: f"open:{p}" if month is None else f"closed:{p}:{month}" for p in platforms}
         found = await self.lists.members_of(keys.values())
-        return {p: found[k] for p, k in keys.items()}
+        return {p: [parse_entry(m) for m in found[k]] for p, k in keys.items()}
 
     async def _month_totals(self, months: list[str]) -> list[dict[str, dict[str, int]]]:
         return list(await asyncio.gather(*(self._tallies.totals(m) for m in months)))
@@ -287,9 +307,8 @@ class CaseIndexes:
         counters: dict[str, dict[str, dict[str, dict[str, int]]]] = {}
         for doc in docs:
             case_id = str(doc["_id"])
-            for key in (self.open_key(doc), self.closed_key(doc)):
-                if key is not None:
-                    lists.setdefault(key, []).append(case_id)
+            for key, entry in self._entries(doc):
+                lists.setdefault(key, []).append(entry)
             due = _due(doc)
             if due is not None:
                 timers.append((case_id, due))
