@@ -157,11 +157,14 @@ class KeyedRows:
 
     async def set(self, key: str, member: str, row: str, version: int) -> bool:
         """The member's row, unless one of this version or higher is there; whether set."""
+        return await self._set_at(shard_key(key, member, self.shards), member, row, version)
+
+    async def _set_at(self, doc_id: str, member: str, row: str, version: int) -> bool:
         name = field_name(member)
         newer = {"$or": [{f"v.{name}": {"$exists": False}}, {f"v.{name}": {"$lt": version}}]}
         try:
             result = await self.collection.update_one(
-                {"_id": shard_key(key, member, self.shards), **newer},
+                {"_id": doc_id, **newer},
                 {"$set": {f"rows.{name}": row, f"v.{name}": version}, "$inc": {"n": 1}},
                 upsert=True,
             )
@@ -177,9 +180,19 @@ class KeyedRows:
             kept = by_doc.setdefault(shard_key(key, member, self.shards), {})
             if member not in kept or kept[member][1] < version:
                 kept[member] = (row, version)
-        await asyncio.gather(*(self._set_in(doc, rows) for doc, rows in by_doc.items()))
+        limit = asyncio.Semaphore(16)
+
+        async def one(doc: str, rows: dict[str, tuple[str, int]]) -> None:
+            async with limit:
+                await self._set_in(doc, rows)
+
+        await asyncio.gather(*(one(doc, rows) for doc, rows in by_doc.items()))
 
     async def _set_in(self, doc_id: str, rows: dict[str, tuple[str, int]]) -> None:
+        if len(rows) == 1:  # one conditional write instead of a read and a write
+            ((member, (row, version)),) = rows.items()
+            await self._set_at(doc_id, member, row, version)
+            return
         for _ in range(self.ATTEMPTS):
             doc = await self.collection.find_one({"_id": doc_id}, {"v": 1, "n": 1})
             stored: dict[str, int] = (doc or {}).get("v") or {}

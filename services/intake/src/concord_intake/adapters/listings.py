@@ -47,6 +47,7 @@ ROWS_BACKFILL = "rows-backfill"
 # A day's rows over this many documents: each registration and public update rewrites one
 # (about 30 kB at 750 cases a day); a listing reads only those of the days it shows.
 ROW_SHARDS = 8
+ROWS_BACKFILL_BATCH = 50_000  # rows held at once while a store from before gets them
 ROW_FIELDS = {name: 1 for name in PublicRow.model_fields} | {"public_updates.at": 1}
 _FETCH = 200  # cases fetched at a time while a listing fills up
 _FETCH_LEAST = 10  # ... and at least this many, when a page is nearly full
@@ -290,14 +291,15 @@ class CaseListings:
         await self._push(entries)
 
     async def _backfill_rows(self) -> None:
-        """Rows from the cases as stored (once, at the first start), a thousand at a time:
-        a live writer's row has a version at least as high, and this one does not replace it."""
+        """Rows from the cases as stored (once, at the first start), many at a time, so
+        each shard document of a day is written about once, not once per case: a live
+        writer's row has a version at least as high, and this one does not replace it."""
         if "cases" not in await self._db.list_collection_names():
             return
         batch: list[tuple[str, str, str, int]] = []
         async for doc in self._cases.find({}, ROW_FIELDS):
             batch.append(self._row_item(_row(doc), len(doc.get("public_updates", []))))
-            if len(batch) >= 1000:
+            if len(batch) >= ROWS_BACKFILL_BATCH:
                 await self._rows.set_many(batch)
                 batch = []
         await self._rows.set_many(batch)
