@@ -64,8 +64,9 @@ def needs_attention(doc: dict[str, Any], now: datetime) -> bool:
 
 @dataclass(frozen=True, order=True)
 class Entry:
-    """A case as a section lists it: ordered newest opened first, the case id breaking a
-    tie, so a mark falls between two cases; `platform` is the list it was read from."""
+    """A case as a section lists it. Entries compare by when their case opened, then by its
+    id (a tie), so a mark falls between two cases; a queue shows them from the greatest
+    (newest). `platform` is the list it was read from."""
 
     opened: int  # ms since the epoch
     case_id: str

@@ -182,6 +182,10 @@ class CaseListings:
                 if low <= at <= high and (categories is None or category in categories):
                     wanted.append((at, category, case_id))
         wanted.sort(key=lambda w: w[0], reverse=True)
+        of_day: dict[str, list[str]] = defaultdict(list)
+        for at, _, case_id in wanted:
+            of_day[_day(at)].append(case_id)
+        day_rows: dict[str, dict[str, str]] = {}  # each day's rows, read once a listing
         found: list[PublicRow] = []
         shown: set[str] = set()
         first = 0
@@ -190,7 +194,7 @@ class CaseListings:
             size = min(_FETCH, max(skip + limit - len(found), _FETCH_LEAST))
             chunk = wanted[first : first + size]
             first += size
-            rows = await self._rows_of(chunk)
+            rows = await self._rows_of(chunk, of_day, day_rows)
             for at, category, case_id in chunk:
                 row = rows.get(case_id)
                 if (
@@ -211,15 +215,23 @@ class CaseListings:
                     return found
         return found
 
-    async def _rows_of(self, chunk: list[tuple[datetime, str, str]]) -> dict[str, PublicRow]:
-        """The public rows of these entries' cases; a case without one is read whole."""
-        by_day: dict[str, list[str]] = defaultdict(list)
+    async def _rows_of(
+        self,
+        chunk: list[tuple[datetime, str, str]],
+        of_day: dict[str, list[str]],
+        day_rows: dict[str, dict[str, str]],
+    ) -> dict[str, PublicRow]:
+        """The public rows of these entries' cases: the first time a day is reached, the
+        rows of all its cases the listing may show (`of_day`), kept in `day_rows` for the
+        next chunks; a case without a row is read itself."""
+        days = [d for d in dict.fromkeys(_day(at) for at, _, _ in chunk) if d not in day_rows]
+        read = await asyncio.gather(*(self._rows.rows_of(f"rows:{d}", of_day[d]) for d in days))
+        day_rows.update(zip(days, read, strict=True))
+        rows: dict[str, PublicRow] = {}
         for at, _, case_id in chunk:
-            by_day[_day(at)].append(case_id)
-        kept = await asyncio.gather(
-            *(self._rows.rows_of(f"rows:{day}", ids) for day, ids in by_day.items())
-        )
-        rows = {i: PublicRow.model_validate_json(r) for day in kept for i, r in day.items()}
+            raw = day_rows[_day(at)].get(case_id)
+            if raw is not None:
+                rows[case_id] = PublicRow.model_validate_json(raw)
         missing = [case_id for _, _, case_id in chunk if case_id not in rows]
         for doc in await documents(self._cases, missing, projection=ROW_FIELDS):
             rows[doc["_id"]] = _row(doc)
