@@ -183,7 +183,8 @@ async def test_a_store_from_before_the_rows_gets_them_once_at_start(
     case_id = await registered(intake, clock, timedelta(hours=2))
     await intake.on_status_changed(status_changed(case_id, "routed", NOW - timedelta(hours=1)))
     # As a store of the version before the rows: the day entries are there, no rows.
-    await db[LISTING_INDEX].delete_many({"_id": {"$regex": "^rows"}})
+    await db[LISTING_INDEX].delete_many({"_id": {"$regex": "^rows:"}})
+    await db[LISTING_INDEX].delete_one({"_id": "rows-backfill"})
     assert await requests_of_today(intake) == {case_id: "routed"}  # from the case itself
 
     await CaseRepository(db).ensure_indexes()

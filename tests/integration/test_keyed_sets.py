@@ -114,6 +114,13 @@ async def test_keyed_rows_keep_each_members_highest_version_whoever_writes_last(
     # Spread over the key's shards, nothing kept whole in one document.
     assert await db["rows"].count_documents({"_id": {"$regex": "^rows:2026-12-02#"}}) == 4
 
+    # Many writers at once into documents nobody has made yet: each finds its row kept, even
+    # the one whose insert lost to another's (the store looks, then inserts).
+    burst = [f"burst-{n}" for n in range(40)]
+    done = await asyncio.gather(*(rows.set("rows:2026-12-04", m, m, 1) for m in burst))
+    assert all(done)
+    assert await rows.rows_of("rows:2026-12-04", burst) == {m: m for m in burst}
+
 
 async def test_due_buckets_give_what_is_due_oldest_first_and_drop_spent_hours(
     db: AsyncDatabase[dict[str, object]],

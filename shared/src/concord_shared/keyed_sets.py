@@ -162,14 +162,16 @@ class KeyedRows:
     async def _set_at(self, doc_id: str, member: str, row: str, version: int) -> bool:
         name = field_name(member)
         newer = {"$or": [{f"v.{name}": {"$exists": False}}, {f"v.{name}": {"$lt": version}}]}
+        query = {"_id": doc_id, **newer}
+        update = {"$set": {f"rows.{name}": row, f"v.{name}": version}, "$inc": {"n": 1}}
         try:
-            result = await self.collection.update_one(
-                {"_id": doc_id, **newer},
-                {"$set": {f"rows.{name}": row, f"v.{name}": version}, "$inc": {"n": 1}},
-                upsert=True,
-            )
+            result = await self.collection.update_one(query, update, upsert=True)
         except DuplicateKeyError:
-            return False  # the document is there with this version or a higher one
+            # The filter missed and the upsert found the document there: it holds this
+            # version or a higher one, or another writer made it in between (the local store
+            # looks, then inserts). Only the second needs the update, which now finds it.
+            result = await self.collection.update_one(query, update)
+            return result.matched_count > 0
         return result.matched_count > 0 or result.upserted_id is not None
 
     async def set_many(self, items: Iterable[tuple[str, str, str, int]]) -> None:

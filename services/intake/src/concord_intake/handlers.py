@@ -170,8 +170,8 @@ class Intake:
         new = [
             r for r, fresh in zip(unique, created, strict=True) if changes[r.case_id].stored(fresh)
         ]
-        await self.repo.listings.stored(new)
         await self.repo.remember_for_grouping(new)
+        await self.repo.listings.stored(new)
         fresh_ids = {r.case_id for r in new}
         existing = await self.repo.get_many(r.case_id for r in unique if r.case_id not in fresh_ids)
         await self.repo.listings.not_received(

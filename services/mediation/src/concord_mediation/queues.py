@@ -38,6 +38,9 @@ ATTENTION_FIELDS = (
 # Cases read at a time while a page fills: what it still lacks, at least this many (entries
 # that turn out stale, or not needing attention, are passed over and the next ones read).
 READ_LEAST = 20
+# ... and for the attention list, which passes over most open cases: larger reads, so a
+# platform of thousands of open cases costs a few round trips, not one per twenty.
+ATTENTION_READ_LEAST = 500
 _MONTH = re.compile(r"\d{4}-\d{2}")
 
 
@@ -173,7 +176,8 @@ class Queues:
             sections, read = await self._unindexed(platforms, months)
         if attention:
             read = _attention(read, now)
-        page = await _page(sections, limit, after, read)
+        least = ATTENTION_READ_LEAST if attention else READ_LEAST
+        page = await _page(sections, limit, after, read, least)
         if attention:
             page.cases = await self._whole(page.cases)
         return page
@@ -259,7 +263,11 @@ def _attention(read: Reader, now: datetime) -> Reader:
 
 
 async def _page(
-    sections: list[tuple[str, Loader]], limit: int, after: Mark | None, read: Reader
+    sections: list[tuple[str, Loader]],
+    limit: int,
+    after: Mark | None,
+    read: Reader,
+    least: int = READ_LEAST,
 ) -> Page:
     """The cases after the mark, section by section, until the page is full; one case more
     tells whether another page follows. Sections wholly before the mark are not listed;
@@ -274,7 +282,7 @@ async def _page(
             entries = [e for e in entries if (e.opened, e.case_id) < (after.opened, after.case_id)]
         first = 0
         while first < len(entries):
-            size = max(limit + 1 - len(shown), READ_LEAST)
+            size = max(limit + 1 - len(shown), least)
             chunk, first = entries[first : first + size], first + size
             for doc in await read(section, chunk):
                 if len(shown) == limit:

@@ -33,12 +33,15 @@ from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import structlog
 from concord_shared.keyed_sets import KeyedRows, KeyedSets, documents
 from concord_shared.store import Document
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError
 
 from concord_intake.domain.cases import CaseRecord, PublicRow
+
+log = structlog.get_logger(__name__)
 
 LISTING_INDEX = "listing_index"
 UPDATE_DAYS = "updated-days"
@@ -130,10 +133,15 @@ class CaseListings:
             await self._sets.remove(key, *entries)
 
     async def stored(self, records: Sequence[CaseRecord]) -> None:
-        """The public rows of cases just inserted (none has a public update yet)."""
-        await self._rows.set_many(
-            self._row_item(_row({**r.model_dump(), "_id": r.case_id}), 0) for r in records
-        )
+        """The public rows of cases just inserted (none has a public update yet). Not
+        written, they are not missed: a listing reads a case without a row itself, and its
+        first public update writes it; so a failure here fails no registration."""
+        try:
+            await self._rows.set_many(
+                self._row_item(_row({**r.model_dump(), "_id": r.case_id}), 0) for r in records
+            )
+        except Exception:
+            log.warning("public rows not written", cases=len(records), exc_info=True)
 
     async def updated(self, case_id: str, at: datetime) -> None:
         """Index a public status update (before it is written)."""

@@ -81,10 +81,6 @@ class CaseRecord(PublicRow):
     non_reception_place: bool = False
 
 
-def public_row(record: CaseRecord) -> PublicRow:
-    return PublicRow.model_validate(record.model_dump(include=set(PublicRow.model_fields)))
-
-
 def register(
     submission: CaseSubmission,
     *,

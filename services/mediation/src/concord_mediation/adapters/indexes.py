@@ -26,7 +26,7 @@ redelivered CaseAssigned) indexes it again, so a crash in between loses nothing.
 
 import asyncio
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import UTC, datetime, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 import structlog
@@ -75,10 +75,17 @@ def _due(doc: dict[str, Any] | None) -> datetime | None:
     return to_ms(moment) if isinstance(moment, datetime) else None
 
 
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def opened_ms(doc: dict[str, Any]) -> int:
-    """When the case opened at mediation, as its list entries hold it: what a queue sorts by."""
+    """When the case opened at mediation, as its list entries hold it: what a queue sorts by.
+    Whole milliseconds, cut as the store cuts them, so an entry made from a case in memory
+    equals one made from the case read back."""
     moment = doc.get("opened_at") or doc.get("received_at")
-    return round(moment.timestamp() * 1000) if isinstance(moment, datetime) else 0
+    if not isinstance(moment, datetime):
+        return 0
+    return (moment.astimezone(UTC) - _EPOCH) // timedelta(milliseconds=1)
 
 
 def list_entry(doc: dict[str, Any]) -> str:
