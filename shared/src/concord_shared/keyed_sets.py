@@ -213,9 +213,9 @@ class KeyedRows:
                 except DuplicateKeyError:
                     pass  # another writer made it: read it again
                 continue
+            # Every writer of the document increments `n` (an insert starts it at 0).
             result = await self.collection.update_one(
-                {"_id": doc_id, "n": doc.get("n", 0)} if "n" in doc else {"_id": doc_id},
-                {"$set": sets, "$inc": {"n": 1}},
+                {"_id": doc_id, "n": doc["n"]}, {"$set": sets, "$inc": {"n": 1}}
             )
             if result.matched_count:
                 return

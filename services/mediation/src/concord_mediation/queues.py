@@ -191,14 +191,10 @@ class Queues:
         their opening time from their cases."""
         listed = await self.indexes.listed(platforms, None if section == OPEN else section)
         bare = [i for entries in listed.values() for opened, i in entries if opened is None]
-        times = (
-            {
-                str(d["_id"]): opened_ms(d)
-                for d in await self.repo.by_ids(bare, ("opened_at", "received_at"))
-            }
-            if bare
-            else {}
-        )
+        times = {
+            str(d["_id"]): opened_ms(d)
+            for d in await self.repo.by_ids(bare, ("opened_at", "received_at"))
+        }
         return [
             Entry(opened if opened is not None else times[i], i, p)
             for p, entries in listed.items()
